@@ -1,0 +1,107 @@
+"""Model types shared by every layer: one result type for numbers, one for verdicts.
+
+`Sample` is PerfKitBenchmarker's habit (metric, value, unit, labels, timestamp); `Verdict` is what
+a check says about a stack or a measurement, with the evidence that made it say so. Both are plain
+frozen dataclasses with `to_dict`/`from_dict` so they round-trip through JSON artifacts.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+VerdictStatus = Literal["pass", "fail", "unknown", "skipped"]
+Phase = Literal["pre", "during", "post"]
+
+VERDICT_STATUSES: tuple[str, ...] = ("pass", "fail", "unknown", "skipped")
+PHASES: tuple[str, ...] = ("pre", "during", "post")
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One number: a metric's value in a unit, with labels and the time it was observed (unix s)."""
+
+    metric: str
+    value: float
+    unit: str
+    labels: dict[str, str] = field(default_factory=dict)
+    timestamp: float = field(default_factory=time.time)
+
+    def to_dict(self) -> dict[str, Any]:
+        v: float | str | None = self.value
+        if isinstance(v, float) and not math.isfinite(v):
+            v = None if math.isnan(v) else ("+Inf" if v > 0 else "-Inf")
+        return {
+            "metric": self.metric,
+            "value": v,
+            "unit": self.unit,
+            "labels": dict(self.labels),
+            "timestamp": self.timestamp,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Sample:
+        raw = d.get("value")
+        value = float("nan") if raw is None else float(raw)
+        return cls(
+            metric=str(d["metric"]),
+            value=value,
+            unit=str(d.get("unit", "")),
+            labels={str(k): str(v) for k, v in (d.get("labels") or {}).items()},
+            timestamp=float(d.get("timestamp", 0.0)),
+        )
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The outcome of one check.
+
+    status: `pass` (verified), `fail` (verified wrong), `unknown` (could not be verified: never a
+    silent pass), `skipped` (does not apply, with the reason in `summary`).
+    evidence: the observed values the judgement was made on (JSON-serialisable).
+    started_at: unix seconds when the check started; duration_s: how long it took.
+    """
+
+    name: str
+    phase: Phase
+    status: VerdictStatus
+    summary: str
+    evidence: dict[str, Any] = field(default_factory=dict)
+    started_at: float = 0.0
+    duration_s: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.status not in VERDICT_STATUSES:
+            raise ValueError(f"invalid verdict status {self.status!r}; valid: {VERDICT_STATUSES}")
+        if self.phase not in PHASES:
+            raise ValueError(f"invalid verdict phase {self.phase!r}; valid: {PHASES}")
+
+    @property
+    def ok(self) -> bool:
+        """True when the verdict does not block a run (pass or skipped)."""
+        return self.status in ("pass", "skipped")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "phase": self.phase,
+            "status": self.status,
+            "summary": self.summary,
+            "evidence": self.evidence,
+            "started_at": self.started_at,
+            "duration_s": self.duration_s,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Verdict:
+        return cls(
+            name=str(d["name"]),
+            phase=d["phase"],
+            status=d["status"],
+            summary=str(d.get("summary", "")),
+            evidence=dict(d.get("evidence") or {}),
+            started_at=float(d.get("started_at", 0.0)),
+            duration_s=float(d.get("duration_s", 0.0)),
+        )

@@ -1,0 +1,370 @@
+"""Prometheus HTTP API into pandas.
+
+The client takes an `httpx.Client` (passed in, so tests and callers own transport, timeouts and
+proxies) and a base URL. Results come back as tidy long frames: one row per sample with a UTC
+`timestamp`, a float `value` (NaN/+Inf/-Inf kept) and one categorical column per label. Range
+queries longer than Prometheus' 11,000-point limit are split into chunks and joined; long queries go
+by POST form. Connection errors and 503s are retried with bounded backoff; every failure raises
+`QueryError` holding the query and the response.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from itertools import chain
+from pathlib import Path
+from typing import Any, Protocol
+
+import httpx
+import numpy as np
+import pandas as pd
+
+from workbench.errors import QueryError
+
+MAX_POINTS = 11_000  # Prometheus rejects (end - start) / step > 11000
+POST_THRESHOLD = 1024  # queries longer than this (characters) are sent as a POST form
+RETRY_STATUS = frozenset({429, 502, 503, 504})
+RESERVED_COLUMNS = ("timestamp", "value")
+
+TimeLike = float | int | datetime
+StepLike = float | int | timedelta
+
+
+def to_unix(t: TimeLike) -> float:
+    """Unix seconds from a float or a datetime (naive datetimes are taken as UTC)."""
+    if isinstance(t, datetime):
+        if t.tzinfo is None:
+            return t.replace(tzinfo=UTC).timestamp()
+        return t.timestamp()
+    return float(t)
+
+
+def to_seconds(step: StepLike) -> float:
+    return step.total_seconds() if isinstance(step, timedelta) else float(step)
+
+
+def _fmt(t: float) -> str:
+    return f"{t:.3f}"
+
+
+class PrometheusClient:
+    """A small, strict client for /api/v1/query, /query_range, /targets and /-/ready."""
+
+    def __init__(
+        self,
+        http: httpx.Client,
+        base_url: str,
+        *,
+        retries: int = 4,
+        backoff_s: float = 0.25,
+        max_backoff_s: float = 4.0,
+        sleep: Callable[[float], None] = time.sleep,
+        max_points: int = MAX_POINTS,
+        post_threshold: int = POST_THRESHOLD,
+    ) -> None:
+        if retries < 0 or max_points < 2:
+            raise ValueError("retries must be >= 0 and max_points >= 2")
+        self.http = http
+        self.base_url = base_url.rstrip("/")
+        self.retries = retries
+        self.backoff_s = backoff_s
+        self.max_backoff_s = max_backoff_s
+        self.sleep = sleep
+        self.max_points = max_points
+        self.post_threshold = post_threshold
+
+    # -- transport ---------------------------------------------------------------------------
+
+    def _request(
+        self, method: str, path: str, query: str, params: dict[str, str] | None = None
+    ) -> httpx.Response:
+        """One request with bounded retries on connection errors and retryable statuses."""
+        url = f"{self.base_url}{path}"
+        delay = self.backoff_s
+        last: str = ""
+        for attempt in range(self.retries + 1):
+            try:
+                if method == "POST":
+                    resp = self.http.post(url, data=params)
+                else:
+                    resp = self.http.get(url, params=params)
+            except httpx.TransportError as exc:
+                last = f"{type(exc).__name__}: {exc}"
+            else:
+                if resp.status_code not in RETRY_STATUS:
+                    return resp
+                last = f"HTTP {resp.status_code}: {resp.text[:2000]}"
+            if attempt < self.retries:
+                self.sleep(delay)
+                delay = min(delay * 2, self.max_backoff_s)
+        raise QueryError(
+            f"Prometheus request {method} {url} failed after {self.retries + 1} attempts",
+            query=query,
+            response=last,
+        )
+
+    def _api(self, path: str, query: str, params: dict[str, str]) -> Any:
+        """Call an API endpoint and return `data` from the success envelope."""
+        method = "POST" if len(query) > self.post_threshold else "GET"
+        resp = self._request(method, path, query, params)
+        try:
+            body = resp.json()
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise QueryError(
+                f"Prometheus {path} answered HTTP {resp.status_code} without JSON",
+                query=query,
+                response=resp.text,
+            ) from None
+        if resp.status_code != 200 or not isinstance(body, dict) or body.get("status") != "success":
+            err = body.get("error", "") if isinstance(body, dict) else ""
+            etype = body.get("errorType", "") if isinstance(body, dict) else ""
+            raise QueryError(
+                f"Prometheus {path} failed (HTTP {resp.status_code}): {etype} {err}".rstrip(),
+                query=query,
+                response=resp.text,
+            )
+        return body.get("data")
+
+    # -- endpoints ---------------------------------------------------------------------------
+
+    def ready(self) -> bool:
+        """True when /-/ready answers 200 (queries can be served; targets may not be scraped)."""
+        try:
+            return self.http.get(f"{self.base_url}/-/ready").status_code == 200
+        except httpx.TransportError:
+            return False
+
+    def query_raw(self, promql: str, at: TimeLike | None = None) -> tuple[str, list[Any]]:
+        """Instant query: (resultType, result) exactly as Prometheus sent them."""
+        params = {"query": promql}
+        if at is not None:
+            params["time"] = _fmt(to_unix(at))
+        data = self._api("/api/v1/query", promql, params)
+        if not isinstance(data, dict) or "resultType" not in data:
+            raise QueryError("unexpected query response shape", query=promql, response=str(data))
+        rtype, result = data["resultType"], data.get("result")
+        if rtype in ("scalar", "string"):
+            return rtype, [{"metric": {}, "value": result}]
+        return rtype, list(result or [])
+
+    def query(self, promql: str, at: TimeLike | None = None) -> pd.DataFrame:
+        """Instant query as a tidy frame (one row per series)."""
+        _, result = self.query_raw(promql, at)
+        return tidy_frame(result, key="value")
+
+    def query_range_raw(
+        self, promql: str, start: TimeLike, end: TimeLike, step: StepLike
+    ) -> list[dict[str, Any]]:
+        """Range query as matrix series, chunked under the point limit and joined."""
+        s_ms, e_ms, st_ms = (
+            round(to_unix(start) * 1000),
+            round(to_unix(end) * 1000),
+            round(to_seconds(step) * 1000),
+        )
+        if st_ms <= 0 or e_ms < s_ms:
+            raise QueryError(
+                f"invalid range: start={start} end={end} step={step}", query=promql, response=""
+            )
+        series: dict[tuple[tuple[str, str], ...], dict[str, Any]] = {}
+        for c_start, c_end in chunk_range(s_ms, e_ms, st_ms, self.max_points):
+            params = {
+                "query": promql,
+                "start": _fmt(c_start / 1000),
+                "end": _fmt(c_end / 1000),
+                "step": _fmt(st_ms / 1000),
+            }
+            data = self._api("/api/v1/query_range", promql, params)
+            if not isinstance(data, dict) or data.get("resultType") != "matrix":
+                raise QueryError(
+                    "expected a matrix result", query=promql, response=str(data)[:2000]
+                )
+            _merge(series, data.get("result") or [])
+        return list(series.values())
+
+    def query_range(
+        self, promql: str, start: TimeLike, end: TimeLike, step: StepLike
+    ) -> pd.DataFrame:
+        """Range query as a tidy long frame."""
+        return tidy_frame(self.query_range_raw(promql, start, end, step))
+
+    def targets(self, state: str = "active") -> list[dict[str, Any]]:
+        """Targets as Prometheus reports them (`labels`, `health`, `lastError`, ...)."""
+        data = self._api("/api/v1/targets", f"targets?state={state}", {"state": state})
+        if not isinstance(data, dict):
+            raise QueryError("unexpected targets shape", query="targets", response=str(data))
+        key = "droppedTargets" if state == "dropped" else "activeTargets"
+        return list(data.get(key) or [])
+
+
+def chunk_range(s_ms: int, e_ms: int, step_ms: int, max_points: int) -> list[tuple[int, int]]:
+    """Split [start, end] (ms) into chunks of at most `max_points` evaluation points.
+
+    Chunks never share a point: the next chunk starts one step after the previous ended, so the
+    joined series has every point of the full range exactly once.
+    """
+    out = []
+    span = (max_points - 1) * step_ms
+    cur = s_ms
+    while cur <= e_ms:
+        end = min(cur + span, e_ms)
+        out.append((cur, end))
+        cur = end + step_ms
+    return out
+
+
+def _merge(acc: dict[tuple[tuple[str, str], ...], dict[str, Any]], result: Iterable[Any]) -> None:
+    """Join chunk results by label set, dropping points at or before the last one kept."""
+    for s in result:
+        key = tuple(sorted(s.get("metric", {}).items()))
+        vals = s.get("values") or []
+        have = acc.get(key)
+        if have is None:
+            acc[key] = {"metric": dict(key), "values": list(vals)}
+            continue
+        last = have["values"][-1][0] if have["values"] else -math.inf
+        have["values"].extend(v for v in vals if float(v[0]) > last)
+
+
+def tidy_frame(result: Sequence[dict[str, Any]], key: str = "values") -> pd.DataFrame:
+    """Matrix (or vector, with key="value") result → long frame.
+
+    Columns: `timestamp` (datetime64[ms, UTC]), `value` (float64; NaN/±Inf kept), then one
+    categorical column per label in sorted order (a label a series lacks is missing, not "").
+    A label named `timestamp` or `value` becomes `label_timestamp` / `label_value`.
+    """
+    if key == "value":
+        series_vals: list[Any] = [[s["value"]] for s in result]
+    else:
+        series_vals = [s.get(key) or [] for s in result]
+    lengths = np.fromiter((len(v) for v in series_vals), dtype=np.int64, count=len(series_vals))
+    total = int(lengths.sum())
+    flat = np.fromiter(
+        map(float, chain.from_iterable(chain.from_iterable(series_vals))),
+        dtype=np.float64,
+        count=2 * total,
+    )
+    ts_ms = np.rint(flat[0::2] * 1000.0).astype(np.int64)
+    cols: dict[str, Any] = {
+        "timestamp": pd.DatetimeIndex(ts_ms.view("datetime64[ms]")).tz_localize("UTC"),
+        "value": flat[1::2],
+    }
+    label_names = sorted({k for s in result for k in s.get("metric", {})})
+    for name in label_names:
+        per_series = [s.get("metric", {}).get(name) for s in result]
+        cats = sorted({v for v in per_series if v is not None})
+        index = {v: i for i, v in enumerate(cats)}
+        codes = np.fromiter(
+            (index[v] if v is not None else -1 for v in per_series),
+            dtype=np.int32,
+            count=len(per_series),
+        )
+        col = name if name not in RESERVED_COLUMNS else f"label_{name}"
+        cols[col] = pd.Categorical.from_codes(
+            np.repeat(codes, lengths), categories=pd.Index(cats, dtype=object)
+        )
+    return pd.DataFrame(cols)
+
+
+def label_columns(frame: pd.DataFrame) -> list[str]:
+    return [c for c in frame.columns if c not in RESERVED_COLUMNS]
+
+
+def wide_frame(frame: pd.DataFrame, by: str | Sequence[str] | None = None) -> pd.DataFrame:
+    """Tidy → wide: index `timestamp`, one column per series.
+
+    `by` picks the label(s) naming a column (default: every label); a column is named by its
+    label values joined with ",", or "value" when the frame has no labels.
+    """
+    labels = label_columns(frame) if by is None else ([by] if isinstance(by, str) else list(by))
+    if not labels:
+        return frame.set_index("timestamp")[["value"]].sort_index()
+    names = frame[labels].astype(object).fillna("").astype(str).agg(",".join, axis=1)
+    wide = pd.DataFrame({"timestamp": frame["timestamp"], "series": names, "value": frame["value"]})
+    if wide.duplicated(["timestamp", "series"]).any():
+        raise ValueError(f"labels {labels} do not identify series uniquely; pass more labels in by")
+    out = wide.pivot(index="timestamp", columns="series", values="value").sort_index()
+    out.columns.name = None
+    return out
+
+
+class QueryLike(Protocol):
+    """A manifest query (workbench.manifest.Query satisfies it)."""
+
+    name: str
+    query: str
+    unit: str
+
+
+@dataclass(frozen=True)
+class Collected:
+    """What `collect` wrote: one Parquet per query and the queries.json index."""
+
+    files: dict[str, Path]
+    frames: dict[str, pd.DataFrame]
+    errors: dict[str, str]
+    index: Path
+
+
+def collect(
+    client: PrometheusClient,
+    queries: Iterable[QueryLike],
+    start: TimeLike,
+    end: TimeLike,
+    step: StepLike,
+    out_dir: Path,
+    *,
+    raise_on_error: bool = True,
+) -> Collected:
+    """Run each query over [start, end], write `<name>.parquet` and `queries.json` into out_dir.
+
+    Every query is attempted and its outcome recorded before anything is raised (save first, then
+    raise): a failed query is listed in queries.json with its error, then the first error is raised.
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    s, e, st = to_unix(start), to_unix(end), to_seconds(step)
+    files: dict[str, Path] = {}
+    frames: dict[str, pd.DataFrame] = {}
+    errors: dict[str, str] = {}
+    first_error: QueryError | None = None
+    listed: list[dict[str, Any]] = []
+    for q in queries:
+        entry: dict[str, Any] = {
+            "name": q.name,
+            "query": q.query,
+            "unit": q.unit,
+            "kind": getattr(q, "kind", "other"),
+            "description": getattr(q, "description", ""),
+        }
+        try:
+            frame = client.query_range(q.query, s, e, st)
+        except QueryError as exc:
+            errors[q.name] = str(exc)
+            entry.update(file=None, error=str(exc))
+            first_error = first_error or exc
+        else:
+            path = out_dir / f"{q.name}.parquet"
+            frame.to_parquet(path, index=False)
+            files[q.name], frames[q.name] = path, frame
+            labels = label_columns(frame)
+            n_series = len(frame.groupby(labels, observed=True)) if labels else int(len(frame) > 0)
+            entry.update(file=path.name, series=n_series, samples=len(frame), error=None)
+        listed.append(entry)
+    index = out_dir / "queries.json"
+    doc = {"start": s, "end": e, "step_s": st, "prometheus": client.base_url, "queries": listed}
+    write_json_atomic(index, doc)
+    if first_error is not None and raise_on_error:
+        raise first_error
+    return Collected(files=files, frames=frames, errors=errors, index=index)
+
+
+def write_json_atomic(path: Path, doc: Any) -> None:
+    """Write JSON via a temporary file in the same directory, then rename over the target."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(doc, indent=2, sort_keys=False, allow_nan=False) + "\n")
+    os.replace(tmp, path)

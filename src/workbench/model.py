@@ -105,3 +105,85 @@ class Verdict:
             started_at=float(d.get("started_at", 0.0)),
             duration_s=float(d.get("duration_s", 0.0)),
         )
+
+
+@dataclass(frozen=True)
+class ClientSummary:
+    """What the load generator reported about one run phase, in the terms checks need.
+
+    operations: successful operations by name (READ, UPDATE, ...; no TOTAL, no *_ERROR rows);
+    errors: failed operations by name (READ for READ_ERROR, ...). `total_ops` prefers the tool's
+    TOTAL row (READ_MODIFY_WRITE is not in it: its inner READ and UPDATE are).
+    cpu_seconds / cpu_cores: the generator's CPU time over the run and the cores it could use
+    (None when not measured; the client-saturation check is then `unknown`).
+    """
+
+    operations: dict[str, int]
+    errors: dict[str, int]
+    run_seconds: float | None
+    total: int | None = None
+    threads: int | None = None
+    target_ops: float | None = None
+    cpu_seconds: float | None = None
+    cpu_cores: float | None = None
+
+    @property
+    def total_ops(self) -> int:
+        if self.total is not None:
+            return self.total
+        return sum(n for op, n in self.operations.items() if op != "READ_MODIFY_WRITE")
+
+    @property
+    def total_errors(self) -> int:
+        return sum(self.errors.values())
+
+    @property
+    def achieved_ops(self) -> float | None:
+        if not self.run_seconds or self.run_seconds <= 0:
+            return None
+        return self.total_ops / self.run_seconds
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "operations": dict(self.operations),
+            "errors": dict(self.errors),
+            "run_seconds": self.run_seconds,
+            "total_ops": self.total_ops,
+            "total_errors": self.total_errors,
+            "threads": self.threads,
+            "target_ops": self.target_ops,
+            "cpu_seconds": self.cpu_seconds,
+            "cpu_cores": self.cpu_cores,
+        }
+
+    @classmethod
+    def from_final_rows(
+        cls,
+        rows: Any,
+        run_seconds: float | None,
+        *,
+        threads: int | None = None,
+        target_ops: float | None = None,
+        cpu_seconds: float | None = None,
+        cpu_cores: float | None = None,
+    ) -> ClientSummary:
+        """Build from a YCSB final block: any rows with `.operation` and `.count` attributes.
+
+        `<OP>_ERROR` rows count as errors; TOTAL is kept as the total; rows with a `-` in the
+        name (the native generator's `READ-INTENDED`) and the TARGET row are not operations.
+        """
+        ops: dict[str, int] = {}
+        errs: dict[str, int] = {}
+        total: int | None = None
+        for row in rows:
+            name = str(row.operation).upper()
+            count = row.count
+            if count is None or "-" in name or name == "TARGET":
+                continue
+            if name == "TOTAL":
+                total = int(count)
+            elif name.endswith("_ERROR"):
+                errs[name.removesuffix("_ERROR")] = int(count)
+            else:
+                ops[name] = int(count)
+        return cls(ops, errs, run_seconds, total, threads, target_ops, cpu_seconds, cpu_cores)

@@ -1,0 +1,87 @@
+"""go-ycsb's command line for the native generator: ``load|run <db> -P f -p k=v --threads N``.
+
+Used by ``workbench ycsb load|run`` and by ``python -m workbench.ycsb.native`` (the form a
+Compose ``ycsb`` service runs, so the image needs no console script).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from workbench.errors import ConfigError
+from workbench.ycsb.native.bindings import binding_names
+from workbench.ycsb.native.client import NativeClient, sigint_stops
+from workbench.ycsb.native.props import load_properties
+
+
+def add_client_arguments(parser: argparse.ArgumentParser) -> None:
+    """The flags go-ycsb's ``load`` and ``run`` take."""
+    parser.add_argument("db", help=f"binding: {', '.join(binding_names())}")
+    parser.add_argument(
+        "-P",
+        dest="property_files",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="workload property file (repeatable)",
+    )
+    parser.add_argument(
+        "-p",
+        dest="props",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="property override (repeatable, later wins)",
+    )
+    parser.add_argument("--threads", type=int, help="threadcount")
+    parser.add_argument("--target", type=int, help="target ops/s over all threads (0: unlimited)")
+    parser.add_argument("--interval", type=int, help="status interval in seconds")
+    parser.add_argument("--table", help="table name (default usertable)")
+    parser.add_argument("--seed", type=int, help="random seed (default: time)")
+
+
+def resolve_properties(args: argparse.Namespace) -> dict[str, str]:
+    """Files, then ``-p``, then the flags (flags win, as in go-ycsb)."""
+    files = [f for item in args.property_files for f in item.split(",") if f]
+    props = load_properties(files, args.props)
+    if args.threads is not None:
+        props["threadcount"] = str(args.threads)
+    if args.target is not None:
+        props["target"] = str(args.target)
+    if args.interval is not None:
+        props["measurement.interval"] = str(args.interval)
+    if args.table:
+        props["table"] = args.table
+    return props
+
+
+def run_phase(phase: str, args: argparse.Namespace) -> int:
+    """Validate everything, run the phase, print go-ycsb output; 2 on bad input."""
+    try:
+        props = resolve_properties(args)
+        client = NativeClient(args.db, props, phase, seed=args.seed)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    with sigint_stops(client):
+        report = client.run()
+    if report.last_error:
+        print(f"last operation error: {report.last_error}", file=sys.stderr)
+    return 1 if report.stuck_threads else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m workbench.ycsb.native", description="native YCSB core workload"
+    )
+    sub = parser.add_subparsers(dest="phase", required=True)
+    for phase in ("load", "run"):
+        add_client_arguments(sub.add_parser(phase, help=f"YCSB {phase} phase"))
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return run_phase(args.phase, args)

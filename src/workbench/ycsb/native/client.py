@@ -1,0 +1,389 @@
+"""Run the core workload with N Python threads and print go-ycsb's output.
+
+What it adds over go-ycsb: ``maxexecutiontime`` works, and with ``target`` every operation has an
+intended start on a per-thread schedule; latency from that intended start is recorded as
+``<OP>-INTENDED`` (and ``TOTAL-INTENDED``) beside the usual service time, and a ``TARGET`` line
+says how far the achieved rate fell behind. Failed operations land only in ``<OP>_ERROR``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import random
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from workbench.errors import ParameterError
+from workbench.ycsb.native import measure as m
+from workbench.ycsb.native.bindings import Binding, Session, create_binding
+from workbench.ycsb.native.props import Props
+from workbench.ycsb.native.workload import CoreWorkload, ValueSource, build_workload
+from workbench.ycsb.parser import OpStats, TargetReport, format_go_duration
+
+STAR_LINE = "*" * 46
+RMW = "READ_MODIFY_WRITE"
+_ERR = {op: op + "_ERROR" for op in ("READ", "UPDATE", "INSERT", "SCAN", "DELETE", RMW)}
+_INT = {op: op + "-INTENDED" for op in ("READ", "UPDATE", "INSERT", "SCAN", "DELETE", RMW)}
+
+
+@dataclass
+class RunReport:
+    """What a native run produced (the same numbers it printed)."""
+
+    final: list[OpStats]
+    run_seconds: float
+    ops_done: int
+    stopped_early: bool
+    target: TargetReport | None = None
+    last_error: str | None = None
+    stuck_threads: int = 0
+    status_blocks: list[list[OpStats]] = field(default_factory=list)
+
+
+def _stdout_write(text: str) -> None:
+    sys.stdout.write(text)
+    sys.stdout.flush()
+
+
+class NativeClient:
+    """One load or run phase. All validation happens in ``__init__``, before any operation."""
+
+    def __init__(
+        self,
+        db: str,
+        properties: Mapping[str, str],
+        phase: str,
+        *,
+        write: Callable[[str], None] = _stdout_write,
+        seed: int | None = None,
+    ) -> None:
+        self.properties = dict(properties)
+        self.wl: CoreWorkload = build_workload(self.properties, phase)
+        props = Props(self.properties)
+        self.binding: Binding = create_binding(db, props)
+        if props.problems:
+            raise ParameterError(props.problems)
+        self.silence = props.get_bool("silence", True)
+        self.write = write
+        self.seed = seed if seed is not None else time.time_ns()
+        self.measurements = m.Measurements()
+        self._stop = threading.Event()
+        self._stopping = False
+        self._done = threading.Event()
+        self._out_lock = threading.Lock()
+        self._ops_done = [0] * self.wl.threads
+        self._max_lag_ns = [0] * self.wl.threads
+        self.last_error: str | None = None
+        self.stop_reason: str | None = None
+
+    # ------------------------------------------------------------------ control
+
+    def request_stop(self, reason: str = "stop requested") -> None:
+        """Finish the current operations and print the final block (SIGINT, time limit)."""
+        if self.stop_reason is None:
+            self.stop_reason = reason
+        self._stopping = True
+        self._stop.set()
+
+    def _emit(self, text: str) -> None:
+        if text:
+            with self._out_lock:
+                self.write(text)
+
+    # ------------------------------------------------------------------ the run
+
+    def run(self) -> RunReport:
+        wl = self.wl
+        banner = ["***************** properties *****************\n"]
+        banner += [f'"{k}"="{v}"\n' for k, v in sorted(self.properties.items())]
+        banner.append(STAR_LINE + "\n")
+        self._emit("".join(banner))
+        counts = wl.per_thread_counts()
+        start_ns = time.perf_counter_ns()
+        warm_end = start_ns + int(wl.warmup_s * 1e9)
+        threads = [
+            threading.Thread(
+                target=self._worker,
+                args=(i, counts[i], start_ns, warm_end),
+                name=f"ycsb-{i}",
+                daemon=True,
+            )
+            for i in range(wl.threads)
+        ]
+        blocks: list[list[OpStats]] = []
+        reporter = threading.Thread(target=self._reporter, args=(blocks,), daemon=True)
+        reporter.start()
+        for t in threads:
+            t.start()
+        stuck = self._wait(threads, start_ns)
+        end_ns = time.perf_counter_ns()
+        self._done.set()
+        reporter.join(timeout=5)
+        elapsed = (end_ns - start_ns) / 1e9
+        self._emit(f"{STAR_LINE}\nRun finished, takes {format_go_duration(elapsed)}\n")
+        final = self.measurements.summary(end_ns)
+        self._emit(m.render(final, wl.output_style))
+        ops_done = sum(self._ops_done)
+        target = None
+        if wl.target > 0:
+            achieved = ops_done / elapsed if elapsed > 0 else 0.0
+            lag_ms = max(self._max_lag_ns) / 1e6
+            self._emit(m.render_target(wl.target, achieved, lag_ms))
+            behind = max(0.0, (1 - achieved / wl.target) * 100)
+            target = TargetReport(wl.target, achieved, behind, lag_ms)
+        self.binding.close()
+        return RunReport(
+            final=final,
+            run_seconds=elapsed,
+            ops_done=ops_done,
+            stopped_early=self.stop_reason is not None,
+            target=target,
+            last_error=self.last_error,
+            stuck_threads=stuck,
+            status_blocks=blocks,
+        )
+
+    def _wait(self, threads: list[threading.Thread], start_ns: int) -> int:
+        """Join workers; enforce maxexecutiontime; give up on threads stuck 10 s after a stop."""
+        limit = self.wl.max_execution_s
+        deadline = start_ns + int(limit * 1e9) if limit > 0 else None
+        stop_seen: int | None = None
+        while True:
+            alive = [t for t in threads if t.is_alive()]
+            if not alive:
+                return 0
+            now = time.perf_counter_ns()
+            if deadline is not None and now >= deadline and not self._stopping:
+                self.request_stop(f"maxexecutiontime {limit:g}s reached")
+            if self._stopping:
+                stop_seen = stop_seen or now
+                if now - stop_seen > 10_000_000_000:
+                    self._emit("\nWait 10s for closed, force exit\n")
+                    return len(alive)
+            wait = 0.2
+            if deadline is not None and not self._stopping:
+                wait = min(wait, max(0.0, (deadline - now) / 1e9))
+            alive[0].join(timeout=wait)
+
+    def _reporter(self, blocks: list[list[OpStats]]) -> None:
+        interval = self.wl.interval_s
+        while not self._done.wait(interval):
+            rows = self.measurements.summary()
+            if rows:
+                blocks.append(rows)
+                self._emit(m.render(rows, self.wl.output_style))
+
+    def _note_error(self, op: str, exc: BaseException) -> None:
+        self.last_error = f"{op}: {type(exc).__name__}: {exc}"
+        if not self.silence:
+            self._emit(f"operation err: {exc}\n")
+
+    # ------------------------------------------------------------------ one worker thread
+
+    def _worker(self, tid: int, count: int, start_ns: int, warm_end: int) -> None:
+        wl = self.wl
+        rng = random.Random(self.seed * 1_000_003 + tid)
+        sess: Session = self.binding.session(tid)
+        rec = self.measurements.recorder().record
+        values = ValueSource(wl, rng)
+        perf = time.perf_counter_ns
+        table = wl.table
+        key_name = wl.key_name
+        next_keynum = wl.next_keynum
+        note = self._note_error
+        integrity = wl.data_integrity
+        err_name, int_name = _ERR, _INT
+        warm = wl.warmup_s > 0
+
+        def measure(op: str, t0: int, t1: int, ok: bool, intended: int) -> None:
+            if warm and t1 < warm_end:
+                return
+            lat = (t1 - t0) // 1000
+            if not ok:
+                rec(err_name[op], lat, t1)
+                return
+            rec(op, lat, t1)
+            if op != RMW:
+                rec("TOTAL", lat, t1)
+            if intended:
+                li = (t1 - intended) // 1000
+                rec(int_name[op], li, t1)
+                if op != RMW:
+                    rec("TOTAL-INTENDED", li, t1)
+
+        def verify(key: str, got: Mapping[str, bytes]) -> None:
+            for f, v in got.items():
+                if v != wl.deterministic_value(key, f, wl.field_length):
+                    raise ValueError(f"data integrity: unexpected value for {key}/{f}")
+
+        def fields_for_read() -> list[str] | None:
+            if wl.read_all_fields:
+                return None
+            return [wl.field_names[int(rng.random() * wl.field_count)]]
+
+        def do_read(intended: int) -> bool:
+            key = key_name(next_keynum(rng))
+            ok = True
+            t0 = perf()
+            try:
+                got = sess.read(table, key, fields_for_read())
+                if integrity:
+                    verify(key, got)
+            except Exception as exc:
+                ok = False
+                note("READ", exc)
+            measure("READ", t0, perf(), ok, intended)
+            return ok
+
+        def do_update(intended: int) -> bool:
+            key = key_name(next_keynum(rng))
+            vals = values.for_write(rng, key)
+            ok = True
+            t0 = perf()
+            try:
+                sess.update(table, key, vals)
+            except Exception as exc:
+                ok = False
+                note("UPDATE", exc)
+            measure("UPDATE", t0, perf(), ok, intended)
+            return ok
+
+        def do_insert(intended: int) -> bool:
+            seq = wl.insert_sequence
+            keynum = seq.next()
+            try:
+                key = key_name(keynum)
+                vals = values.all_fields(rng, key)
+                ok = True
+                t0 = perf()
+                try:
+                    sess.insert(table, key, vals)
+                except Exception as exc:
+                    ok = False
+                    note("INSERT", exc)
+                measure("INSERT", t0, perf(), ok, intended)
+            finally:
+                seq.acknowledge(keynum)
+            return ok
+
+        def do_load(intended: int) -> bool:
+            key = key_name(wl.key_sequence.next())
+            vals = values.all_fields(rng, key)
+            ok = True
+            t0 = perf()
+            try:
+                sess.insert(table, key, vals)
+            except Exception as exc:
+                ok = False
+                note("INSERT", exc)
+            measure("INSERT", t0, perf(), ok, intended)
+            return ok
+
+        def do_scan(intended: int) -> bool:
+            key = key_name(next_keynum(rng))
+            n = wl.scan_length_gen.next(rng)
+            ok = True
+            t0 = perf()
+            try:
+                sess.scan(table, key, n, fields_for_read())
+            except Exception as exc:
+                ok = False
+                note("SCAN", exc)
+            measure("SCAN", t0, perf(), ok, intended)
+            return ok
+
+        def do_rmw(intended: int) -> bool:
+            key = key_name(next_keynum(rng))
+            vals = values.for_write(rng, key)
+            start = perf()
+            ok = True
+            try:
+                got = sess.read(table, key, fields_for_read())
+                if integrity:
+                    verify(key, got)
+            except Exception as exc:
+                ok = False
+                note("READ", exc)
+            t1 = perf()
+            measure("READ", start, t1, ok, intended)
+            if ok:
+                try:
+                    sess.update(table, key, vals)
+                except Exception as exc:
+                    ok = False
+                    note("UPDATE", exc)
+                measure("UPDATE", t1, perf(), ok, intended)
+            measure(RMW, start, perf(), ok, intended)
+            return ok
+
+        dispatch: dict[str, Callable[[int], bool]] = {
+            "READ": do_read,
+            "UPDATE": do_update,
+            "INSERT": do_insert,
+            "SCAN": do_scan,
+            RMW: do_rmw,
+        }
+        choose = wl.operation_chooser.next_value
+        load = wl.phase == "load"
+        tick = wl.threads * 1e9 / wl.target if wl.target > 0 else 0.0
+        sched0 = start_ns + (int(rng.random() * tick) if tick else 0)
+        done = 0
+        max_lag = 0
+        stop = self._stop
+        try:
+            while done < count and not self._stopping:
+                intended = 0
+                if tick:
+                    intended = sched0 + int(done * tick)
+                    now = perf()
+                    if intended > now:
+                        if stop.wait((intended - now) / 1e9):
+                            break
+                    elif now - intended > max_lag:
+                        max_lag = now - intended
+                if load:
+                    do_load(intended)
+                else:
+                    dispatch[choose(rng)](intended)
+                done += 1
+                self._ops_done[tid] = done
+        except Exception as exc:  # a bug in a binding's own bookkeeping: stop this thread
+            self._note_error("worker", exc)
+            self._emit(f"worker {tid} failed: {type(exc).__name__}: {exc}\n")
+        finally:
+            self._max_lag_ns[tid] = max_lag
+            with contextlib.suppress(Exception):
+                sess.close()
+
+
+@contextlib.contextmanager
+def sigint_stops(
+    client: NativeClient, write: Callable[[str], None] = _stdout_write
+) -> Iterator[None]:
+    """Like go-ycsb: first SIGINT/SIGTERM finishes the run and prints; a second exits with 1."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    seen: list[int] = []
+
+    def handler(signum: int, frame: Any) -> None:
+        name = "interrupt" if signum == signal.SIGINT else "terminated"
+        if seen:
+            write(f"\nGot signal [{name}] again to exit.\n")
+            os._exit(1)
+        seen.append(signum)
+        write(f"\nGot signal [{name}] to exit.\n")
+        client.request_stop(f"signal {name}")
+
+    old = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)

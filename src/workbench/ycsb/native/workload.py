@@ -1,0 +1,290 @@
+"""The YCSB core workload: properties, key choice and the five operations.
+
+Follows go-ycsb's ``pkg/workload/core.go``; where it deliberately differs it says so:
+the operation count is split across threads with the remainder distributed (go-ycsb drops it),
+and a failed read-modify-write is recorded as ``READ_MODIFY_WRITE_ERROR``.
+"""
+
+from __future__ import annotations
+
+import random
+import string
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+from workbench.errors import ParameterError
+from workbench.ycsb.native import generators as g
+from workbench.ycsb.native.props import Props
+
+INT32_MAX = 2**31 - 1
+REQUEST_DISTRIBUTIONS = ("uniform", "sequential", "zipfian", "latest", "hotspot", "exponential")
+FIELD_LENGTH_DISTRIBUTIONS = ("constant", "uniform", "zipfian")
+SCAN_LENGTH_DISTRIBUTIONS = ("uniform", "zipfian")
+OPERATIONS = ("READ", "UPDATE", "INSERT", "SCAN", "READ_MODIFY_WRITE")
+_PROPORTIONS = (
+    ("readproportion", 0.95, "READ"),
+    ("updateproportion", 0.05, "UPDATE"),
+    ("insertproportion", 0.0, "INSERT"),
+    ("scanproportion", 0.0, "SCAN"),
+    ("readmodifywriteproportion", 0.0, "READ_MODIFY_WRITE"),
+)
+_LETTERS = (string.ascii_letters + string.digits).encode()
+
+
+@dataclass
+class CoreWorkload:
+    """Validated core-workload settings plus the shared generators built from them."""
+
+    phase: str
+    table: str
+    threads: int
+    target: float
+    op_count: int
+    record_count: int
+    insert_start: int
+    insert_count: int
+    field_count: int
+    field_length: int
+    field_names: list[str]
+    read_all_fields: bool
+    write_all_fields: bool
+    data_integrity: bool
+    hashed: bool
+    key_prefix: str
+    zero_padding: int
+    request_distribution: str
+    max_execution_s: float
+    interval_s: float
+    output_style: str
+    warmup_s: float
+    operation_chooser: g.Discrete
+    key_chooser: g.Generator
+    key_sequence: g.Counter
+    insert_sequence: g.AcknowledgedCounter
+    field_length_gen: g.Generator
+    scan_length_gen: g.Generator
+    constant_length: bool
+
+    def key_name(self, keynum: int) -> str:
+        return _key_name(keynum, self.hashed, self.key_prefix, self.zero_padding)
+
+    def next_keynum(self, rng: random.Random) -> int:
+        """A key number never above the acknowledged insert limit (go-ycsb's nextKeyNum)."""
+        last = self.insert_sequence.last()
+        if isinstance(self.key_chooser, g.Exponential):
+            while True:
+                k = last - self.key_chooser.next(rng)
+                if k >= 0:
+                    return k
+        nxt = self.key_chooser.next
+        k = nxt(rng)
+        while k > last:
+            k = nxt(rng)
+        return k
+
+    def per_thread_counts(self) -> list[int]:
+        base, extra = divmod(self.op_count, self.threads)
+        return [base + (1 if i < extra else 0) for i in range(self.threads)]
+
+    def deterministic_value(self, key: str, field: str, size: int) -> bytes:
+        """go-ycsb's dataintegrity value: ``key:field`` extended by FNV hashes, cut to size."""
+        buf = bytearray(f"{key}:{field}".encode())
+        while len(buf) < size:
+            buf += b":"
+            buf += str(g.bytes_hash64(bytes(buf)) & 0xFFFFFFFFFFFFFFFF).encode()
+        return bytes(buf[:size])
+
+
+@lru_cache(maxsize=1 << 20)
+def _key_name(keynum: int, hashed: bool, prefix: str, pad: int) -> str:
+    return g.build_key_name(keynum, hashed=hashed, prefix=prefix, pad=pad)
+
+
+def build_workload(values: Mapping[str, str], phase: str) -> CoreWorkload:
+    """Validate the properties for ``phase`` (load|run); every problem in one ``ParameterError``."""
+    p = Props(values)
+    problems = p.problems
+    if phase not in ("load", "run"):
+        problems.append(f"phase must be load or run, not {phase!r}")
+    workload = p.get_str("workload", "core")
+    if workload != "core":
+        problems.append(f"unknown workload {workload!r}; valid: core")
+    threads = p.get_int("threadcount", 1)
+    target = p.get_float("target", 0.0)
+    record_count = p.get_int("recordcount", 0) or INT32_MAX
+    insert_start = p.get_int("insertstart", 0)
+    insert_count = p.get_int("insertcount", record_count - insert_start)
+    if phase == "run":
+        op_count = p.get_int("operationcount", 0)
+    else:
+        op_count = insert_count if p.has("insertcount") else p.get_int("recordcount", 0)
+    field_count = p.get_int("fieldcount", 10)
+    field_length = p.get_int("fieldlength", 100)
+    fld = p.choice(
+        "fieldlengthdistribution",
+        "constant",
+        FIELD_LENGTH_DISTRIBUTIONS,
+        "field length distribution",
+    )
+    req = p.choice("requestdistribution", "uniform", REQUEST_DISTRIBUTIONS, "request distribution")
+    scl = p.choice(
+        "scanlengthdistribution", "uniform", SCAN_LENGTH_DISTRIBUTIONS, "scan length distribution"
+    )
+    insert_order = p.choice("insertorder", "hashed", ("hashed", "ordered"), "insert order")
+    style = p.choice("outputstyle", "plain", ("plain", "json", "table"), "output style")
+    mtype = p.choice("measurementtype", "histogram", ("histogram",), "measurement type")
+    del mtype
+    data_integrity = p.get_bool("dataintegrity", False)
+    min_scan = p.get_int("minscanlength", 1)
+    max_scan = p.get_int("maxscanlength", 1000)
+    interval = p.get_float("measurement.interval", 10.0)
+    proportions = [(p.get_float(k, d), op) for k, d, op in _PROPORTIONS]
+
+    if threads < 1:
+        problems.append(f"threadcount must be >= 1, got {threads}")
+    if target < 0:
+        problems.append(f"target must be >= 0, got {target}")
+    if op_count < max(threads, 1):
+        what = "operationcount" if phase == "run" else "insertcount/recordcount"
+        problems.append(f"{what} ({op_count}) must be at least threadcount ({threads})")
+    if insert_start < 0 or insert_count < 0 or record_count < insert_start + insert_count:
+        problems.append(
+            f"recordcount {record_count} must be >= insertstart {insert_start}"
+            f" + insertcount {insert_count}"
+        )
+    if field_count < 1 or field_length < 1:
+        problems.append("fieldcount and fieldlength must be >= 1")
+    if min_scan < 1 or max_scan < min_scan:
+        problems.append(
+            "scan lengths must satisfy 1 <= minscanlength <= maxscanlength,"
+            f" got {min_scan}..{max_scan}"
+        )
+    if interval <= 0:
+        problems.append("measurement.interval must be > 0")
+    if any(w < 0 for w, _ in proportions):
+        problems.append("operation proportions must not be negative")
+    positive = [(w, op) for w, op in proportions if w > 0]
+    if phase == "run" and not positive:
+        problems.append("operation proportions must sum to a positive number")
+    if data_integrity and fld != "constant":
+        problems.append("dataintegrity=true needs fieldlengthdistribution=constant")
+    hot_data = p.get_float("hotspotdatafraction", 0.2)
+    hot_opn = p.get_float("hotspotopnfraction", 0.8)
+    if not (0 <= hot_data <= 1 and 0 <= hot_opn <= 1):
+        problems.append("hotspot fractions must be within [0, 1]")
+    exp_pct = p.get_float("exponential.percentile", 95.0)
+    exp_frac = p.get_float("exponential.frac", 0.8571428571)
+    if not (0 < exp_pct < 100) or exp_frac <= 0:
+        problems.append("exponential.percentile must be in (0, 100) and exponential.frac > 0")
+    if problems:
+        raise ParameterError(problems)
+
+    insert_sequence = g.AcknowledgedCounter(record_count)
+    last = insert_start + insert_count - 1
+    key_chooser: g.Generator
+    if req == "uniform":
+        key_chooser = g.Uniform(insert_start, last)
+    elif req == "sequential":
+        key_chooser = g.Sequential(insert_start, last)
+    elif req == "zipfian":
+        ins = p.get_float("insertproportion", 0.0)
+        expected_new = int(p.get_int("operationcount", 0) * ins * 2.0)
+        key_chooser = g.ScrambledZipfian(insert_start, insert_start + insert_count + expected_new)
+    elif req == "latest":
+        key_chooser = g.SkewedLatest(insert_sequence)
+    elif req == "hotspot":
+        key_chooser = g.Hotspot(insert_start, last, hot_data, hot_opn)
+    else:
+        key_chooser = g.Exponential(exp_pct, record_count * exp_frac)
+
+    length_gen: g.Generator
+    if fld == "constant":
+        length_gen = g.Constant(field_length)
+    elif fld == "uniform":
+        length_gen = g.Uniform(1, field_length)
+    else:
+        length_gen = g.Zipfian(1, field_length)
+    scan_gen: g.Generator = (
+        g.Uniform(min_scan, max_scan) if scl == "uniform" else g.Zipfian(min_scan, max_scan)
+    )
+    return CoreWorkload(
+        phase=phase,
+        table=p.get_str("table", "usertable"),
+        threads=threads,
+        target=target,
+        op_count=op_count,
+        record_count=record_count,
+        insert_start=insert_start,
+        insert_count=insert_count,
+        field_count=field_count,
+        field_length=field_length,
+        field_names=[f"field{i}" for i in range(field_count)],
+        read_all_fields=p.get_bool("readallfields", True),
+        write_all_fields=p.get_bool("writeallfields", False),
+        data_integrity=data_integrity,
+        hashed=insert_order == "hashed",
+        key_prefix=p.get_str("keyprefix", "user"),
+        zero_padding=p.get_int("zeropadding", 1),
+        request_distribution=req,
+        max_execution_s=p.get_float("maxexecutiontime", 0.0),
+        interval_s=interval,
+        output_style=style,
+        warmup_s=p.get_float("warmuptime", 0.0) if phase == "run" else 0.0,
+        operation_chooser=g.Discrete(positive or [(1.0, "READ")]),
+        key_chooser=key_chooser,
+        key_sequence=g.Counter(insert_start),
+        insert_sequence=insert_sequence,
+        field_length_gen=length_gen,
+        scan_length_gen=scan_gen,
+        constant_length=fld == "constant",
+    )
+
+
+class ValueSource:
+    """Field values for writes: precomputed random bytes, or deterministic ones (dataintegrity)."""
+
+    POOL = 256
+
+    def __init__(self, wl: CoreWorkload, rng: random.Random) -> None:
+        self.wl = wl
+        size = wl.field_length
+        self.pool = [bytes(rng.choices(_LETTERS, k=size)) for _ in range(self.POOL)]
+        self.records: list[dict[str, bytes]] = []
+        if wl.constant_length and not wl.data_integrity:
+            for _ in range(64):
+                self.records.append(
+                    {f: self.pool[rng.randrange(self.POOL)] for f in wl.field_names}
+                )
+
+    def value(self, rng: random.Random, key: str, field: str) -> bytes:
+        wl = self.wl
+        if wl.data_integrity:
+            return wl.deterministic_value(key, field, wl.field_length)
+        v = self.pool[int(rng.random() * self.POOL)]
+        if wl.constant_length:
+            return v
+        return v[: wl.field_length_gen.next(rng)]
+
+    def all_fields(self, rng: random.Random, key: str) -> dict[str, bytes]:
+        if self.records:
+            return self.records[int(rng.random() * len(self.records))]
+        return {f: self.value(rng, key, f) for f in self.wl.field_names}
+
+    def one_field(self, rng: random.Random, key: str) -> dict[str, bytes]:
+        names = self.wl.field_names
+        f = names[int(rng.random() * len(names))]
+        return {f: self.value(rng, key, f)}
+
+    def for_write(self, rng: random.Random, key: str) -> dict[str, bytes]:
+        if self.wl.write_all_fields:
+            return self.all_fields(rng, key)
+        return self.one_field(rng, key)
+
+
+def read_fields(wl: CoreWorkload, rng: random.Random) -> Sequence[str] | None:
+    """``None`` means all fields (readallfields=true)."""
+    if wl.read_all_fields:
+        return None
+    names = wl.field_names
+    return [names[int(rng.random() * len(names))]]

@@ -1,0 +1,262 @@
+"""Build YCSB command lines and run them: live lines, a raw log, time bounds, evidence on failure.
+
+The runner knows nothing about stacks: a caller that wants go-ycsb inside a Compose network passes
+an argv prefix such as ``["docker", "compose", "-p", proj, "-f", file, "run", "--rm", "-T",
+"ycsb"]`` and this module appends the YCSB argv to it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shlex
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from workbench.errors import ConfigError, WorkloadError
+from workbench.ycsb.parser import YcsbResult, parse
+
+PHASES = ("load", "run")
+NATIVE_MODULE = ("python", "-m", "workbench.ycsb.native")
+
+
+def _client_args(
+    phase: str,
+    db: str,
+    workload_files: Sequence[str | os.PathLike[str]],
+    properties: Mapping[str, object] | None,
+    threads: int | None,
+    target: int | None,
+    interval: int | None,
+    table: str | None,
+) -> list[str]:
+    if phase not in PHASES:
+        raise ConfigError(f"YCSB phase must be one of {', '.join(PHASES)}, not {phase!r}")
+    if not db:
+        raise ConfigError("YCSB binding name (db) is empty")
+    argv = [phase, db]
+    for f in workload_files:
+        argv += ["-P", os.fspath(f)]
+    for key, value in (properties or {}).items():
+        if not key or "=" in key:
+            raise ConfigError(f"bad YCSB property name {key!r}")
+        argv += ["-p", f"{key}={_prop_value(value)}"]
+    if threads is not None:
+        argv += ["--threads", str(int(threads))]
+    if target is not None:
+        argv += ["--target", str(int(target))]
+    if interval is not None:
+        argv += ["--interval", str(int(interval))]
+    if table:
+        argv += ["--table", table]
+    return argv
+
+
+def _prop_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def build_go_ycsb_argv(
+    phase: str,
+    db: str,
+    *,
+    workload_files: Sequence[str | os.PathLike[str]] = (),
+    properties: Mapping[str, object] | None = None,
+    threads: int | None = None,
+    target: int | None = None,
+    interval: int | None = None,
+    table: str | None = None,
+    executable: Sequence[str] = ("go-ycsb",),
+) -> list[str]:
+    """``go-ycsb load|run <db> -P f -p k=v --threads N --target T --interval S``.
+
+    ``executable`` is what starts go-ycsb: ``("go-ycsb",)`` for a local binary, ``()`` when the
+    caller's prefix already ends in a service whose entrypoint is go-ycsb (``pingcap/go-ycsb``),
+    ``("/go-ycsb",)`` to name it inside such an image.
+    """
+    args = _client_args(phase, db, workload_files, properties, threads, target, interval, table)
+    return [*executable, *args]
+
+
+def build_native_argv(
+    phase: str,
+    db: str,
+    *,
+    workload_files: Sequence[str | os.PathLike[str]] = (),
+    properties: Mapping[str, object] | None = None,
+    threads: int | None = None,
+    target: int | None = None,
+    interval: int | None = None,
+    table: str | None = None,
+    executable: Sequence[str] | None = None,
+) -> list[str]:
+    """The native generator with go-ycsb's command line.
+
+    Default executable: this interpreter with ``-m workbench.ycsb.native``; inside a container
+    pass ``NATIVE_MODULE`` (``python -m workbench.ycsb.native``) or ``("workbench", "ycsb")``.
+    """
+    exe = list(executable) if executable is not None else [sys.executable, "-m", NATIVE_MODULE[2]]
+    args = _client_args(phase, db, workload_files, properties, threads, target, interval, table)
+    return [*exe, *args]
+
+
+@dataclass
+class RunOutcome:
+    """A finished YCSB process: its argv, exit code, full output and parsed result."""
+
+    argv: list[str]
+    returncode: int
+    output: str
+    result: YcsbResult
+    log_path: Path | None
+    interrupted: bool
+    wall_seconds: float
+
+    @property
+    def command(self) -> str:
+        return shlex.join(self.argv)
+
+
+def run_ycsb(
+    argv: Sequence[str],
+    *,
+    log_path: str | os.PathLike[str] | None = None,
+    on_line: Callable[[str], None] | None = None,
+    duration_s: float | None = None,
+    grace_s: float = 30.0,
+    timeout_s: float | None = None,
+    interval_s: float | None = None,
+    env: Mapping[str, str] | None = None,
+    cwd: str | os.PathLike[str] | None = None,
+    tail_lines: int = 40,
+) -> RunOutcome:
+    """Run a YCSB command (argv list, never a shell), streaming each output line as it comes.
+
+    - ``on_line`` gets every line (stdout and stderr merged) live; ``log_path`` gets them too.
+    - ``duration_s``: after that many seconds send SIGINT and keep reading, so the final block is
+      still collected; if the process has not ended ``grace_s`` later it is killed.
+    - ``timeout_s``: hard limit; the process is killed and ``WorkloadError`` raised.
+    - A non-zero exit raises ``WorkloadError`` (argv, exit code, output tail), except after our
+      own SIGINT when the final block was printed (some wrappers report 130 for that).
+    """
+    argv = [os.fspath(a) for a in argv]
+    if not argv:
+        raise ConfigError("empty YCSB argv")
+    tail: deque[str] = deque(maxlen=tail_lines)
+    lines: list[str] = []
+    log: IO[str] | None = None
+    if log_path is not None:
+        Path(log_path).parent.mkdir(parents=True, exist_ok=True)
+        log = open(log_path, "w", encoding="utf-8")  # noqa: SIM115 - closed in finally
+    started = time.monotonic()
+    try:
+        try:
+            proc = subprocess.Popen(
+                argv,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                text=True,
+                encoding="utf-8",
+                errors="replace",
+                bufsize=1,
+                env=None if env is None else dict(env),
+                cwd=cwd,
+            )
+        except OSError as exc:
+            raise WorkloadError(argv, None, f"cannot start: {exc}") from exc
+
+        def pump() -> None:
+            assert proc.stdout is not None
+            for raw in proc.stdout:
+                line = raw.rstrip("\n")
+                lines.append(line)
+                tail.append(line)
+                if log is not None:
+                    log.write(line + "\n")
+                    log.flush()
+                if on_line is not None:
+                    with contextlib.suppress(Exception):
+                        on_line(line)
+
+        reader = threading.Thread(target=pump, name="ycsb-output", daemon=True)
+        reader.start()
+        interrupted, killed = _supervise(proc, started, duration_s, grace_s, timeout_s)
+        reader.join(timeout=10)
+        rc = proc.returncode
+    finally:
+        if log is not None:
+            log.close()
+    wall = time.monotonic() - started
+    output = "\n".join(lines) + ("\n" if lines else "")
+    result = parse(output, interval_s=interval_s)
+    tail_text = "\n".join(tail)
+    if killed == "timeout":
+        raise WorkloadError(argv, rc, f"timed out after {timeout_s}s\n{tail_text}")
+    if killed == "grace":
+        raise WorkloadError(
+            argv, rc, f"did not stop within {grace_s}s of SIGINT; killed\n{tail_text}"
+        )
+    if rc != 0 and not (interrupted and result.complete):
+        raise WorkloadError(argv, rc, tail_text)
+    return RunOutcome(
+        argv=list(argv),
+        returncode=rc,
+        output=output,
+        result=result,
+        log_path=Path(log_path) if log_path is not None else None,
+        interrupted=interrupted,
+        wall_seconds=wall,
+    )
+
+
+def _supervise(
+    proc: subprocess.Popen[str],
+    started: float,
+    duration_s: float | None,
+    grace_s: float,
+    timeout_s: float | None,
+) -> tuple[bool, str | None]:
+    """Wait for ``proc``; SIGINT after the duration, kill after grace/timeout."""
+    interrupted = False
+    sigint_at: float | None = None
+    while True:
+        now = time.monotonic()
+        if timeout_s is not None and now - started >= timeout_s:
+            _kill(proc)
+            return interrupted, "timeout"
+        if duration_s is not None and not interrupted and now - started >= duration_s:
+            with contextlib.suppress(ProcessLookupError):
+                proc.send_signal(signal.SIGINT)
+            interrupted = True
+            sigint_at = now
+        if sigint_at is not None and now - sigint_at >= grace_s:
+            _kill(proc)
+            return interrupted, "grace"
+        waits = [0.5]
+        if duration_s is not None and not interrupted:
+            waits.append(max(0.0, started + duration_s - now))
+        if timeout_s is not None:
+            waits.append(max(0.0, started + timeout_s - now))
+        try:
+            proc.wait(timeout=max(0.01, min(waits)))
+            return interrupted, None
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def _kill(proc: subprocess.Popen[str]) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        proc.kill()
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=10)

@@ -1,0 +1,61 @@
+"""Verification checks: verdicts with evidence, chosen by name in a subject's manifest.
+
+ctx = CheckContext.from_manifest(manifest, st.ports, http=http, prometheus=prom, probe=...)
+verdicts = run_checks(manifest.checks["pre"], ctx, "pre")
+write_checks_json(run_dir / "checks.json", verdicts)
+raise_for_verdicts(verdicts)          # a separate step
+"""
+
+from workbench.checks import cluster, measurement, observability
+from workbench.checks.base import (
+    REGISTRY,
+    Check,
+    CheckContext,
+    Judgement,
+    NotApplicable,
+    ProbeOutput,
+    PrometheusAPI,
+    Unobservable,
+    available_checks,
+    exit_code,
+    format_table,
+    get_check,
+    jsonable,
+    raise_for_verdicts,
+    read_checks_json,
+    register,
+    run_check,
+    run_checks,
+    validate_check_names,
+    write_checks_json,
+)
+from workbench.checks.parse import parse_go_duration, parse_id, parse_size
+
+__all__ = [
+    "REGISTRY",
+    "Check",
+    "CheckContext",
+    "Judgement",
+    "NotApplicable",
+    "ProbeOutput",
+    "PrometheusAPI",
+    "Unobservable",
+    "available_checks",
+    "cluster",
+    "exit_code",
+    "format_table",
+    "get_check",
+    "jsonable",
+    "measurement",
+    "observability",
+    "parse_go_duration",
+    "parse_id",
+    "parse_size",
+    "raise_for_verdicts",
+    "read_checks_json",
+    "register",
+    "run_check",
+    "run_checks",
+    "validate_check_names",
+    "write_checks_json",
+]

@@ -1,0 +1,302 @@
+"""H4 and the checks on the measurement itself (post phase).
+
+Inputs: the client's summary (`ctx.client`), the run window, and Prometheus. Server traffic is the
+delta of a counter expression (`server_ops_query` option, a raw counter sum) between the window's
+start and its end plus a settle time (one scrape after the run ended), minus the background rate
+measured over `ctx.baseline_window` when one is given.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from workbench.checks.base import (
+    CheckContext,
+    Judgement,
+    PrometheusAPI,
+    Unobservable,
+    register,
+)
+from workbench.checks.parse import parse_go_duration
+from workbench.errors import WorkbenchError
+from workbench.model import ClientSummary
+
+DEFAULT_SETTLE_S = 5.0
+
+
+def _client(ctx: CheckContext) -> ClientSummary:
+    if ctx.client is None:
+        raise Unobservable("no YCSB result to judge (the run phase did not report)")
+    return ctx.client
+
+
+def _window(ctx: CheckContext) -> tuple[float, float]:
+    if ctx.window is None:
+        raise Unobservable("no run window")
+    return ctx.window
+
+
+def _scalar(prom: PrometheusAPI, promql: str, at: float) -> float | None:
+    frame = prom.query(promql, at)
+    if frame.empty:
+        return None
+    return float(frame["value"].sum())
+
+
+def server_delta(ctx: CheckContext) -> dict[str, Any]:
+    """Server counter values around the run window (waiting for the settle time if needed)."""
+    query = ctx.options.get("server_ops_query")
+    if not query:
+        raise Unobservable("no `server_ops_query` in [checks.options]: server traffic unknown")
+    prom = ctx.require_prometheus()
+    start, end = _window(ctx)
+    settle = float(ctx.options.get("settle_s", DEFAULT_SETTLE_S))
+    at_end = end + settle
+    wait = at_end - ctx.clock()
+    if wait > 0:
+        ctx.sleep(wait)
+    obs: dict[str, Any] = {"query": query, "start": start, "end": end, "settle_s": settle}
+    try:
+        obs["before"] = _scalar(prom, str(query), start)
+        obs["after"] = _scalar(prom, str(query), at_end)
+        if ctx.baseline_window is not None:
+            b0, b1 = ctx.baseline_window
+            v0, v1 = _scalar(prom, str(query), b0), _scalar(prom, str(query), b1)
+            if v0 is not None and v1 is not None and b1 > b0 and v1 >= v0:
+                obs["baseline_rate"] = (v1 - v0) / (b1 - b0)
+                obs["baseline_window"] = [b0, b1]
+    except WorkbenchError as exc:
+        raise Unobservable(f"Prometheus query failed: {exc}", {"query": query}) from exc
+    return obs
+
+
+def _net_delta(srv: Mapping[str, Any]) -> tuple[float, dict[str, Any]]:
+    before, after = srv.get("before"), srv.get("after")
+    ev = dict(srv)
+    if before is None or after is None:
+        raise Unobservable("server counter has no samples at the window's start or end", ev)
+    if after < before:
+        raise Unobservable(f"server counter went down ({before} → {after}): a restart?", ev)
+    raw = after - before
+    span = srv["end"] + srv["settle_s"] - srv["start"]
+    background = srv.get("baseline_rate", 0.0) * span
+    ev.update(server_delta_raw=raw, background_ops=background, server_ops=raw - background)
+    return raw - background, ev
+
+
+# -- H4: YCSB traffic -------------------------------------------------------------------------
+
+
+def gather_traffic(ctx: CheckContext) -> dict[str, Any]:
+    return {"client": _client(ctx).to_dict(), "server": server_delta(ctx)}
+
+
+def judge_traffic(obs: Mapping[str, Any], options: Mapping[str, Any]) -> Judgement:
+    """The client did operations with zero errors and the server's own counters saw traffic."""
+    c = obs["client"]
+    evidence: dict[str, Any] = {"client": c}
+    if c["total_ops"] <= 0:
+        return Judgement("fail", "the client reported no successful operations", evidence)
+    if c["total_errors"] > 0:
+        return Judgement("fail", f"{c['total_errors']} client errors: {c['errors']}", evidence)
+    server, ev = _net_delta(obs["server"])
+    evidence["server"] = ev
+    if ev["server_delta_raw"] <= 0:
+        return Judgement(
+            "fail",
+            f"client did {c['total_ops']} ops but the server counters did not move",
+            evidence,
+        )
+    return Judgement(
+        "pass",
+        f"{c['total_ops']} client ops, 0 errors; server counted {server:.0f} in the window",
+        evidence,
+    )
+
+
+# -- counts agree -----------------------------------------------------------------------------
+
+
+def judge_counts(obs: Mapping[str, Any], options: Mapping[str, Any]) -> Judgement:
+    """Client attempts (ok + errors) and server counter delta agree within `counts_tolerance`."""
+    c = obs["client"]
+    client = c["total_ops"] + c["total_errors"]
+    if client <= 0:
+        raise Unobservable("the client reported no operations to compare", {"client": c})
+    server, ev = _net_delta(obs["server"])
+    tol = float(options.get("counts_tolerance", 0.01))
+    diff = (server - client) / client
+    evidence = {
+        "client_ops": client,
+        "server_ops": server,
+        "relative_diff": diff,
+        "tolerance": tol,
+        "server": ev,
+    }
+    text = f"client {client} vs server {server:.0f} ops ({diff:+.2%}, tolerance ±{tol:.0%})"
+    return Judgement("pass" if abs(diff) <= tol else "fail", text, evidence)
+
+
+# -- error rate, target rate, client saturation -----------------------------------------------
+
+
+def gather_client(ctx: CheckContext) -> dict[str, Any]:
+    return {"client": _client(ctx).to_dict()}
+
+
+def judge_error_rate(obs: Mapping[str, Any], options: Mapping[str, Any]) -> Judgement:
+    c = obs["client"]
+    attempts = c["total_ops"] + c["total_errors"]
+    if attempts <= 0:
+        raise Unobservable("the client reported no operations", {"client": c})
+    limit = float(options.get("max_error_rate", 0.0))
+    rate = c["total_errors"] / attempts
+    evidence = {"errors": c["errors"], "attempts": attempts, "error_rate": rate, "max": limit}
+    text = f"error rate {rate:.4%} ({c['total_errors']}/{attempts}), limit {limit:.4%}"
+    return Judgement("pass" if rate <= limit else "fail", text, evidence)
+
+
+def judge_target_rate(obs: Mapping[str, Any], options: Mapping[str, Any]) -> Judgement:
+    c = obs["client"]
+    target = c.get("target_ops")
+    if not target:
+        return Judgement("skipped", "no target rate set (unthrottled run)", {"client": c})
+    run_s = c.get("run_seconds")
+    if not run_s or run_s <= 0:
+        raise Unobservable("the client reported no run time", {"client": c})
+    achieved = c["total_ops"] / run_s
+    frac = float(options.get("target_rate_min", 0.95))
+    evidence = {"target_ops": target, "achieved_ops": achieved, "min_fraction": frac}
+    text = f"achieved {achieved:.1f} ops/s of target {target:.1f} ({achieved / target:.1%})"
+    return Judgement("pass" if achieved >= frac * target else "fail", text, evidence)
+
+
+def judge_saturation(obs: Mapping[str, Any], options: Mapping[str, Any]) -> Judgement:
+    """`fail` when the generator, not the cluster, was the limit: its CPU was (nearly) all used
+    while it did not reach its target (or had none)."""
+    c = obs["client"]
+    target, run_s = c.get("target_ops"), c.get("run_seconds")
+    cpu_s, cores = c.get("cpu_seconds"), c.get("cpu_cores")
+    if cpu_s is None or not cores or not run_s or run_s <= 0:
+        raise Unobservable("client CPU time or cores not measured", {"client": c})
+    util = cpu_s / (run_s * cores)
+    limit = float(options.get("client_cpu_max", 0.9))
+    achieved = c["total_ops"] / run_s
+    evidence = {
+        "client_cpu_utilisation": util,
+        "limit": limit,
+        "cpu_seconds": cpu_s,
+        "cores": cores,
+        "run_seconds": run_s,
+        "achieved_ops": achieved,
+        "target_ops": target,
+        "threads": c.get("threads"),
+    }
+    reached = bool(target) and achieved >= float(options.get("target_rate_min", 0.95)) * target
+    text = f"client used {util:.0%} of {cores:g} cores"
+    if reached:
+        return Judgement("pass", f"{text}; target reached, the client was not the limit", evidence)
+    if util >= limit:
+        return Judgement("fail", f"{text} (≥ {limit:.0%}): the generator was the limit", evidence)
+    return Judgement("pass", f"{text} (< {limit:.0%}): the client was not the limit", evidence)
+
+
+# -- scrape coverage --------------------------------------------------------------------------
+
+
+def gather_coverage(ctx: CheckContext) -> dict[str, Any]:
+    prom = ctx.require_prometheus()
+    start, end = _window(ctx)
+    jobs = ctx.options.get("prometheus_jobs") or ctx.expected_targets
+    if not jobs:
+        raise Unobservable("no expected Prometheus jobs to measure coverage of")
+    interval = ctx.options.get("scrape_interval_s")
+    expected_instances: dict[str, list[str]] = {}
+    try:
+        for t in prom.targets():
+            job = t.get("labels", {}).get("job")
+            if job in jobs:
+                expected_instances.setdefault(job, []).append(t["labels"].get("instance"))
+                if interval is None and t.get("scrapeInterval"):
+                    interval = parse_go_duration(t["scrapeInterval"])
+        window_ms = max(1, round((end - start) * 1000))
+        sel = "|".join(sorted(jobs))
+        frame = prom.query(f'sum_over_time(up{{job=~"{sel}"}}[{window_ms}ms])', end)
+    except WorkbenchError as exc:
+        raise Unobservable(f"Prometheus query failed: {exc}") from exc
+    ok = {
+        f"{r['job']}/{r['instance']}": float(r["value"])
+        for r in frame.to_dict("records")
+        if "job" in r and "instance" in r
+    }
+    return {
+        "jobs": dict(jobs),
+        "instances": expected_instances,
+        "successes": ok,
+        "window_s": end - start,
+        "scrape_interval_s": interval,
+    }
+
+
+def judge_coverage(obs: Mapping[str, Any], options: Mapping[str, Any]) -> Judgement:
+    """Every expected target has successful scrapes for ≥ `scrape_coverage_min` of the window."""
+    interval = obs["scrape_interval_s"]
+    if not interval:
+        raise Unobservable("scrape interval unknown (set scrape_interval_s)", dict(obs))
+    expected_scrapes = math.floor(obs["window_s"] / float(interval))
+    if expected_scrapes < 1:
+        raise Unobservable(f"window {obs['window_s']:.1f}s is shorter than one scrape", dict(obs))
+    names = [f"{j}/{i}" for j, inst in obs["instances"].items() for i in inst]
+    names += [k for k in obs["successes"] if k not in names]
+    minimum = float(options.get("scrape_coverage_min", 0.95))
+    coverage = {n: min(1.0, obs["successes"].get(n, 0.0) / expected_scrapes) for n in names}
+    evidence = {
+        "coverage": coverage,
+        "expected_scrapes": expected_scrapes,
+        "min": minimum,
+        "window_s": obs["window_s"],
+        "scrape_interval_s": interval,
+    }
+    short = [f"{n} {v:.0%}" for n, v in sorted(coverage.items()) if v < minimum]
+    counts = {j: sum(1 for n in names if n.startswith(f"{j}/")) for j in obs["jobs"]}
+    missing = [f"{j}: {counts[j]}/{n} targets" for j, n in obs["jobs"].items() if counts[j] < n]
+    if short or missing:
+        return Judgement(
+            "unknown",
+            "scrape coverage too low to trust the server series: " + "; ".join(missing + short),
+            evidence,
+        )
+    low = min(coverage.values())
+    return Judgement("pass", f"{len(coverage)} targets scraped ≥ {low:.0%} of the window", evidence)
+
+
+register(
+    "ycsb_traffic",
+    "client ops with zero errors; the server counters saw traffic",
+    gather_traffic,
+    judge_traffic,
+)
+register(
+    "counts_agree",
+    "client op count and server counter delta agree within 1%",
+    gather_traffic,
+    judge_counts,
+)
+register("error_rate", "client error rate under `max_error_rate`", gather_client, judge_error_rate)
+register(
+    "target_rate",
+    "achieved rate ≥ 95% of the target when one is set",
+    gather_client,
+    judge_target_rate,
+)
+register(
+    "client_saturation", "the generator's CPU was not the limit", gather_client, judge_saturation
+)
+register(
+    "scrape_coverage",
+    "every target scraped for ≥ 95% of the run window",
+    gather_coverage,
+    judge_coverage,
+)

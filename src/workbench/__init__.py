@@ -1,0 +1,3 @@
+"""Benchmark workbench for distributed key-value stores."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,215 @@
+"""`workbench setup|doctor|up|down|status|logs|probe`: provisioning and stack lifecycle."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+
+def _progress(msg: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+def _subject_arg(p: argparse.ArgumentParser) -> None:
+    from workbench.manifest import DEFAULT_SUBJECT
+
+    p.add_argument(
+        "--subject",
+        default=DEFAULT_SUBJECT,
+        help="subject name or directory (default: %(default)s)",
+    )
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("setup", help="install/start what stacks need (engine, Compose, images)")
+    p.add_argument(
+        "--subject",
+        action="append",
+        help="subject whose images to build (repeatable; default etcd)",
+    )
+    p.add_argument("--no-images", action="store_true", help="engine and Compose only")
+    p.set_defaults(func=cmd_setup)
+
+    p = sub.add_parser("doctor", help="list prerequisites with ok/missing and the fix")
+    _subject_arg(p)
+    p.set_defaults(func=cmd_doctor)
+
+    p = sub.add_parser("up", help="start a subject's stack and wait until it is healthy")
+    _subject_arg(p)
+    p.add_argument("--project", help="compose project name (default: unique)")
+    p.add_argument("--timeout", type=float, help="health timeout in seconds")
+    p.set_defaults(func=cmd_up)
+
+    p = sub.add_parser(
+        "down", help="capture logs and remove a stack (containers, networks, volumes)"
+    )
+    _subject_arg(p)
+    p.add_argument(
+        "--project", help="project to remove (default: every workbench project of the subject)"
+    )
+    p.add_argument("--logs", type=Path, help="directory for the captured container logs")
+    p.set_defaults(func=cmd_down)
+
+    p = sub.add_parser("status", help="running workbench stacks and their services' health")
+    _subject_arg(p)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_status)
+
+    p = sub.add_parser("logs", help="capture a running stack's container logs to files")
+    _subject_arg(p)
+    p.add_argument("--project", help="project (default: the only running one)")
+    p.add_argument(
+        "--dest", type=Path, default=Path("logs"), help="directory (default: %(default)s)"
+    )
+    p.set_defaults(func=cmd_logs)
+
+    p = sub.add_parser(
+        "probe", help="(inside the network) GET each URL and print JSON; exit 0 if all answer"
+    )
+    p.add_argument(
+        "urls",
+        nargs="*",
+        help="URLs (default: $WB_CLUSTER_URL, $WB_PROMETHEUS_URL, $WB_PROBE_URLS)",
+    )
+    p.add_argument("--timeout", type=float, default=5.0)
+    p.set_defaults(func=cmd_probe)
+
+
+def cmd_setup(args: argparse.Namespace) -> int:
+    from workbench import provision
+    from workbench.manifest import DEFAULT_SUBJECT, load_manifest
+
+    t0 = time.monotonic()
+    manifests = (
+        [] if args.no_images else [load_manifest(s) for s in (args.subject or [DEFAULT_SUBJECT])]
+    )
+    provision.setup(manifests, _progress)
+    _progress(f"setup done in {time.monotonic() - t0:.1f}s")
+    return 0
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from workbench import provision
+    from workbench.manifest import load_manifest
+
+    items = provision.doctor(load_manifest(args.subject))
+    width = max(len(i.name) for i in items)
+    for i in items:
+        mark = "ok     " if i.ok else "MISSING"
+        line = f"{mark} {i.name:<{width}}  {i.detail}"
+        if i.fix:
+            line += f"\n        fix: {i.fix}"
+        print(line)
+    return 0 if all(i.ok for i in items) else 1
+
+
+def _projects(subject: str, project: str | None) -> list[str]:
+    from workbench.manifest import load_manifest
+    from workbench.stack import running_projects
+
+    if project:
+        return [project]
+    prefix = load_manifest(subject).project_prefix + "-"
+    return sorted(running_projects(prefix))
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    from workbench import provision
+    from workbench.manifest import load_manifest
+    from workbench.stack import Stack
+
+    m = load_manifest(args.subject)
+    provision.setup([m], _progress)
+    st = Stack(m, project=args.project, progress=_progress, health_timeout_s=args.timeout)
+    try:
+        st.up()
+    except BaseException:
+        st.run_dir = Path("results") / "failed-up" / st.project
+        st.down()
+        _progress(f"container logs saved in {st.run_dir / 'logs'}")
+        raise
+    print(json.dumps({"project": st.project, "ports": st.ports,
+                      "endpoints": {n: st.endpoint(n) for n in m.endpoints}}, indent=2))  # fmt: skip
+    return 0
+
+
+def cmd_down(args: argparse.Namespace) -> int:
+    from workbench.manifest import load_manifest
+    from workbench.stack import Stack
+
+    m = load_manifest(args.subject)
+    projects = _projects(args.subject, args.project)
+    if not projects:
+        _progress(f"no running {m.name} stack")
+    for project in projects:
+        st = Stack.attach(m, project, progress=_progress)
+        st.run_dir = args.logs / project if args.logs else None
+        st.down()
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from workbench.manifest import load_manifest
+    from workbench.stack import Stack
+
+    m = load_manifest(args.subject)
+    report = {}
+    for project in _projects(args.subject, None):
+        st = Stack.attach(m, project)
+        report[project] = {"services": st.services_health(), "ports": st.ports}
+    if args.json:
+        print(json.dumps(report, indent=2))
+    elif not report:
+        print(f"no running {m.name} stack")
+    for project, info in report.items() if not args.json else ():
+        print(project)
+        for service, health in sorted(info["services"].items()):
+            print(f"  {service:<12} {health}")
+    return 0
+
+
+def cmd_logs(args: argparse.Namespace) -> int:
+    from workbench.errors import StackError
+    from workbench.manifest import load_manifest
+    from workbench.stack import Stack
+
+    projects = _projects(args.subject, args.project)
+    if len(projects) != 1:
+        raise StackError(
+            f"expected exactly one running stack, found {projects or 'none'}: pass --project"
+        )
+    st = Stack.attach(load_manifest(args.subject), projects[0])
+    for path in st.capture_logs(args.dest):
+        print(path)
+    return 0
+
+
+def cmd_probe(args: argparse.Namespace) -> int:
+    import httpx
+
+    urls = list(args.urls)
+    if not urls:
+        for var in ("WB_CLUSTER_URL", "WB_PROMETHEUS_URL", "WB_PROBE_URLS"):
+            urls += [u for u in os.environ.get(var, "").split(",") if u]
+    if not urls:
+        print(json.dumps({"error": "no URL given"}))
+        return 2
+    results: dict[str, dict[str, Any]] = {}
+    with httpx.Client(timeout=args.timeout) as client:
+        for url in urls:
+            try:
+                r = client.get(url)
+                results[url] = {"ok": r.status_code < 400, "status": r.status_code, "error": None}
+            except httpx.HTTPError as exc:
+                results[url] = {
+                    "ok": False,
+                    "status": None,
+                    "error": f"{type(exc).__name__}: {exc}",
+                }
+    print(json.dumps({"targets": results}))
+    return 0 if all(r["ok"] for r in results.values()) else 1

@@ -1,0 +1,93 @@
+"""One error tree for the whole workbench.
+
+Every error carries the evidence a user needs to act on it (papermill/httpx habit): the file and
+key of a bad manifest, the argv and output tail of a failed command, the query and response of a
+failed Prometheus call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+class WorkbenchError(Exception):
+    """Base of every error the workbench raises on purpose."""
+
+
+class ConfigError(WorkbenchError):
+    """Bad input: a manifest, a parameter, a workload file. Raised before anything starts."""
+
+
+class ManifestError(ConfigError):
+    """A subject manifest is unreadable or wrong; names the file and the key."""
+
+    def __init__(self, path: object, key: str, message: str) -> None:
+        self.path = str(path)
+        self.key = key
+        super().__init__(f"{self.path}: [{key}] {message}")
+
+
+class ParameterError(ConfigError):
+    """One or more run parameters are invalid; lists every problem at once."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = list(problems)
+        lines = "\n".join(f"  - {p}" for p in self.problems)
+        super().__init__(f"invalid parameters ({len(self.problems)}):\n{lines}")
+
+
+class PrerequisiteError(WorkbenchError):
+    """Something the machine needs (engine, Compose, an image) is missing and cannot be made here."""
+
+
+class CommandError(WorkbenchError):
+    """An external command failed: holds argv, return code and the tail of its output."""
+
+    def __init__(self, argv: Sequence[str], returncode: int | None, output_tail: str = "") -> None:
+        import shlex
+
+        self.argv = list(argv)
+        self.returncode = returncode
+        self.output_tail = output_tail
+        msg = f"command failed (exit {returncode}): {shlex.join(self.argv)}"
+        if output_tail:
+            msg += "\n--- output tail ---\n" + output_tail
+        super().__init__(msg)
+
+
+class StackError(WorkbenchError):
+    """A stack did not come up healthy, or could not be inspected or torn down."""
+
+
+class UnhealthyStackError(StackError):
+    """Health gating timed out; names the unhealthy services with their last log lines."""
+
+    def __init__(self, unhealthy: dict[str, str], timeout_s: float) -> None:
+        self.unhealthy = dict(unhealthy)
+        self.timeout_s = timeout_s
+        parts = [f"stack not healthy after {timeout_s:.0f}s; unhealthy: {', '.join(unhealthy)}"]
+        for name, tail in unhealthy.items():
+            parts.append(f"--- {name} (last log lines) ---\n{tail}")
+        super().__init__("\n".join(parts))
+
+
+class WorkloadError(CommandError):
+    """A YCSB load or run phase failed."""
+
+
+class QueryError(WorkbenchError):
+    """A Prometheus (or other HTTP API) request failed; holds the query and the response."""
+
+    def __init__(self, message: str, query: str = "", response: str = "") -> None:
+        self.query = query
+        self.response = response
+        text = message
+        if query:
+            text += f"\nquery: {query}"
+        if response:
+            text += f"\nresponse: {response[:2000]}"
+        super().__init__(text)
+
+
+class CheckFailed(WorkbenchError):
+    """Raised (separately from checking) when verdicts include failures."""

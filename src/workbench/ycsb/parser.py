@@ -23,9 +23,10 @@ import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:  # pandas is imported lazily: the native generator must start fast
+    import pandas as pd
 
 INTENDED_SUFFIX = "-INTENDED"
 ERROR_SUFFIX = "_ERROR"
@@ -172,15 +173,21 @@ class YcsbResult:
 
     def final_frame(self) -> pd.DataFrame:
         """The final block: one row per operation, columns as in ``OpStats``."""
+        import pandas as pd
+
         return pd.DataFrame([asdict(r) for r in self.final], columns=list(STAT_FIELDS))
 
     def intervals_frame(self) -> pd.DataFrame:
         """Per-interval series: one row per operation per interval."""
+        import pandas as pd
+
         cols = [f.name for f in fields(IntervalRow)]
         return pd.DataFrame([asdict(r) for r in self.intervals], columns=cols)
 
     def raw_frame(self) -> pd.DataFrame:
         """raw/CSV samples: operation, timestamp_us, latency_us."""
+        import pandas as pd
+
         return pd.DataFrame(self.raw_samples, columns=["operation", "timestamp_us", "latency_us"])
 
     def to_json_dict(self) -> dict[str, Any]:

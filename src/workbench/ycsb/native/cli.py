@@ -10,15 +10,12 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from workbench.errors import ConfigError
-from workbench.ycsb.native.bindings import binding_names
-from workbench.ycsb.native.client import NativeClient, sigint_stops
-from workbench.ycsb.native.props import load_properties
+BINDINGS_HELP = "binding: basic (no I/O) or etcd (v3 JSON gateway)"
 
 
 def add_client_arguments(parser: argparse.ArgumentParser) -> None:
     """The flags go-ycsb's ``load`` and ``run`` take."""
-    parser.add_argument("db", help=f"binding: {', '.join(binding_names())}")
+    parser.add_argument("db", help=BINDINGS_HELP)
     parser.add_argument(
         "-P",
         dest="property_files",
@@ -44,6 +41,8 @@ def add_client_arguments(parser: argparse.ArgumentParser) -> None:
 
 def resolve_properties(args: argparse.Namespace) -> dict[str, str]:
     """Files, then ``-p``, then the flags (flags win, as in go-ycsb)."""
+    from workbench.ycsb.native.props import load_properties
+
     files = [f for item in args.property_files for f in item.split(",") if f]
     props = load_properties(files, args.props)
     if args.threads is not None:
@@ -59,6 +58,9 @@ def resolve_properties(args: argparse.Namespace) -> dict[str, str]:
 
 def run_phase(phase: str, args: argparse.Namespace) -> int:
     """Validate everything, run the phase, print go-ycsb output; 2 on bad input."""
+    from workbench.errors import ConfigError
+    from workbench.ycsb.native.client import NativeClient, sigint_stops
+
     try:
         props = resolve_properties(args)
         client = NativeClient(args.db, props, phase, seed=args.seed)

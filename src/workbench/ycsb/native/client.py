@@ -336,6 +336,7 @@ class NativeClient:
         done = 0
         max_lag = 0
         stop = self._stop
+        sleep = time.sleep
         try:
             while done < count and not self._stopping:
                 intended = 0
@@ -343,7 +344,10 @@ class NativeClient:
                     intended = sched0 + int(done * tick)
                     now = perf()
                     if intended > now:
-                        if stop.wait((intended - now) / 1e9):
+                        delay = (intended - now) / 1e9
+                        if delay < 0.05:
+                            sleep(delay)
+                        elif stop.wait(delay):
                             break
                     elif now - intended > max_lag:
                         max_lag = now - intended

@@ -67,7 +67,7 @@ def draw_marks(ax: Any, timeline: pd.DataFrame) -> None:
         ax.axvspan(start, end, color=color, alpha=0.25 if name != "warmup" else 0.45, lw=0)
         ax.text(
             start,
-            1.0,
+            0.93 if name == "warmup" else 1.0,
             f" {name}",
             transform=ax.get_xaxis_transform(),
             va="top",

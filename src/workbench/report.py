@@ -30,6 +30,7 @@ from workbench.model import Verdict
 STATUS_COLORS = {
     "passed": "#1a7f37",
     "pass": "#1a7f37",
+    "ok": "#1a7f37",
     "failed": "#cf222e",
     "fail": "#cf222e",
     "error": "#9a6700",
@@ -305,8 +306,10 @@ def render_index(results_dir: Path | str) -> Path:
             for f in ("report.html", "run.json", "checks.json", "notebook.ipynb")
             if (s.path / f).is_file()
         )
+        has_report = (s.path / "report.html").is_file()
+        name = link(f"{rid}/report.html", rid) if has_report else esc(rid)
         rows.append(
-            f"<tr><td>{link(f'{rid}/report.html', rid)}</td><td>{esc(s.started)}</td>"
+            f"<tr><td>{name}</td><td>{esc(s.started)}</td>"
             f"<td>{esc(s.subject)}</td><td>{esc(s.workload)}</td><td>{badge(s.status)}</td>"
             f"<td>{esc(_verdict_text(s.verdicts))}</td>"
             f'<td class="num">{_num(s.throughput)}</td><td class="num">{_num(s.p99_ms, 2)}</td>'

@@ -73,26 +73,25 @@ def stream(
     last: list[str] = []
     with log_path.open("a") as fh:
         fh.write(f"$ {shlex.join(argv)}\n")
-        proc = subprocess.Popen(
+        with subprocess.Popen(
             argv,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
             env=dict(env) if env is not None else None,
             cwd=cwd,
-        )
-        assert proc.stdout is not None
-        try:
-            for line in proc.stdout:
-                fh.write(line)
-                last.append(line.rstrip("\n"))
-                del last[:-40]
-                if on_line:
-                    on_line(line.rstrip("\n"))
-        except BaseException:
-            proc.kill()
-            proc.wait()
-            raise
-        rc = proc.wait()
+        ) as proc:
+            assert proc.stdout is not None
+            try:
+                for line in proc.stdout:
+                    fh.write(line)
+                    last.append(line.rstrip("\n"))
+                    del last[:-40]
+                    if on_line:
+                        on_line(line.rstrip("\n"))
+            except BaseException:
+                proc.kill()
+                raise
+            rc = proc.wait()
     if rc != 0:
         raise CommandError(argv, rc, "\n".join(last))

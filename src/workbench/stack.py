@@ -171,8 +171,15 @@ class Stack:
         self._write_env()
         t0 = self.clock()
         deadline = t0 + self.health_timeout_s
-        argv = [*self.compose_argv(), "up", "--detach", "--wait", "--wait-timeout",
-                str(int(self.health_timeout_s)), "--quiet-pull"]  # fmt: skip
+        argv = [
+            *self.compose_argv(),
+            "up",
+            "--detach",
+            "--wait",
+            "--wait-timeout",
+            str(int(self.health_timeout_s)),
+            "--quiet-pull",
+        ]
         self.progress(f"starting {self.manifest.name} stack as project {self.project}")
         up = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         seen: dict[str, str] = {}
@@ -265,8 +272,11 @@ class Stack:
         return out
 
     def _log_tail(self, service: str, lines: int = 20) -> str:
-        r = proc.run([*self.compose_argv(), "logs", "--no-color", "--tail", str(lines), service],
-                     check=False, timeout=30)  # fmt: skip
+        r = proc.run(
+            [*self.compose_argv(), "logs", "--no-color", "--tail", str(lines), service],
+            check=False,
+            timeout=30,
+        )
         return (r.stdout + r.stderr).rstrip()
 
     def capture_logs(self, dest: Path | None = None) -> list[Path]:
@@ -281,8 +291,18 @@ class Stack:
             return []
 
         def one(service: str) -> Path:
-            r = proc.run([*self.compose_argv(), "logs", "--no-color", "--timestamps", "--no-log-prefix",
-                          service], check=False, timeout=60)  # fmt: skip
+            r = proc.run(
+                [
+                    *self.compose_argv(),
+                    "logs",
+                    "--no-color",
+                    "--timestamps",
+                    "--no-log-prefix",
+                    service,
+                ],
+                check=False,
+                timeout=60,
+            )
             path = dest / f"{service}.log"
             path.write_text(r.stdout + r.stderr)
             return path
@@ -295,11 +315,14 @@ class Stack:
         t0 = self.clock()
         try:
             self.capture_logs()
-        except Exception as exc:  # noqa: BLE001 - teardown must go on
+        except Exception as exc:  # teardown must go on
             print(f"workbench: log capture failed: {exc}", file=sys.stderr)
         # Volumes go too, so a graceful leader hand-over buys nothing: kill at once (-t 0).
-        r = proc.run([*self.compose_argv(), "down", "--volumes", "--remove-orphans", "--timeout", "0"],
-                     check=False, timeout=120)  # fmt: skip
+        r = proc.run(
+            [*self.compose_argv(), "down", "--volumes", "--remove-orphans", "--timeout", "0"],
+            check=False,
+            timeout=120,
+        )
         self.timings.down_s = self.clock() - t0
         if r.returncode != 0:
             raise StackError(
@@ -342,8 +365,11 @@ def summarize_targets(active: list[dict[str, Any]]) -> dict[str, dict[str, int]]
 
 def running_projects(prefix: str = "wb-") -> dict[str, list[str]]:
     """Workbench compose projects that have containers on this engine: project -> container names."""
-    r = proc.run(["docker", "ps", "-a", "--format", "{{.Label \"%s\"}}\t{{.Names}}" % PROJECT_LABEL],
-                 check=False, timeout=30)  # fmt: skip
+    r = proc.run(
+        ["docker", "ps", "-a", "--format", '{{.Label "' + PROJECT_LABEL + '"}}\t{{.Names}}'],
+        check=False,
+        timeout=30,
+    )
     out: dict[str, list[str]] = {}
     for line in r.stdout.splitlines():
         project, _, name = line.partition("\t")

@@ -133,8 +133,16 @@ def cmd_up(args: argparse.Namespace) -> int:
         st.down()
         _progress(f"container logs saved in {st.run_dir / 'logs'}")
         raise
-    print(json.dumps({"project": st.project, "ports": st.ports,
-                      "endpoints": {n: st.endpoint(n) for n in m.endpoints}}, indent=2))  # fmt: skip
+    print(
+        json.dumps(
+            {
+                "project": st.project,
+                "ports": st.ports,
+                "endpoints": {n: st.endpoint(n) for n in m.endpoints},
+            },
+            indent=2,
+        )
+    )
     return 0
 
 
@@ -158,7 +166,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     from workbench.stack import Stack
 
     m = load_manifest(args.subject)
-    report = {}
+    report: dict[str, dict[str, Any]] = {}
     for project in _projects(args.subject, None):
         st = Stack.attach(m, project)
         report[project] = {"services": st.services_health(), "ports": st.ports}

@@ -1,0 +1,51 @@
+"""Integration fixtures: real etcd stacks on a real engine, and a guard that none is left behind."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from workbench import provision
+from workbench.manifest import Manifest, load_manifest
+from workbench.stack import Stack, running_projects
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(autouse=True)
+def _engine(docker_engine: None) -> None:
+    """Every test in this folder needs the engine."""
+
+
+@pytest.fixture(scope="session")
+def etcd_manifest(docker_engine: None) -> Manifest:
+    m = load_manifest("etcd")
+    provision.setup([m], print)
+    return m
+
+
+@pytest.fixture(scope="session")
+def etcd_stack(
+    etcd_manifest: Manifest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Stack]:
+    """One healthy etcd stack shared by the tests that do not break it."""
+    run_dir = tmp_path_factory.mktemp("etcd-stack")
+    with Stack(etcd_manifest, run_dir=run_dir) as st:
+        yield st
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_containers_left(docker_engine: None) -> Iterator[None]:
+    before = set(running_projects("wb-"))
+    yield
+    left = {p: c for p, c in running_projects("wb-").items() if p not in before}
+    assert not left, f"workbench containers left behind after the integration tests: {left}"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.integration)

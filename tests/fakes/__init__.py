@@ -1,0 +1,1 @@
+"""Test doubles and local real servers: PD/Grafana fakes (HTTP), etcd and Prometheus processes."""

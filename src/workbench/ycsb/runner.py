@@ -191,8 +191,15 @@ def run_ycsb(
 
         reader = threading.Thread(target=pump, name="ycsb-output", daemon=True)
         reader.start()
-        interrupted, killed = _supervise(proc, started, duration_s, grace_s, timeout_s)
-        reader.join(timeout=10)
+        try:
+            interrupted, killed = _supervise(proc, started, duration_s, grace_s, timeout_s)
+        except BaseException:  # e.g. KeyboardInterrupt: do not leave the child running
+            _kill(proc)
+            raise
+        finally:
+            reader.join(timeout=10)
+            if proc.stdout is not None and not reader.is_alive():
+                proc.stdout.close()
         rc = proc.returncode
     finally:
         if log is not None:

@@ -1,0 +1,181 @@
+"""Key strings and distribution shapes of the native generator (seeded, statistical tolerance)."""
+
+from __future__ import annotations
+
+import random
+import struct
+from collections import Counter
+
+import pytest
+
+from workbench.ycsb.native import generators as g
+from workbench.ycsb.native.workload import build_workload
+
+N = 200_000
+
+
+def fnv1a64(data: bytes) -> int:
+    h = 0xCBF29CE484222325
+    for b in data:
+        h ^= b
+        h = (h * 0x100000001B3) % 2**64
+    return h
+
+
+def go_hash64(n: int) -> int:
+    """Independent reference: FNV-1a over big-endian int64 bytes, signed, absolute value."""
+    (signed,) = struct.unpack(">q", struct.pack(">Q", fnv1a64(struct.pack(">q", n))))
+    return abs(signed)
+
+
+def test_key_zero_matches_go_ycsb() -> None:
+    assert g.build_key_name(0) == "user6284781860667377211"
+    wl = build_workload({"recordcount": "10", "operationcount": "10"}, "run")
+    assert wl.key_name(0) == "user6284781860667377211"
+
+
+@pytest.mark.parametrize("n", [1, 2, 7, 999, 1000, 123456789, 2**40 + 3, 10**10 - 1])
+def test_hash64_matches_reference(n: int) -> None:
+    assert g.hash64(n) == go_hash64(n)
+    assert g.build_key_name(n) == f"user{go_hash64(n)}"
+
+
+def test_java_byte_order_would_differ() -> None:
+    java = fnv1a64(struct.pack("<q", 1)) & (2**63 - 1)
+    assert g.hash64(1) != java
+
+
+def test_ordered_keys_prefix_and_padding() -> None:
+    assert g.build_key_name(5, hashed=False) == "user5"
+    assert g.build_key_name(5, hashed=False, pad=8) == "user00000005"
+    wl = build_workload(
+        {"recordcount": "10", "operationcount": "10", "insertorder": "ordered",
+         "keyprefix": "k", "zeropadding": "4"},
+        "run",
+    )  # fmt: skip
+    assert wl.key_name(42) == "k0042"
+
+
+def draws(gen: g.Generator, n: int = N, seed: int = 1) -> list[int]:
+    rng = random.Random(seed)
+    return [gen.next(rng) for _ in range(n)]
+
+
+def test_zipfian_rank_frequencies() -> None:
+    z = g.Zipfian(0, 999)
+    c = Counter(draws(z))
+    zetan = g.zeta(0, 1000, 0.99)
+    assert c[0] / N == pytest.approx(1 / zetan, rel=0.03)
+    assert c[1] / c[0] == pytest.approx(2**-0.99, rel=0.05)
+    assert min(c) == 0 and max(c) <= 999
+    # beyond item 1 Gray's method inverts a closed form: P(X < k) = ((k/n)^(1-theta) - 1 + eta)/eta
+    top10 = sum(c[i] for i in range(10)) / N
+    expected = ((10 / 1000) ** 0.01 - 1 + z.eta) / z.eta
+    assert top10 == pytest.approx(expected, abs=0.005)
+    assert 0.35 < top10 < 0.45  # and it is a heavy head, near zeta(10)/zeta(1000) = 0.38
+
+
+def test_zeta_constant_for_scrambled_zipfian() -> None:
+    assert g.zeta(0, 10**10, 0.99) == pytest.approx(g.ZETAN_10E10_099, rel=1e-9)
+
+
+def test_scrambled_zipfian_hot_key_is_hash_of_zero() -> None:
+    s = g.ScrambledZipfian(0, 999)
+    values = draws(s)
+    c = Counter(values)
+    hot = g.hash64(0) % 1000
+    assert c.most_common(1)[0][0] == hot
+    assert c[hot] / N == pytest.approx(1 / g.ZETAN_10E10_099 + 0.001, abs=0.004)
+    assert min(values) >= 0 and max(values) <= 999
+    # scattered: the hottest keys are not clustered at the low end
+    top = [k for k, _ in c.most_common(20)]
+    assert max(top) > 100
+
+
+def test_latest_prefers_recent_inserts_and_respects_the_limit() -> None:
+    ack = g.AcknowledgedCounter(1000)
+    latest = g.SkewedLatest(ack)
+    values = draws(latest, 50_000)
+    assert max(values) <= 999
+    recent = sum(v >= 900 for v in values) / len(values)
+    expected = g.zeta(0, 100, 0.99) / g.zeta(0, 999, 0.99)
+    assert recent == pytest.approx(expected, abs=0.02)
+    for _ in range(100):
+        ack.acknowledge(ack.next())
+    assert ack.last() == 1099
+    values = draws(latest, 20_000, seed=2)
+    assert max(values) <= 1099 and sum(v > 999 for v in values) / len(values) > 0.5
+
+
+def test_hotspot_shape() -> None:
+    h = g.Hotspot(0, 999, 0.2, 0.8)
+    values = draws(h)
+    hot = sum(v < 200 for v in values) / N
+    assert hot == pytest.approx(0.8, abs=0.01)
+    assert min(values) >= 0 and max(values) <= 999
+
+
+def test_exponential_percentile() -> None:
+    e = g.Exponential(95, 1000 * 0.8571428571)
+    values = draws(e)
+    below = sum(v < 857 for v in values) / N
+    assert below == pytest.approx(0.95, abs=0.005)
+
+
+def test_uniform_and_sequential() -> None:
+    u = g.Uniform(10, 19)
+    c = Counter(draws(u))
+    assert set(c) == set(range(10, 20))
+    assert all(abs(n / N - 0.1) < 0.005 for n in c.values())
+    s = g.Sequential(0, 2)
+    assert [s.next(random.Random()) for _ in range(7)] == [0, 1, 2, 0, 1, 2, 0]
+
+
+def test_field_length_distributions() -> None:
+    rng = random.Random(3)
+    for dist, lo_mean, hi_mean in (("uniform", 48, 53), ("zipfian", 1, 20), ("constant", 100, 100)):
+        wl = build_workload(
+            {"recordcount": "10", "operationcount": "10", "fieldlengthdistribution": dist}, "run"
+        )
+        lengths = [wl.field_length_gen.next(rng) for _ in range(20_000)]
+        assert min(lengths) >= 1 and max(lengths) <= 100
+        mean = sum(lengths) / len(lengths)
+        assert lo_mean <= mean <= hi_mean, (dist, mean)
+
+
+def test_acknowledged_counter_contiguous_limit() -> None:
+    ack = g.AcknowledgedCounter(1000)
+    assert ack.last() == 999
+    a, b, c = ack.next(), ack.next(), ack.next()
+    assert (a, b, c) == (1000, 1001, 1002)
+    ack.acknowledge(b)
+    assert ack.last() == 999
+    ack.acknowledge(a)
+    assert ack.last() == 1001
+    ack.acknowledge(c)
+    assert ack.last() == 1002
+
+
+def test_key_choice_never_beyond_acknowledged_inserts() -> None:
+    wl = build_workload(
+        {"recordcount": "100", "operationcount": "10000", "requestdistribution": "zipfian",
+         "insertproportion": "0.5", "readproportion": "0.5"},
+        "run",
+    )  # fmt: skip
+    rng = random.Random(5)
+    # the zipfian range is widened for expected inserts, but nothing is acknowledged yet
+    assert all(wl.next_keynum(rng) <= 99 for _ in range(2_000))
+
+
+def test_operation_mix() -> None:
+    wl = build_workload(
+        {"recordcount": "10", "operationcount": "10", "readproportion": "0.5",
+         "updateproportion": "0.3", "scanproportion": "0.2"},
+        "run",
+    )  # fmt: skip
+    rng = random.Random(9)
+    c = Counter(wl.operation_chooser.next_value(rng) for _ in range(N))
+    assert c["READ"] / N == pytest.approx(0.5, abs=0.01)
+    assert c["UPDATE"] / N == pytest.approx(0.3, abs=0.01)
+    assert c["SCAN"] / N == pytest.approx(0.2, abs=0.01)
+    assert "INSERT" not in c

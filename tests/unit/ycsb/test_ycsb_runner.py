@@ -1,0 +1,172 @@
+"""argv builders and the subprocess runner (live lines, raw log, SIGINT bound, evidence)."""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from workbench.errors import ConfigError, WorkloadError
+from workbench.ycsb.runner import build_go_ycsb_argv, build_native_argv, run_ycsb
+
+REPO = Path(__file__).resolve().parents[3]
+WORKLOAD_A = REPO / "subjects" / "etcd" / "workloads" / "workloada"
+
+FINAL = (
+    "READ   - Takes(s): 1.0, Count: 10, OPS: 10.0, Avg(us): 5, Min(us): 1, Max(us): 9,"
+    " 50th(us): 5, 90th(us): 8, 95th(us): 9, 99th(us): 9, 99.9th(us): 9, 99.99th(us): 9"
+)
+
+
+def script(tmp_path: Path, body: str) -> list[str]:
+    path = tmp_path / "fake_ycsb.py"
+    path.write_text(textwrap.dedent(body), encoding="utf-8")
+    return [sys.executable, str(path)]
+
+
+def test_go_ycsb_argv() -> None:
+    argv = build_go_ycsb_argv(
+        "run",
+        "tikv",
+        workload_files=["/workloads/workloada"],
+        properties={"tikv.pd": "pd1:2379", "tikv.type": "raw", "dataintegrity": True},
+        threads=16,
+        target=5000,
+        interval=1,
+    )
+    assert argv == [
+        "go-ycsb", "run", "tikv", "-P", "/workloads/workloada",
+        "-p", "tikv.pd=pd1:2379", "-p", "tikv.type=raw", "-p", "dataintegrity=true",
+        "--threads", "16", "--target", "5000", "--interval", "1",
+    ]  # fmt: skip
+
+
+def test_argv_prefix_for_a_compose_service() -> None:
+    prefix = ["docker", "compose", "-p", "wb1", "-f", "compose.yaml", "run", "--rm", "-T", "ycsb"]
+    argv = prefix + build_go_ycsb_argv("load", "tikv", executable=("/go-ycsb",), threads=4)
+    assert argv[len(prefix) :] == ["/go-ycsb", "load", "tikv", "--threads", "4"]
+    native = build_native_argv("run", "etcd", executable=("python", "-m", "workbench.ycsb.native"))
+    assert native == ["python", "-m", "workbench.ycsb.native", "run", "etcd"]
+    assert build_native_argv("load", "basic")[:3] == [sys.executable, "-m", "workbench.ycsb.native"]
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"phase": "shell", "db": "tikv"}, {"phase": "run", "db": ""}],
+)
+def test_argv_bad_input(kwargs: dict[str, str]) -> None:
+    with pytest.raises(ConfigError):
+        build_go_ycsb_argv(kwargs["phase"], kwargs["db"])
+    with pytest.raises(ConfigError, match="property name"):
+        build_go_ycsb_argv("run", "tikv", properties={"a=b": "c"})
+
+
+def test_lines_stream_live_and_land_in_the_log(tmp_path: Path) -> None:
+    argv = script(
+        tmp_path,
+        f"""
+        import sys, time
+        print("status line", flush=True)
+        time.sleep(1.0)
+        print("Run finished, takes 1.0s")
+        print({FINAL!r})
+        """,
+    )
+    seen: list[tuple[float, str]] = []
+    log = tmp_path / "logs" / "run.log"
+    out = run_ycsb(argv, log_path=log, on_line=lambda line: seen.append((time.monotonic(), line)))
+    end = time.monotonic()
+    assert [line for _, line in seen] == ["status line", "Run finished, takes 1.0s", FINAL]
+    assert end - seen[0][0] > 0.7  # the first line arrived while the process still ran
+    assert log.read_text().splitlines() == [line for _, line in seen]
+    assert out.returncode == 0 and out.result.complete and out.result.get("READ") is not None
+    assert out.log_path == log
+
+
+def test_nonzero_exit_raises_with_evidence(tmp_path: Path) -> None:
+    argv = script(
+        tmp_path,
+        """
+        import sys
+        for i in range(100):
+            print(f"line {i}")
+        print("totalOpCount(operationcount/insertcount/recordcount): 1 should be bigger")
+        sys.exit(3)
+        """,
+    )
+    with pytest.raises(WorkloadError) as info:
+        run_ycsb(argv, tail_lines=5)
+    err = info.value
+    assert err.argv == argv and err.returncode == 3
+    assert "should be bigger" in err.output_tail and "line 95" not in err.output_tail
+    assert "exit 3" in str(err)
+
+
+def test_missing_executable_raises_workload_error(tmp_path: Path) -> None:
+    with pytest.raises(WorkloadError, match="cannot start"):
+        run_ycsb([str(tmp_path / "no-such-go-ycsb"), "run", "basic"])
+
+
+def test_duration_sends_sigint_and_keeps_the_final_block(tmp_path: Path) -> None:
+    argv = script(
+        tmp_path,
+        f"""
+        import signal, sys, time
+        stop = []
+        signal.signal(signal.SIGINT, lambda *a: stop.append(1))
+        print("running", flush=True)
+        while not stop:
+            time.sleep(0.01)
+        print("Got signal [interrupt] to exit.")
+        print("Run finished, takes 1.2s")
+        print({FINAL!r})
+        """,
+    )
+    t0 = time.monotonic()
+    out = run_ycsb(argv, duration_s=1.0, grace_s=10)
+    assert 0.9 < time.monotonic() - t0 < 5
+    assert out.interrupted and out.result.complete and out.result.run_seconds == 1.2
+
+
+def test_process_ignoring_sigint_is_killed_after_grace(tmp_path: Path) -> None:
+    argv = script(
+        tmp_path,
+        """
+        import signal, time
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        print("stubborn", flush=True)
+        time.sleep(60)
+        """,
+    )
+    with pytest.raises(WorkloadError, match="did not stop"):
+        run_ycsb(argv, duration_s=0.5, grace_s=0.5)
+
+
+def test_timeout(tmp_path: Path) -> None:
+    argv = script(tmp_path, "import time\ntime.sleep(60)\n")
+    t0 = time.monotonic()
+    with pytest.raises(WorkloadError, match="timed out"):
+        run_ycsb(argv, timeout_s=0.5)
+    assert time.monotonic() - t0 < 10
+
+
+def test_native_generator_time_bounded_by_sigint(tmp_path: Path) -> None:
+    argv = build_native_argv(
+        "run",
+        "basic",
+        workload_files=[WORKLOAD_A],
+        properties={"operationcount": 10**9},
+        target=2000,
+        interval=1,
+    )
+    out = run_ycsb(argv, duration_s=2.5, grace_s=15, log_path=tmp_path / "native.log")
+    res = out.result
+    assert out.interrupted and out.returncode == 0 and res.complete
+    assert any("Got signal [interrupt]" in line for line in res.unknown_lines)
+    total = res.get("TOTAL")
+    assert total is not None and total.count is not None and 3000 < total.count < 7000
+    assert len(res.status_blocks) >= 2
+    assert res.target is not None and res.target.target_ops == 2000

@@ -21,9 +21,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import yaml
 
+from fakes.processes import LocalPrometheus
 from workbench import grafana
 from workbench.manifest import Manifest, load_manifest
 
@@ -318,7 +320,11 @@ def test_every_image_is_pinned_and_listed(manifest: Manifest, cfg: dict[str, Any
     for img in manifest.pulled_images:
         name, _, tag = img.rpartition(":")
         assert name and tag and tag != "latest" and "/" not in tag, img
-    dockerfile = (manifest.directory / "Dockerfile.ycsb").read_text()
+    (spec,) = [i for i in manifest.images if i.tag.startswith("workbench/go-ycsb:")]
+    build = cfg["services"]["ycsb"]["build"]
+    assert Path(build["context"]).resolve() == (manifest.directory / spec.context).resolve()
+    assert build["dockerfile"] == spec.dockerfile
+    dockerfile = (manifest.directory / spec.context / spec.dockerfile).read_text()
     bases = re.findall(r"^FROM\s+(\S+)", dockerfile, re.M)
     assert len(bases) == 2, "Dockerfile.ycsb is multi-stage: a Go build stage and a runtime stage"
     assert set(bases) <= set(manifest.pulled_images), f"build bases {bases} not in pulled_images"
@@ -326,7 +332,6 @@ def test_every_image_is_pinned_and_listed(manifest: Manifest, cfg: dict[str, Any
     assert commit and len(commit.group(1)) == 40, "go-ycsb must be pinned to a full commit"
     assert cfg["services"]["ycsb"]["image"] == f"workbench/go-ycsb:{commit.group(1)[:12]}"
     assert cfg["services"]["ycsb"]["image"] in {i.tag for i in manifest.images}
-    assert cfg["services"]["ycsb"]["build"]["dockerfile"] == "Dockerfile.ycsb"
     assert cfg["services"]["ycsb"]["pull_policy"] == "never"
     assert "latest" not in manifest.compose_file.read_text()
     # the image ships no workload files: -P can only name the subject's own
@@ -493,10 +498,11 @@ def status_server() -> Iterator[http.server.ThreadingHTTPServer]:
         srv.server_close()
 
 
-def _busybox() -> str:
-    path = shutil.which("busybox")
+def host_tool(name: str, package: str) -> str:
+    """A host binary a test runs: skip on a developer machine without it, fail in CI."""
+    path = shutil.which(name)
     if path is None:
-        msg = "busybox is not installed (apt-get install busybox)"
+        msg = f"{name} is not installed (apt-get install {package})"
         if IN_CI:
             pytest.fail(msg)
         pytest.skip(msg)
@@ -508,7 +514,7 @@ def test_healthcheck_fails_on_http_error(
     cfg: dict[str, Any], status_server: http.server.ThreadingHTTPServer, service: str
 ) -> None:
     """The exact healthcheck argv, with busybox from this host: 0 on 200, non-zero on 4xx/5xx."""
-    bb = _busybox()
+    bb = host_tool("busybox", "busybox")
     test = cfg["services"][service]["healthcheck"]["test"]
     assert test[0] == "CMD"
     argv = [bb, *test[2:]] if test[1] == "/bin/busybox" else [bb, *test[1:]]
@@ -522,3 +528,34 @@ def test_healthcheck_fails_on_http_error(
         ).returncode
     assert codes[200] == 0, codes
     assert all(codes[s] not in (0, 139) for s in (404, 500, 503)), codes
+
+
+# -- the Prometheus side, checked by Prometheus itself ------------------------------------------
+
+
+def test_promtool_accepts_the_scrape_config(manifest: Manifest, cfg: dict[str, Any]) -> None:
+    promtool = host_tool("promtool", "prometheus")
+    mounts = {v["target"]: v["source"] for v in cfg["services"]["prometheus"]["volumes"]}
+    r = subprocess.run(
+        [promtool, "check", "config", mounts["/etc/prometheus/prometheus.yml"]],
+        capture_output=True, text=True, check=False, timeout=60,
+    )  # fmt: skip
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_every_query_parses_in_a_real_prometheus(manifest: Manifest, tmp_path: Path) -> None:
+    """A local Prometheus (no targets) evaluates each query: a PromQL typo is HTTP 400."""
+    queries = {q.name: q.query for q in manifest.queries}
+    queries["server_ops_query"] = manifest.check_options["server_ops_query"]
+    prom = LocalPrometheus(tmp_path, jobs={})
+    prom.start()
+    try:
+        for name, promql in queries.items():
+            r = httpx.get(f"{prom.url}/api/v1/query", params={"query": promql}, timeout=10)
+            assert r.status_code == 200 and r.json()["status"] == "success", (name, r.text)
+        bad = httpx.get(
+            f"{prom.url}/api/v1/query", params={"query": "sum(rate(x[20s])"}, timeout=10
+        )
+        assert bad.status_code == 400  # the server does reject a malformed query
+    finally:
+        prom.close()

@@ -265,9 +265,7 @@ def tidy_frame(result: Sequence[dict[str, Any]], key: str = "values") -> pd.Data
             count=len(per_series),
         )
         col = name if name not in RESERVED_COLUMNS else f"label_{name}"
-        cols[col] = pd.Categorical.from_codes(
-            np.repeat(codes, lengths), categories=pd.Index(cats)
-        )
+        cols[col] = pd.Categorical.from_codes(np.repeat(codes, lengths), categories=pd.Index(cats))
     return pd.DataFrame(cols)
 
 

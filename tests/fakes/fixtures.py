@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from fakes.processes import EtcdCluster, LocalPrometheus
+from fakes.processes import EtcdCluster, LocalPrometheus, free_port
 
 
 @pytest.fixture(scope="session")
@@ -26,7 +26,9 @@ def etcd_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EtcdClust
 def local_prometheus(
     tmp_path_factory: pytest.TempPathFactory, etcd_cluster: EtcdCluster
 ) -> Iterator[LocalPrometheus]:
-    prom = LocalPrometheus(tmp_path_factory.mktemp("prom"), {"etcd": etcd_cluster.metrics_targets})
+    # job `dead` points at a port nobody listens on: a target that is always down
+    jobs = {"etcd": etcd_cluster.metrics_targets, "dead": [f"127.0.0.1:{free_port()}"]}
+    prom = LocalPrometheus(tmp_path_factory.mktemp("prom"), jobs)
     try:
         prom.start()
         prom.wait_targets_up(4)

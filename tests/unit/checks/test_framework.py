@@ -1,0 +1,187 @@
+"""The checks framework: registry, gather/judge, timing, unknown-on-crash, atomic checks.json."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from workbench.checks import (
+    REGISTRY,
+    CheckContext,
+    Judgement,
+    NotApplicable,
+    Unobservable,
+    available_checks,
+    exit_code,
+    format_table,
+    get_check,
+    raise_for_verdicts,
+    read_checks_json,
+    register,
+    run_check,
+    run_checks,
+    validate_check_names,
+    write_checks_json,
+)
+from workbench.errors import CheckFailed, ConfigError
+from workbench.manifest import load_manifest
+from workbench.model import Verdict
+
+
+@pytest.fixture
+def temp_checks() -> Any:
+    added: list[str] = []
+
+    def add(name: str, gather: Any, judge: Any) -> None:
+        register(name, "test check", gather, judge)
+        added.append(name)
+
+    yield add
+    for n in added:
+        REGISTRY.pop(n, None)
+
+
+def ctx(**kw: Any) -> CheckContext:
+    return CheckContext(subject="t", endpoints={}, **kw)
+
+
+def test_unknown_check_name_lists_valid_names() -> None:
+    with pytest.raises(ConfigError, match=r"unknown check 'nope'; valid: .*cluster_healthy"):
+        get_check("nope")
+    with pytest.raises(ConfigError, match="'a', 'b'"):
+        validate_check_names(["a", "cluster_healthy", "b"])
+
+
+def test_every_manifest_check_name_is_registered() -> None:
+    for subject in ("etcd",):
+        m = load_manifest(subject)
+        validate_check_names([*m.checks["pre"], *m.checks["post"]])
+    assert {"pd_healthy", "prometheus_targets", "grafana", "probe_connectivity"} <= set(
+        available_checks()
+    )
+
+
+def test_verdict_carries_phase_timing_and_evidence(temp_checks: Any) -> None:
+    temp_checks("t_pass", lambda c: {"n": 3}, lambda o, opt: Judgement("pass", "3 ok", o))
+    v = run_check("t_pass", ctx(), "pre")
+    assert (v.name, v.phase, v.status, v.summary, v.evidence) == (
+        "t_pass",
+        "pre",
+        "pass",
+        "3 ok",
+        {"n": 3},
+    )
+    assert v.started_at > 1e9 and v.duration_s >= 0
+
+
+def test_unobservable_notapplicable_and_crash(temp_checks: Any) -> None:
+    def unobs(c: CheckContext) -> None:
+        raise Unobservable("cannot see", {"why": "x"})
+
+    def na(c: CheckContext) -> None:
+        raise NotApplicable("no grafana here")
+
+    temp_checks("t_unk", unobs, lambda o, opt: Judgement("pass", ""))
+    temp_checks("t_skip", na, lambda o, opt: Judgement("pass", ""))
+    temp_checks("t_crash", lambda c: {}, lambda o, opt: Judgement("pass", str(o["missing"])))
+    vs = run_checks(["t_unk", "t_skip", "t_crash"], ctx(), "post")
+    assert [v.status for v in vs] == ["unknown", "skipped", "unknown"]
+    assert vs[0].evidence == {"why": "x"}
+    assert vs[1].summary == "no grafana here"
+    assert "KeyError" in vs[2].summary
+
+
+def _v(name: str, status: str) -> Verdict:
+    return Verdict(name, "pre", status, f"{name} said {status}")  # type: ignore[arg-type]
+
+
+def test_exit_codes() -> None:
+    assert exit_code([_v("a", "pass"), _v("b", "skipped")]) == 0
+    assert exit_code([_v("a", "pass"), _v("b", "unknown")]) == 2
+    assert exit_code([_v("a", "unknown"), _v("b", "fail")]) == 1
+    assert exit_code([]) == 0
+
+
+def test_raising_is_separate_and_names_failures() -> None:
+    vs = [_v("a", "pass"), _v("b", "fail"), _v("c", "unknown")]
+    with pytest.raises(CheckFailed, match="b \\[pre\\] fail: b said fail") as info:
+        raise_for_verdicts(vs)
+    assert "c said" not in str(info.value)
+    with pytest.raises(CheckFailed, match="c said unknown"):
+        raise_for_verdicts([_v("c", "unknown")], allow_unknown=False)
+    raise_for_verdicts([_v("a", "pass"), _v("c", "unknown")])  # does not raise
+
+
+def test_invalid_status_is_rejected() -> None:
+    with pytest.raises(ValueError, match="invalid verdict status"):
+        _v("a", "ok")
+
+
+def test_checks_json_is_atomic_strict_and_round_trips(tmp_path: Path) -> None:
+    path = tmp_path / "run" / "checks.json"
+    path.parent.mkdir()
+    path.write_text("old")
+    vs = [
+        Verdict("a", "pre", "pass", "fine", {"x": math.nan, "y": math.inf, "ids": (2**64 - 1,)}),
+        Verdict("b", "post", "fail", "bad", {"n": 1}, 5.0, 0.25),
+    ]
+    write_checks_json(path, vs)
+    doc = json.loads(path.read_text())
+    assert doc[0]["evidence"] == {"x": None, "y": "+Inf", "ids": [18446744073709551615]}
+    assert doc[1] == {
+        "name": "b",
+        "phase": "post",
+        "status": "fail",
+        "summary": "bad",
+        "evidence": {"n": 1},
+        "started_at": 5.0,
+        "duration_s": 0.25,
+    }
+    assert os.listdir(path.parent) == ["checks.json"]  # no temporary file left behind
+    assert read_checks_json(path)[1] == vs[1]
+
+
+def test_checks_json_keeps_the_old_file_when_writing_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "checks.json"
+    path.write_text('["old"]')
+
+    def boom(src: object, dst: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", boom)
+    with pytest.raises(OSError, match="disk full"):
+        write_checks_json(path, [_v("a", "pass")])
+    assert path.read_text() == '["old"]'
+    assert os.listdir(tmp_path) == ["checks.json"]
+
+
+def test_unknown_evidence_objects_become_strings(tmp_path: Path) -> None:
+    path = write_checks_json(
+        tmp_path / "c.json", [Verdict("a", "pre", "pass", "x", {"o": object()})]
+    )
+    assert json.loads(path.read_text())[0]["evidence"]["o"].startswith("<object")
+
+
+def test_format_table() -> None:
+    text = format_table([_v("cluster_healthy", "pass"), _v("grafana", "skipped")])
+    lines = text.splitlines()
+    assert lines[0].split() == ["PHASE", "CHECK", "STATUS", "TIME", "SUMMARY"]
+    assert "SKIPPED" in lines[2] and "grafana said skipped" in lines[2]
+
+
+def test_context_from_manifest_resolves_ports() -> None:
+    m = load_manifest("etcd")
+    c = CheckContext.from_manifest(
+        m, {"WB_ETCD0_PORT": 1, "WB_ETCD1_PORT": 2, "WB_ETCD2_PORT": 3, "WB_PROMETHEUS_PORT": 4}
+    )
+    assert c.urls("cluster") == ["http://127.0.0.1:1", "http://127.0.0.1:2", "http://127.0.0.1:3"]
+    assert c.network_endpoints["prometheus"] == "http://prometheus:9090"
+    assert c.expected_targets == {"etcd": 3}
+    assert c.options["server_ops_query"].startswith("sum(")

@@ -105,7 +105,7 @@ def _checks_writer() -> Any:
         module = importlib.import_module("workbench.checks")
     except ImportError:
         return None
-    return getattr(module, "write_verdicts", None)
+    return getattr(module, "write_checks_json", None)
 
 
 def read_verdicts(path: Path) -> list[Verdict]:
@@ -349,7 +349,9 @@ class RunDir:
 
     def save_figure(self, name: str, fig: Figure) -> Path:
         path = self.figures_dir / f"{name}.png"
-        fig.savefig(path, dpi=100, bbox_inches="tight")
+        tmp = path.with_name(f".{path.name}.tmp")
+        fig.savefig(tmp, dpi=100, format="png")
+        os.replace(tmp, path)
         return path
 
     def files(self) -> list[Path]:
@@ -502,7 +504,7 @@ def _time_column(df: pd.DataFrame) -> str:
     raise ValueError(f"no timestamp column in metrics frame: {list(df.columns)}")
 
 
-def client_rows(intervals: pd.DataFrame, phase: str, start_unix: float) -> pd.DataFrame:
+def client_rows(intervals: pd.DataFrame | None, phase: str, start_unix: float) -> pd.DataFrame:
     """YCSB per-interval rows → timeline rows; the frame's `t_s` counts from start_unix."""
     import pandas as pd
 

@@ -151,12 +151,17 @@ def latency_series(timeline: pd.DataFrame) -> pd.DataFrame:
     return lat[client_rows | ~is_client]
 
 
+def _percentiles_only(lat: pd.DataFrame) -> pd.DataFrame:
+    """The latency figure shows percentiles (client p50/p99, server series), not the mean."""
+    return lat[lat["name"] != "client_avg"]
+
+
 def latency(timeline: pd.DataFrame, title: str = "Latency") -> Figure:
     """Client p50/p99 per operation and server p99 series, ms, log scale when they spread."""
     fig = new_figure()
     ax = fig.add_subplot()
     draw_marks(ax, timeline)
-    lat = latency_series(timeline)
+    lat = _percentiles_only(latency_series(timeline))
     if lat.empty:
         _empty(ax, "latency")
     for label, g in lat.groupby("label", sort=True):

@@ -15,7 +15,7 @@ import html
 import json
 import math
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -177,9 +177,14 @@ def _frame_html(df: pd.DataFrame) -> str:
     return f"<table><tr>{head}</tr>{''.join(rows)}</table>"
 
 
-def _img(rd: RunDir, name: str, fig: Any) -> str:
-    png = plots.to_png(fig)
-    (rd.figures_dir / f"{name}.png").write_bytes(png)
+def _img(rd: RunDir, name: str, make: Callable[[], Any]) -> str:
+    """Embed figures/<name>.png, drawing it from the timeline unless a fresh one exists."""
+    path = rd.figures_dir / f"{name}.png"
+    if path.is_file() and path.stat().st_mtime >= rd.timeline_path.stat().st_mtime:
+        png = path.read_bytes()
+    else:
+        png = plots.to_png(make())
+        path.write_bytes(png)
     data = base64.b64encode(png).decode("ascii")
     return f'<img alt="{esc(name)}" src="data:image/png;base64,{data}">'
 
@@ -245,12 +250,15 @@ def render(run_dir: Path | str) -> Path:
     if tl is not None and not tl.empty:
         body += [
             "<h2>Throughput</h2>",
-            _img(rd, "throughput", plots.throughput(tl)),
+            _img(rd, "throughput", lambda: plots.throughput(tl)),
             "<h2>Latency</h2>",
-            _img(rd, "latency", plots.latency(tl)),
+            _img(rd, "latency", lambda: plots.latency(tl)),
         ]
         if (tl["kind"] == "resource").any():
-            body += ["<h2>Server resources</h2>", _img(rd, "resources", plots.resources(tl))]
+            body += [
+                "<h2>Server resources</h2>",
+                _img(rd, "resources", lambda: plots.resources(tl)),
+            ]
     else:
         body.append("<p>No timeline was recorded (the run stopped before its measurements).</p>")
     for phase in ("run", "load"):

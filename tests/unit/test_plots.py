@@ -50,7 +50,8 @@ def test_latency_is_in_ms_and_shows_client_and_server(run) -> None:
     assert p99.get_ydata()[0] == pytest.approx(3.04)  # 3040 us
     srv = lines["server server_p99 grpc_method=Range"]
     assert set(srv.get_ydata()) == {4.0}  # 0.004 s
-    assert "client mean UPDATE (run)" in lines
+    assert "client p50 (cumulative) UPDATE (run)" in lines
+    assert not any("mean" in k for k in lines)  # the mean stays in the timeline, not this figure
     assert not any(" TOTAL " in k for k in lines)
     assert sorted(span_names(fig.axes[0])) == ["load", "run", "warmup"]
 

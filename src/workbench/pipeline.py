@@ -1,0 +1,592 @@
+"""The only place that knows the order of a benchmark's stages.
+
+    stack up → pre checks → YCSB load → YCSB run → post checks → metrics → timeline + figures
+    → teardown (unless kept) → report
+
+`Benchmark` exposes each stage as a method so `benchmark.ipynb` can call them one cell at a time
+(a user sees every output), and `execute()` runs them all. Every stage saves what it has before it
+raises; on any failure (stack never healthy, workload error, Ctrl-C, SIGTERM) the run directory
+gets the right status, the container logs, the verdicts known so far and a report showing the
+failure, and the stack is torn down. Post checks run before metrics are collected because they
+already wait for Prometheus' last scrape after the run: collecting afterwards costs no extra wait.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from workbench import artifacts
+from workbench.artifacts import RunDir
+from workbench.errors import CheckFailed, WorkbenchError
+from workbench.manifest import Manifest, load_manifest
+from workbench.model import ClientSummary, Verdict
+from workbench.params import RunParams, new_run_id
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from workbench.stack import Stack
+    from workbench.ycsb.runner import RunOutcome
+
+Progress = Callable[[str], None]
+HUGE_OPERATIONCOUNT = 2_000_000_000  # time-bounded runs: the duration stops the run, not the count
+STAGES = ("stack_up", "pre_checks", "load", "run", "post_checks", "metrics", "timeline", "finish")
+_ENDPOINT_REF = re.compile(r"\$\{([a-z][a-z0-9_]*)\}")
+
+
+def _print(msg: str) -> None:
+    print(msg, flush=True)
+
+
+@dataclass
+class PhaseRecord:
+    """What one YCSB phase produced, with its place on the run's clock (unix seconds)."""
+
+    outcome: RunOutcome
+    launched: float  # just before the process started
+    first_line: float  # the tool's first output: its t=0 (status t_s count from here)
+    ended: float
+    cpu_seconds: float | None = None  # the tool's container CPU time (None: not measured)
+    cpu_cores: float | None = None
+
+
+class Benchmark:
+    """One benchmark run, stage by stage. Create it, then call the stages in order (or execute)."""
+
+    def __init__(self, params: RunParams, *, progress: Progress = _print) -> None:
+        self.params = params
+        self.progress = progress
+        self.manifest: Manifest = load_manifest(params.subject)
+        run_id = params.run_id or new_run_id(self.manifest.name, params.workload)
+        resolved = {**params.to_dict(), "run_id": run_id}
+        self.rd = RunDir.create(params.results_dir, run_id, self.manifest.name, resolved)
+        self.stack: Stack | None = None
+        self.verdicts: list[Verdict] = []
+        self.phases: dict[str, PhaseRecord] = {}
+        self.healthy_at: float | None = None
+        self.done: list[str] = []
+        self.closed = False
+        self._scrape_interval: float | None = None
+        self.figures: dict[str, Any] = {}
+        self.baseline_window: tuple[float, float] | None = None
+
+    # ---- plumbing ----------------------------------------------------------------------------
+    @property
+    def run_dir(self) -> Path:
+        return self.rd.path
+
+    @contextlib.contextmanager
+    def _stage(self, name: str) -> Iterator[None]:
+        if self.closed:
+            raise WorkbenchError(f"run {self.rd.run_id} is already finished; start a new one")
+        self.progress(f"[{self.rd.run_id}] stage {name} ...")
+        t0 = time.monotonic()
+        try:
+            with self.rd.stage(name):
+                yield
+        except BaseException as exc:
+            self._fail(exc)
+            raise
+        self.done.append(name)
+        self.progress(f"[{self.rd.run_id}] stage {name} done in {time.monotonic() - t0:.1f}s")
+
+    def _fail(self, exc: BaseException) -> None:
+        """Save everything known, tear the stack down, mark the run, render the failure."""
+        aborted = isinstance(exc, KeyboardInterrupt)
+        status = "aborted" if aborted else "error"
+        message = f"{type(exc).__name__}: {exc}"
+        self.progress(f"[{self.rd.run_id}] {status}: {message.splitlines()[0][:300]}")
+        with contextlib.suppress(Exception):
+            if self.verdicts:
+                self.rd.save_verdicts(self.verdicts)
+        try:
+            self._teardown(force=True)
+        except Exception as down_exc:  # keep the first error, note the second
+            message += f"\n(teardown also failed: {down_exc})"
+        self.rd.finish(status, error=message)
+        self.closed = True
+        self._render()
+
+    def _teardown(self, force: bool = False) -> None:
+        st, self.stack = self.stack, None
+        if st is None:
+            return
+        if self.params.keep_stack and not force:
+            self.progress(f"keeping stack {st.project} (workbench down --project {st.project})")
+            return
+        st.__exit__(None, None, None)
+        self.rd.update(teardown_s=st.timings.down_s)
+
+    def _render(self) -> None:
+        from workbench import report
+
+        try:
+            report.render(self.rd.path)
+            report.render_index(self.rd.path.parent)
+        except Exception as exc:  # the run's outcome matters more
+            self.progress(f"report rendering failed: {type(exc).__name__}: {exc}")
+
+    def _require_stack(self) -> Stack:
+        if self.stack is None:
+            raise WorkbenchError("the stack is not up: call stack_up() first")
+        return self.stack
+
+    # ---- stages --------------------------------------------------------------------------------
+    def stack_up(self) -> Stack:
+        """Bring the subject's stack up, health-gated; record project, ports and fingerprint."""
+        from workbench.stack import Stack
+
+        with self._stage("stack_up"):
+            st = Stack(self.manifest, run_dir=self.rd.path, progress=self.progress)
+            self.rd.update(project=st.project, ports=st.ports)
+            st.__enter__()  # on failure Stack tears itself down (logs captured) and raises
+            self.stack = st
+            self.healthy_at = time.time()
+            self.rd.update(
+                stack_up_s=st.timings.healthy_s,
+                fingerprint=artifacts.fingerprint(
+                    compose_file=self.manifest.compose_file,
+                    engine=engine_versions(),
+                    images=_safe(st.image_ids) or {},
+                ),
+            )
+        return st
+
+    def _context(self, **kwargs: Any) -> Any:
+        import httpx
+
+        from workbench.checks import CheckContext
+        from workbench.prometheus import PrometheusClient
+
+        st = self._require_stack()
+        http = httpx.Client(timeout=5.0)
+        prom = PrometheusClient(http, st.endpoint("prometheus"))
+        probe = None
+        if "probe" in _compose_services(self.manifest):
+
+            def probe() -> Any:
+                return st.run("probe", [], timeout=60)
+
+        return CheckContext.from_manifest(
+            self.manifest, st.ports, http=http, prometheus=prom, probe=probe, **kwargs
+        )
+
+    def _checks(self, phase: str, **ctx_kwargs: Any) -> list[Verdict]:
+        from workbench.checks import run_checks
+
+        names = list(self.manifest.checks.get(phase, ()))
+        ctx = self._context(**ctx_kwargs)
+        try:
+            got = run_checks(names, ctx, phase)  # type: ignore[arg-type]
+        finally:
+            if ctx.http is not None:
+                ctx.http.close()
+        self.verdicts += got
+        self.rd.save_verdicts(got)
+        for v in got:
+            self.progress(f"  {v.phase:<4} {v.name:<20} {v.status.upper():<8} {v.summary}")
+        return got
+
+    def pre_checks(self) -> list[Verdict]:
+        with self._stage("pre_checks"):
+            return self._checks("pre")
+
+    def _ycsb(self, phase: str) -> PhaseRecord:
+        from workbench.ycsb.runner import build_go_ycsb_argv, build_native_argv, run_ycsb
+
+        st = self._require_stack()
+        p, y = self.params, self.manifest.ycsb
+        props = {k: self._endpoint_refs(v) for k, v in y.properties.items()}
+        props.update(p.ycsb_properties())
+        bounded = phase == "run" and p.duration is not None
+        if phase == "run":
+            if bounded:
+                props["operationcount"] = str(HUGE_OPERATIONCOUNT)
+                if y.tool == "native":
+                    props["maxexecutiontime"] = f"{p.duration:g}"
+            if p.warmup:
+                props["warmuptime"] = f"{p.warmup:g}"
+        build = build_native_argv if y.tool == "native" else build_go_ycsb_argv
+        wl = p.workload if p.workload.startswith("workload") else f"workload{p.workload}"
+        argv = [
+            *st.run_argv(y.service),
+            *build(
+                phase,
+                y.binding,
+                workload_files=[f"{y.workloads_path_in_container}/{wl}"],
+                properties=props,
+                threads=p.threads,
+                target=p.target if phase == "run" and p.target else None,
+                interval=max(1, round(p.status_interval)),
+                executable=(),
+            ),
+        ]
+        first: list[float] = []
+
+        def on_line(line: str) -> None:
+            if not first:
+                first.append(time.time())
+            if ("Takes(s)" in line and line.startswith("TOTAL")) or "Run finished" in line:
+                self.progress(f"  {phase}: {line.strip()}")
+
+        launched = time.time()
+        duration = p.duration if bounded and y.tool != "native" else None
+        with ContainerCpu(st.project, y.service) as cpu:
+            outcome = run_ycsb(
+                argv,
+                log_path=self.rd.ycsb_dir / f"{phase}.log",
+                on_line=on_line,
+                duration_s=duration,
+                timeout_s=(p.duration or 0) + 600 if phase == "run" else 1800,
+                interval_s=float(max(1, round(p.status_interval))),
+            )
+        ended = time.time()
+        rec = PhaseRecord(
+            outcome, launched, first[0] if first else launched, ended, cpu.seconds, cpu.cores
+        )
+        self.phases[phase] = rec
+        self.rd.save_ycsb(phase, outcome.result.final_frame(), interval_frame(outcome.result))
+        start = rec.first_line
+        end = start + (outcome.result.run_seconds or (ended - start))
+        self.rd.add_mark(phase, start, end)
+        if phase == "run" and p.warmup:
+            self.rd.add_mark("warmup", start, start + p.warmup)
+        self.rd.update(
+            **{
+                f"ycsb_{phase}": {
+                    "argv": outcome.argv,
+                    "wall_s": outcome.wall_seconds,
+                    "run_seconds": outcome.result.run_seconds,
+                    "errors": outcome.result.error_count(),
+                }
+            }
+        )
+        return rec
+
+    def _endpoint_refs(self, value: str) -> str:
+        st = self._require_stack()
+        return _ENDPOINT_REF.sub(lambda m: st.endpoint(m.group(1), "network"), value)
+
+    def load(self) -> PhaseRecord | None:
+        if "load" not in self.params.phase_list:
+            return None
+        with self._stage("load"):
+            self._baseline()
+            return self._ycsb("load")
+
+    def _baseline(self) -> None:
+        """Before the first YCSB traffic, leave two scrape intervals of idle stack after it became
+        healthy: the checks subtract that background rate (healthchecks) from server counters.
+        Two whole intervals make the counter delta between instant queries exact."""
+        if self.healthy_at is None or self.baseline_window is not None:
+            return
+        end = self.healthy_at + 2 * self.scrape_interval() + 0.2
+        wait = end - time.time()
+        if wait > 0:
+            time.sleep(wait)
+        self.baseline_window = (self.healthy_at, end)
+        self.rd.update(baseline_window=list(self.baseline_window))
+
+    def run(self) -> PhaseRecord | None:
+        if "run" not in self.params.phase_list:
+            return None
+        with self._stage("run"):
+            load = self.phases.get("load")
+            if load is not None:
+                # Let Prometheus scrape the load's last operations before the run window opens,
+                # so server counters at the window's start do not still miss load traffic.
+                wait = load.ended + self.scrape_interval() + 0.5 - time.time()
+                if wait > 0:
+                    time.sleep(wait)
+            self._baseline()
+            return self._ycsb("run")
+
+    def scrape_interval(self) -> float:
+        """The longest scrape interval of the stack's Prometheus targets (2 s if unknown)."""
+        if self._scrape_interval is None:
+            import httpx
+
+            from workbench.checks import parse_go_duration
+
+            self._scrape_interval = 2.0
+            with contextlib.suppress(Exception), httpx.Client(timeout=3.0) as http:
+                url = self._require_stack().endpoint("prometheus") + "/api/v1/targets"
+                active = http.get(url).json()["data"]["activeTargets"]
+                got = [parse_go_duration(t["scrapeInterval"]) for t in active]
+                self._scrape_interval = max(got) if got else 2.0
+        return self._scrape_interval
+
+    def _window(self) -> tuple[float, float] | None:
+        """The span holding the measured phase's traffic: from the tool's first line to the end
+        of its reported run time (not container start-up and removal)."""
+        rec = self.phases.get("run") or self.phases.get("load")
+        if rec is None:
+            return None
+        secs = rec.outcome.result.run_seconds
+        end = rec.ended if secs is None else min(rec.ended, rec.first_line + secs + 0.5)
+        return (rec.first_line - 0.25, end)
+
+    def post_checks(self) -> list[Verdict]:
+        with self._stage("post_checks"):
+            rec = self.phases.get("run") or self.phases.get("load")
+            client = client_summary(rec, self.params) if rec else None
+            return self._checks(
+                "post", client=client, window=self._window(), baseline_window=self.baseline_window
+            )
+
+    def collect_metrics(self) -> dict[str, pd.DataFrame]:
+        """Every manifest query over the run (load start - 5 s .. run end + 2 s) into metrics/."""
+        import httpx
+
+        from workbench.prometheus import PrometheusClient, collect
+
+        with self._stage("metrics"):
+            st = self._require_stack()
+            recs = list(self.phases.values())
+            if not recs:
+                return {}
+            start = min(r.launched for r in recs) - 5
+            end = max(r.ended for r in recs) + 2
+            wait = end - time.time()
+            if wait > 0:
+                time.sleep(wait)
+            queries: list[Any] = list(self.manifest.queries)  # frozen Query fits QueryLike
+            with httpx.Client(timeout=10.0) as http:
+                prom = PrometheusClient(http, st.endpoint("prometheus"))
+                got = collect(
+                    prom,
+                    queries,
+                    start,
+                    end,
+                    self.params.prometheus_step,
+                    self.rd.metrics_dir,
+                    raise_on_error=False,
+                )
+            for name, err in got.errors.items():
+                self.progress(f"  query {name} failed: {err.splitlines()[0]}")
+            return got.frames
+
+    def build_timeline(self) -> pd.DataFrame:
+        """Client intervals, server series and stage marks on one clock; figures into figures/."""
+        from workbench import plots
+
+        with self._stage("timeline"):
+            run = self.phases.get("run")
+            origin = run.first_line if run else float(self.rd.record["started_unix"])
+            client = [
+                artifacts.client_rows(self.rd.ycsb_intervals(ph), ph, rec.first_line)
+                for ph, rec in self.phases.items()
+            ]
+            q = {x["name"]: x for x in self.rd.queries()}
+            server = [
+                artifacts.server_rows(
+                    n, f, q.get(n, {}).get("unit", ""), q.get(n, {}).get("kind", "other")
+                )
+                for n, f in self.rd.metrics().items()
+            ]
+            tl = artifacts.build_timeline(client, server, self.rd.marks(), origin)
+            self.rd.save_timeline(tl)
+            self.figures = {"throughput": plots.throughput(tl), "latency": plots.latency(tl)}
+            if (tl["kind"] == "resource").any():
+                self.figures["resources"] = plots.resources(tl)
+            for name, fig in self.figures.items():
+                self.rd.save_figure(name, fig)
+            return tl
+
+    def finish(self) -> str:
+        """Tear down (unless kept), set the final status from the verdicts, render the report."""
+        with self._stage("finish"):
+            self._teardown()
+            status = artifacts.run_status(self.verdicts)
+            bad = [
+                f"{v.name}: {v.status}" for v in self.verdicts if v.status in ("fail", "unknown")
+            ]
+            self.rd.finish(status, error="; ".join(bad) if bad else None)
+        self.closed = True
+        self._render()
+        self.progress(f"[{self.rd.run_id}] {status}: {self.rd.path}")
+        return status
+
+    def raise_for_checks(self) -> None:
+        """Raise CheckFailed when a check failed: AFTER everything was saved."""
+        from workbench.checks import raise_for_verdicts
+
+        raise_for_verdicts(self.verdicts)
+
+    def execute(self) -> str:
+        """All stages in order; returns the final status (checks are not raised)."""
+        self.stack_up()
+        self.pre_checks()
+        self.load()
+        self.run()
+        self.post_checks()
+        self.collect_metrics()
+        self.build_timeline()
+        return self.finish()
+
+
+# ---- helpers --------------------------------------------------------------------------------------
+def interval_frame(result: Any) -> pd.DataFrame:
+    """Per-interval rows plus latency: the exact interval mean (from cumulative count × mean) and
+    the cumulative p50/p99 that YCSB status blocks carry."""
+    import pandas as pd
+
+    iv = result.intervals_frame()
+    rows = []
+    prev: dict[str, tuple[float, float]] = {}
+    for block in result.status_blocks:
+        if block.t_s is None:
+            continue
+        for r in block.rows:
+            n, avg = r.count, r.avg_us
+            interval_avg = None
+            if n is not None and avg is not None and block.cumulative:
+                pn, pavg = prev.get(r.operation, (0.0, 0.0))
+                if n > pn:
+                    interval_avg = (n * avg - pn * pavg) / (n - pn)
+                prev[r.operation] = (float(n), float(avg))
+            rows.append(
+                {
+                    "t_s": block.t_s,
+                    "operation": r.operation,
+                    "interval_avg_us": interval_avg,
+                    "p50_us": r.p50_us,
+                    "p99_us": r.p99_us,
+                }
+            )
+    if iv.empty or not rows:
+        return iv
+    lat = pd.DataFrame(rows).drop_duplicates(["t_s", "operation"], keep="last")
+    return iv.merge(lat, on=["t_s", "operation"], how="left")
+
+
+def client_summary(rec: PhaseRecord, params: RunParams) -> ClientSummary:
+    """The checks' view of a YCSB phase: successful ops and errors by operation, client CPU."""
+    outcome = rec.outcome
+    ops: dict[str, int] = {}
+    errors: dict[str, int] = {}
+    total = None
+    for r in outcome.result.final:
+        if r.count is None or r.kind == "intended":
+            continue
+        if r.operation == "TOTAL":
+            total = r.count
+        elif r.kind == "error":
+            errors[r.base_operation] = r.count
+        else:
+            ops[r.operation] = r.count
+    return ClientSummary(
+        operations=ops,
+        errors=errors,
+        run_seconds=outcome.result.run_seconds,
+        total=total,
+        threads=params.threads,
+        target_ops=float(params.target) if params.target else None,
+        cpu_seconds=rec.cpu_seconds,
+        cpu_cores=rec.cpu_cores,
+    )
+
+
+class ContainerCpu:
+    """CPU time of a one-off compose container while it runs, from the engine's stats API.
+
+    Sampled once a second on a background thread (the container is removed when it exits, so the
+    last sample is the figure: it can miss up to a second of CPU). `seconds`/`cores` stay None
+    when the engine's socket is not reachable: the client-saturation check then says `unknown`.
+    """
+
+    def __init__(self, project: str, service: str, socket: str = "/var/run/docker.sock") -> None:
+        self.project, self.service, self.socket = project, service, socket
+        self.seconds: float | None = None
+        self.cores: float | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="ycsb-cpu", daemon=True)
+
+    def __enter__(self) -> ContainerCpu:
+        if os.path.exists(self.socket):
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=5)
+
+    def _loop(self) -> None:
+        import json
+
+        import httpx
+
+        labels = [
+            f"com.docker.compose.project={self.project}",
+            f"com.docker.compose.service={self.service}",
+            "com.docker.compose.oneoff=True",
+        ]
+        transport = httpx.HTTPTransport(uds=self.socket)
+        with (
+            contextlib.suppress(Exception),
+            httpx.Client(transport=transport, base_url="http://docker", timeout=5.0) as http,
+        ):
+            cid = None
+            while not self._stop.is_set():
+                if cid is None:
+                    found = http.get(
+                        "/containers/json", params={"filters": json.dumps({"label": labels})}
+                    ).json()
+                    cid = found[0]["Id"] if found else None
+                if cid is not None:
+                    r = http.get(f"/containers/{cid}/stats", params={"stream": "false"})
+                    if r.status_code == 200:
+                        cpu = r.json().get("cpu_stats", {})
+                        total = cpu.get("cpu_usage", {}).get("total_usage")
+                        if total:
+                            self.seconds = total / 1e9
+                            self.cores = float(cpu.get("online_cpus") or os.cpu_count() or 1)
+                self._stop.wait(0.5 if cid is None else 1.0)
+
+
+def engine_versions() -> dict[str, Any]:
+    from workbench import proc
+
+    out: dict[str, Any] = {}
+    for key, argv in (
+        ("engine", ["docker", "version", "--format", "{{.Server.Version}}"]),
+        ("compose", ["docker", "compose", "version", "--short"]),
+    ):
+        with contextlib.suppress(WorkbenchError):
+            r = proc.run(argv, timeout=20, check=False)
+            out[key] = r.stdout.strip() if r.returncode == 0 else None
+    return out
+
+
+def _compose_services(manifest: Manifest) -> set[str]:
+    import yaml
+
+    with contextlib.suppress(Exception):
+        data = yaml.safe_load(manifest.compose_file.read_text())
+        return set((data or {}).get("services", {}))
+    return set()
+
+
+def _safe(fn: Callable[[], Any]) -> Any:
+    try:
+        return fn()
+    except Exception:  # best effort: missing stays missing
+        return None
+
+
+def run_benchmark(params: RunParams, progress: Progress = _print) -> tuple[Path, str]:
+    """Run every stage; return (run directory, final status). Raises only on stage errors."""
+    bench = Benchmark(params, progress=progress)
+    return bench.run_dir, bench.execute()
+
+
+__all__ = ["Benchmark", "CheckFailed", "client_summary", "interval_frame", "run_benchmark"]

@@ -28,6 +28,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # pandas is imported lazily: the native generator must start fast
     import pandas as pd
 
+    from workbench.model import ClientSummary
+
 INTENDED_SUFFIX = "-INTENDED"
 ERROR_SUFFIX = "_ERROR"
 TARGET_ROW = "TARGET"
@@ -170,6 +172,46 @@ class YcsbResult:
     def error_count(self) -> int:
         """Sum of the ``Count`` of every ``<OP>_ERROR`` final row."""
         return sum(r.count or 0 for r in self.final if r.kind == "error")
+
+    def client_summary(
+        self,
+        *,
+        threads: int | None = None,
+        target_ops: float | None = None,
+        cpu_seconds: float | None = None,
+        cpu_cores: float | None = None,
+    ) -> ClientSummary:
+        """The final block in the terms checks need (``workbench.model.ClientSummary``).
+
+        Successful operations exclude TOTAL and the ``-INTENDED`` rows (same operations, other
+        clock); errors are keyed by the base operation (READ for READ_ERROR).
+        """
+        from workbench.model import ClientSummary
+
+        ops: dict[str, int] = {}
+        errors: dict[str, int] = {}
+        total: int | None = None
+        for row in self.final:
+            if row.count is None:
+                continue
+            if row.kind == "error":
+                errors[row.base_operation] = errors.get(row.base_operation, 0) + row.count
+            elif row.kind == "ok" and row.operation == "TOTAL":
+                total = row.count
+            elif row.kind == "ok":
+                ops[row.operation.replace("-", "_")] = row.count
+        if target_ops is None and self.target is not None:
+            target_ops = self.target.target_ops
+        return ClientSummary(
+            operations=ops,
+            errors=errors,
+            run_seconds=self.run_seconds,
+            total=total,
+            threads=threads,
+            target_ops=target_ops,
+            cpu_seconds=cpu_seconds,
+            cpu_cores=cpu_cores,
+        )
 
     def final_frame(self) -> pd.DataFrame:
         """The final block: one row per operation, columns as in ``OpStats``."""

@@ -78,3 +78,10 @@ def test_bad_endpoint_is_a_config_error() -> None:
 
     with pytest.raises(ConfigError, match=r"etcd\.endpoints"):
         NativeClient("etcd", {"etcd.endpoints": "ftp://x", "operationcount": "5"}, "run")
+
+
+def test_stdlib_transport(etcd_one: EtcdCluster) -> None:
+    url = etcd_one.client_urls[0]
+    run("load", "a", url, **{"etcd.transport": "http.client"})
+    res = parse(run("run", "f", url, operationcount="200", **{"etcd.transport": "http.client"}))
+    assert res.error_count() == 0 and res.get("READ_MODIFY_WRITE") is not None

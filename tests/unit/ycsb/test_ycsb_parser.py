@@ -190,3 +190,17 @@ def test_json_shape() -> None:
         "t_s", "operation", "count", "interval_count", "interval_ops",
     }  # fmt: skip
     json.dumps(d)
+
+
+def test_client_summary_for_checks() -> None:
+    s = parse(read("go_ycsb_plain.log")).client_summary(threads=16)
+    assert s.operations == {"READ": 11534, "UPDATE": 11537}
+    assert s.errors == {"READ": 4} and s.total_errors == 4
+    assert s.total_ops == 23071 and s.threads == 16
+    assert s.run_seconds == pytest.approx(2.320459918)
+    native = parse(read("native_json.log")).client_summary()
+    assert "READ_MODIFY_WRITE" in native.operations
+    assert not any(k.endswith("INTENDED") for k in native.operations)
+    assert native.target_ops == 2000.0
+    old = parse(read("go_ycsb_v100.log")).client_summary()
+    assert old.total is None and old.total_ops == 19001 + 999

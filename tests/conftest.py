@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 
 import pytest
 
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+from support import IN_CI
 
 
 def _engine_ok() -> bool:
@@ -26,14 +25,3 @@ def docker_engine() -> None:
         if IN_CI:
             pytest.fail(msg)
         pytest.skip(msg)
-
-
-def require_binary(name: str) -> str:
-    """Path of a host binary a test needs: skip locally when absent, fail in CI."""
-    path = shutil.which(name)
-    if path is None:
-        msg = f"{name} is not installed (scripts/test installs it)"
-        if IN_CI:
-            pytest.fail(msg)
-        pytest.skip(msg)
-    return path

@@ -165,6 +165,14 @@ class _Reader:
 
     def __init__(self, path: Path, data: dict[str, Any], prefix: str = "") -> None:
         self.path, self.data, self.prefix = path, data, prefix
+        self.seen: set[str] = set()
+
+    def strict(self) -> None:
+        """Reject keys nobody read: a typo, or a key swallowed by the TOML table above it."""
+        unknown = sorted(set(self.data) - self.seen)
+        if unknown:
+            known = ", ".join(sorted(self.seen)) or "(none)"
+            raise self.fail(unknown[0], f"unknown key; known keys here: {known}")
 
     def key(self, k: str) -> str:
         return f"{self.prefix}{k}"
@@ -175,6 +183,7 @@ class _Reader:
         typ: type | tuple[type, ...],
         default: Any = ...,
     ) -> Any:
+        self.seen.add(k)
         if k not in self.data:
             if default is ...:
                 raise ManifestError(self.path, self.key(k), "required key is missing")
@@ -225,6 +234,7 @@ def _build(path: Path, directory: Path, data: dict[str, Any]) -> Manifest:
             context=it.get("context", str, "."),
             wheelhouse=it.get("wheelhouse", bool, False),
         )
+        it.strict()
         if not (directory / img.context / img.dockerfile).is_file():
             raise it.fail(
                 "dockerfile", f"file not found: {directory / img.context / img.dockerfile}"
@@ -242,6 +252,7 @@ def _build(path: Path, directory: Path, data: dict[str, Any]) -> Manifest:
             if not 1 <= v <= 65535:
                 raise it.fail(k, f"port out of range: {v}")
         ports.append(PortSpec(env, it.get("service", str), cport, default))
+        it.strict()
     known_env = {p.env for p in ports}
 
     endpoints = {}
@@ -249,6 +260,7 @@ def _build(path: Path, directory: Path, data: dict[str, Any]) -> Manifest:
     for name in ep_table.data:
         e = ep_table.table(name)
         ep = Endpoint(name, e.get("host", str), e.get("network", str))
+        e.strict()
         for ref in _ENV_REF.findall(ep.host + ep.network):
             if ref not in known_env:
                 raise e.fail("host", f"${{{ref}}} is not declared in [[ports]]")
@@ -265,6 +277,7 @@ def _build(path: Path, directory: Path, data: dict[str, Any]) -> Manifest:
             if not jobs or any(not isinstance(v, int) or v < 1 for v in jobs.values()):
                 raise rt.fail("prometheus_targets", "expected {job = expected_count >= 1, ...}")
             readiness = TargetsReadiness(dict(jobs))
+        rt.strict()
 
     y = r.table("ycsb")
     tool = y.get("tool", str)
@@ -279,6 +292,7 @@ def _build(path: Path, directory: Path, data: dict[str, Any]) -> Manifest:
         workloads_path_in_container=y.get("workloads_path_in_container", str, "/workloads"),
         properties={str(k): str(v) for k, v in props.items()},
     )
+    y.strict()
 
     queries = []
     seen = set()
@@ -292,6 +306,7 @@ def _build(path: Path, directory: Path, data: dict[str, Any]) -> Manifest:
         )
         if not re.fullmatch(r"[a-z0-9_]+", q.name):
             raise it.fail("name", f"query names are [a-z0-9_]+ (used as file names): {q.name!r}")
+        it.strict()
         if q.name in seen:
             raise it.fail("name", f"duplicate query name {q.name!r}")
         if q.kind not in ("throughput", "latency", "resource", "other"):
@@ -308,7 +323,7 @@ def _build(path: Path, directory: Path, data: dict[str, Any]) -> Manifest:
             raise ct.fail(k, f"unknown check phase; valid: {', '.join(_CHECK_PHASES)}, options")
     options = ct.get("options", dict, {})
 
-    return Manifest(
+    manifest = Manifest(
         name=r.get("name", str),
         description=r.get("description", str, ""),
         directory=directory,
@@ -328,3 +343,5 @@ def _build(path: Path, directory: Path, data: dict[str, Any]) -> Manifest:
         stop_grace_s=r.get("stop_grace_s", int, 1),
         health_timeout_s=r.get("health_timeout_s", float, 120.0),
     )
+    r.strict()
+    return manifest

@@ -359,18 +359,26 @@ def image_status(manifest: Manifest, spec: ImageSpec) -> tuple[str, str]:
 
 
 def ensure_subject_images(manifest: Manifest, progress: Progress = _quiet) -> None:
+    """Pull the registry images first (so a machine without a registry learns that plainly,
+    before any build), then build the subject's own images that are missing or stale."""
+    unpulled = []
+    for img in manifest.pulled_images:
+        if image_exists(img):
+            continue
+        progress(f"pulling {img}")
+        if not proc.ok(["docker", "pull", img], timeout=600):
+            unpulled.append(img)
+    if unpulled:
+        raise PrerequisiteError(
+            f"subject {manifest.name}: {len(unpulled)} image(s) missing and no registry answers "
+            f"from this machine: {', '.join(unpulled)}. Run where the engine can pull them, or "
+            "`docker load` saved copies; `workbench doctor --subject "
+            f"{manifest.name}` lists every missing image."
+        )
     for spec in manifest.images:
         state, inputs = image_status(manifest, spec)
         if state != "ok":
             build_image(manifest, spec, inputs, progress)
-    missing = [img for img in manifest.pulled_images if not image_exists(img)]
-    for img in missing:
-        progress(f"pulling {img}")
-        if not proc.ok(["docker", "pull", img], timeout=600):
-            raise PrerequisiteError(
-                f"subject {manifest.name}: image {img} is missing and cannot be pulled (no registry "
-                "answers from this machine). Run on a machine that can pull it, or `docker load` it."
-            )
 
 
 def setup(manifests: Iterable[Manifest], progress: Progress = _quiet) -> None:

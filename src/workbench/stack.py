@@ -54,6 +54,9 @@ class Timings:
 class Stack:
     """One running (or about to run) compose project of a subject."""
 
+    #: projects this process brought up (tests check that none of them is left behind)
+    created: set[str] = set()  # noqa: RUF012 - a registry shared on purpose
+
     def __init__(
         self,
         manifest: Manifest,
@@ -122,6 +125,10 @@ class Stack:
             argv += ["--entrypoint", entrypoint]
         return [*argv, service]
 
+    def exec_argv(self, service: str) -> list[str]:
+        """Prefix to run a command inside a running service container (no TTY)."""
+        return [*self.compose_argv(), "exec", "-T", service]
+
     def run(
         self, service: str, args: list[str], timeout: float = 120
     ) -> subprocess.CompletedProcess[str]:
@@ -169,6 +176,7 @@ class Stack:
     def up(self) -> None:
         """Start every non-profile service and gate on health + readiness, within the timeout."""
         self._write_env()
+        Stack.created.add(self.project)
         t0 = self.clock()
         deadline = t0 + self.health_timeout_s
         argv = [

@@ -77,6 +77,14 @@ def test_probe_and_one_off_run_inside_network(etcd_stack: Stack) -> None:
     assert r.returncode == 0, r.stdout + r.stderr
     payload = json.loads(r.stdout.strip().splitlines()[-1])
     assert len(payload["targets"]) == 4 and all(t["ok"] for t in payload["targets"].values())
+    r2 = subprocess.run(
+        [*etcd_stack.exec_argv("etcd1"), "etcdctl", "member", "list"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert r2.returncode == 0 and r2.stdout.count("started") == 3, r2.stdout + r2.stderr
     # A write through one member is visible through another (a real Raft cluster).
     key = base64.b64encode(b"wb-test-key").decode()
     val = base64.b64encode(b"v1").decode()
@@ -206,3 +214,20 @@ def test_cli_up_then_down_leaves_nothing(etcd_manifest: Manifest) -> None:
         check=True,
     ).stdout
     assert leftovers.strip() == ""
+
+
+def test_doctor_says_which_tikv_images_are_missing_and_why(docker_engine: None) -> None:
+    from workbench.manifest import load_manifest as load
+    from workbench.provision import image_exists
+
+    r = subprocess.run([sys.executable, "-m", "workbench", "doctor", "--subject", "tikv"],
+                       capture_output=True, text=True, timeout=120)  # fmt: skip
+    m = load("tikv")
+    missing = [img for img in m.pulled_images if not image_exists(img)]
+    if not missing:
+        pytest.skip("every TiKV image is present on this engine")
+    assert r.returncode == 1
+    for img in missing:
+        line = next(x for x in r.stdout.splitlines() if img in x and "MISSING" in x)
+        assert "needs a registry" in line
+    assert "ok      docker engine" in r.stdout

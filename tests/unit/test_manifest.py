@@ -57,6 +57,14 @@ def _edit(path: Path, old: str, new: str) -> None:
         ),
         ("[checks]", "[checks.during_x]\n[checks]", "checks.during_x"),
         ('compose_file = "compose.yaml"', 'compose_file = "missing.yaml"', "compose_file"),
+        (
+            'project_prefix = "wb-etcd"',
+            'project_prefix = "wb-etcd"\nhealthy_servces = []',
+            "healthy_servces",
+        ),
+        ("default = 9090", "default = 9090\npulled_images = []", "ports[3].pulled_images"),
+        ('unit = "cores"', 'unit = "cores"\nqeury = "up"', "queries[4].qeury"),
+        ('binding = "etcd"', 'binding = "etcd"\nthreads = 4', "ycsb.threads"),
     ],
 )
 def test_bad_manifest_names_file_and_key(tmp_path: Path, old: str, new: str, key: str) -> None:

@@ -1,0 +1,21 @@
+"""Helpers shared by tests (tests/ is on pytest's pythonpath)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def require_binary(name: str) -> str:
+    """Path of a host binary a test needs: skip locally when absent, fail in CI."""
+    path = shutil.which(name)
+    if path is None:
+        msg = f"{name} is not installed (scripts/test installs it)"
+        if IN_CI:
+            pytest.fail(msg)
+        pytest.skip(msg)
+    return path

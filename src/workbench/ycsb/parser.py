@@ -63,6 +63,7 @@ _JAVA_STATUS_RE = re.compile(
     r"(?P<sec>\d+(?:\.\d+)?)\s+sec:\s+(?P<ops>\d+)\s+operations;(?P<rest>.*)$"
 )
 _JAVA_BRACKET_RE = re.compile(r"\[(?P<name>[A-Za-z0-9_\-]+):\s*(?P<body>[^\]]*)\]")
+_RAW_ROW_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]*,\d+,-?\d+$")
 _GO_DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)")
 _GO_UNITS = {
     "ns": 1e-9,
@@ -445,6 +446,19 @@ def parse(text: str, *, interval_s: float | None = None) -> YcsbResult:
             if consumed:
                 i = consumed
                 continue
+        if line.strip().lower().replace(" ", "") == RAW_HEADER:
+            # raw/CSV measurements after "Run finished": they are the final block
+            st.close_block()
+            j = i
+            while j < len(lines) and _RAW_ROW_RE.match(lines[j].strip()):
+                j += 1
+            raw = parse_raw("\n".join(lines[i - 1 : j]))
+            st.result.raw_samples.extend(raw.raw_samples)
+            st.style("raw")
+            if raw.final:
+                st.add_block(raw.final)
+            i = j
+            continue
         if _handle_line(line, st):
             continue
         st.close_block()

@@ -248,3 +248,36 @@ def test_properties_file_syntax(tmp_path: Path) -> None:
     f.write_text("# c\n! c\na=1\nb : two\nc three\nlong=x\\\n  y\n", encoding="utf-8")
     props = load_properties([f], ["a=9"])
     assert props == {"a": "9", "b": "two", "c": "three", "long": "xy"}
+
+
+def test_warmup_is_not_measured() -> None:
+    props = wl("c", operationcount="1500", target="1000", warmuptime="1")
+    report, text = run("run", props, db="basic")
+    res = parse(text)
+    read = res.get("READ")
+    assert report.ops_done == 1500
+    # one second of the 1.5 s run was warm-up: only about the last 500 operations are measured
+    assert read is not None and read.count is not None and 350 < read.count < 650
+
+
+def test_raw_measurements_to_output_file(tmp_path: Path) -> None:
+    out_file = tmp_path / "raw.csv"
+    props = wl("a", operationcount="200", measurementtype="raw")
+    props["measurement.output_file"] = str(out_file)
+    _, text = run("run", props, db="basic")
+    assert "READ   -" not in text and "Run finished" in text
+    res = parse(out_file.read_text())
+    assert res.styles == ["raw"]
+    total = res.get("TOTAL")
+    assert total is not None and total.count == 200
+    # every successful operation appears twice: under its name and under TOTAL
+    assert len(res.raw_samples) == 400
+    now_us = time.time() * 1e6
+    assert all(abs(ts - now_us) < 60e6 for _, ts, _ in res.raw_samples)
+
+
+def test_raw_measurements_inline_in_the_log() -> None:
+    _, text = run("run", wl("c", operationcount="50", measurementtype="csv"), db="basic")
+    res = parse(text)
+    assert res.complete and res.get("READ").count == 50  # type: ignore[union-attr]
+    assert "raw" in res.styles and res.properties["measurementtype"] == "csv"

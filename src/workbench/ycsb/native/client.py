@@ -80,6 +80,8 @@ class NativeClient:
         self._ops_done = [0] * self.wl.threads
         self._max_lag_ns = [0] * self.wl.threads
         self.last_error: str | None = None
+        self._raw_samples: list[list[tuple[str, int, int]]] = []
+        self._wall_offset_ns = time.time_ns() - time.perf_counter_ns()
         self.stop_reason: str | None = None
 
     # ------------------------------------------------------------------ control
@@ -128,7 +130,12 @@ class NativeClient:
         elapsed = (end_ns - start_ns) / 1e9
         self._emit(f"{STAR_LINE}\nRun finished, takes {format_go_duration(elapsed)}\n")
         final = self.measurements.summary(end_ns)
-        self._emit(m.render(final, wl.output_style))
+        text = self._raw_csv(start_ns) if wl.raw else m.render(final, wl.output_style)
+        if wl.output_file:
+            with open(wl.output_file, "w", encoding="utf-8") as f:
+                f.write(text)
+        else:
+            self._emit(text)
         ops_done = sum(self._ops_done)
         target = None
         if wl.target > 0:
@@ -148,6 +155,18 @@ class NativeClient:
             stuck_threads=stuck,
             status_blocks=blocks,
         )
+
+    def _raw_csv(self, start_ns: int) -> str:
+        """``measurementtype=raw``: one row per sample (Unix µs start, µs latency), by operation."""
+        offset_ns = self._wall_offset_ns
+        by_op: dict[str, list[tuple[int, int]]] = {}
+        for samples in self._raw_samples:
+            for op, start, lat in list(samples):
+                by_op.setdefault(op, []).append(((start + offset_ns) // 1000, lat))
+        out = ["operation,timestamp_us,latency_us\n"]
+        for op in sorted(by_op):
+            out.extend(f"{op},{ts},{lat}\n" for ts, lat in sorted(by_op[op]))
+        return "".join(out)
 
     def _wait(self, threads: list[threading.Thread], start_ns: int) -> int:
         """Join workers; enforce maxexecutiontime; give up on threads stuck 10 s after a stop."""
@@ -173,6 +192,11 @@ class NativeClient:
 
     def _reporter(self, blocks: list[list[OpStats]]) -> None:
         interval = self.wl.interval_s
+        # like go-ycsb, the status ticker starts when the warm-up ends
+        if self.wl.warmup_s > 0 and self._done.wait(self.wl.warmup_s):
+            return
+        if self.wl.raw:  # go-ycsb prints no status blocks for raw measurements
+            return
         while not self._done.wait(interval):
             rows = self.measurements.summary()
             if rows:
@@ -190,7 +214,18 @@ class NativeClient:
         wl = self.wl
         rng = random.Random(self.seed * 1_000_003 + tid)
         sess: Session = self.binding.session(tid)
-        rec = self.measurements.recorder().record
+        rec: Callable[[str, int, int], None] = self.measurements.recorder().record
+        if wl.raw:
+            samples: list[tuple[str, int, int]] = []
+            self._raw_samples.append(samples)
+            hist_rec = rec
+
+            def raw_rec(op: str, lat: int, now: int) -> None:
+                hist_rec(op, lat, now)
+                samples.append((op, now - lat * 1000, lat))
+
+            rec = raw_rec
+
         values = ValueSource(wl, rng)
         perf = time.perf_counter_ns
         table = wl.table

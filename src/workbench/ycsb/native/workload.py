@@ -58,6 +58,8 @@ class CoreWorkload:
     interval_s: float
     output_style: str
     warmup_s: float
+    raw: bool
+    output_file: str
     operation_chooser: g.Discrete
     key_chooser: g.Generator
     key_sequence: g.Counter
@@ -133,8 +135,9 @@ def build_workload(values: Mapping[str, str], phase: str) -> CoreWorkload:
     )
     insert_order = p.choice("insertorder", "hashed", ("hashed", "ordered"), "insert order")
     style = p.choice("outputstyle", "plain", ("plain", "json", "table"), "output style")
-    mtype = p.choice("measurementtype", "histogram", ("histogram",), "measurement type")
-    del mtype
+    mtype = p.choice(
+        "measurementtype", "histogram", ("histogram", "raw", "csv"), "measurement type"
+    )
     data_integrity = p.get_bool("dataintegrity", False)
     min_scan = p.get_int("minscanlength", 1)
     max_scan = p.get_int("maxscanlength", 1000)
@@ -231,6 +234,8 @@ def build_workload(values: Mapping[str, str], phase: str) -> CoreWorkload:
         interval_s=interval,
         output_style=style,
         warmup_s=p.get_float("warmuptime", 0.0) if phase == "run" else 0.0,
+        raw=mtype in ("raw", "csv"),
+        output_file=p.get_str("measurement.output_file", ""),
         operation_chooser=g.Discrete(positive or [(1.0, "READ")]),
         key_chooser=key_chooser,
         key_sequence=g.Counter(insert_start),

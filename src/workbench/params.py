@@ -278,19 +278,34 @@ def validate_run(values: Mapping[str, Any]) -> RunParams:
 def from_namespace(kind: str, namespace: Mapping[str, Any]) -> Any:
     """Validate the parameters a notebook holds in its globals (after papermill's injection).
 
-    Simple values (str, numbers, bool, None, lists, dicts) that are not parameters of `kind` are
-    reported as unknown: in a fresh kernel they can only come from `papermill -p`.
+    Known names are read from the namespace. Unknown names are found in the cell papermill
+    injected (its source is in the kernel's input history `In`, starting with `# Parameters`):
+    every name assigned there that is not a parameter of `kind` is reported.
     """
     valid = set(defaults(kind))
-    values: dict[str, Any] = {}
-    for name, value in namespace.items():
-        if name.startswith("_") or name in ("In", "Out", "exit", "quit"):
-            continue
-        if name in valid:
-            values[name] = value
-        elif isinstance(value, str | int | float | bool | list | tuple | dict | types.NoneType):
-            values[name] = value  # validate() reports it as unknown
+    values: dict[str, Any] = {n: namespace[n] for n in valid if n in namespace}
+    for name in injected_names(namespace.get("In") or []):
+        if name not in valid:
+            values[name] = namespace.get(name)  # validate() reports it as unknown
     return validate(kind, values)
+
+
+def injected_names(history: Iterable[str]) -> list[str]:
+    """Names assigned by the latest papermill-injected parameters cell in an input history."""
+    import ast
+
+    for source in reversed(list(history)):
+        if isinstance(source, str) and source.split("\n", 1)[0].strip() == "# Parameters":
+            with contextlib.suppress(SyntaxError):
+                tree = ast.parse(source)
+                return [
+                    t.id
+                    for node in tree.body
+                    if isinstance(node, ast.Assign)
+                    for t in node.targets
+                    if isinstance(t, ast.Name)
+                ]
+    return []
 
 
 def run_params_from_cli(assignments: Iterable[str], **flags: Any) -> RunParams:

@@ -13,6 +13,7 @@ already wait for Prometheus' last scrape after the run: collecting afterwards co
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import re
@@ -25,10 +26,10 @@ from typing import TYPE_CHECKING, Any
 
 from workbench import artifacts
 from workbench.artifacts import RunDir
-from workbench.errors import CheckFailed, WorkbenchError
+from workbench.errors import CheckFailed, StackError, WorkbenchError
 from workbench.manifest import Manifest, load_manifest
 from workbench.model import ClientSummary, Verdict
-from workbench.params import RunParams, new_run_id
+from workbench.params import ExploreParams, RunParams, VerifyParams, new_run_id
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -61,13 +62,27 @@ class PhaseRecord:
 class Benchmark:
     """One benchmark run, stage by stage. Create it, then call the stages in order (or execute)."""
 
-    def __init__(self, params: RunParams, *, progress: Progress = _print) -> None:
+    def __init__(
+        self,
+        params: RunParams,
+        *,
+        progress: Progress = _print,
+        kind: str = "benchmark",
+        project: str = "",
+        post_checks: tuple[str, ...] | None = None,
+    ) -> None:
+        """`project`: attach to that running compose project instead of starting a stack (it is
+        then never torn down). `post_checks`: check names instead of the manifest's post list."""
         self.params = params
         self.progress = progress
         self.manifest: Manifest = load_manifest(params.subject)
+        self.project = project
+        self.post_names = post_checks
         run_id = params.run_id or new_run_id(self.manifest.name, params.workload)
         resolved = {**params.to_dict(), "run_id": run_id}
-        self.rd = RunDir.create(params.results_dir, run_id, self.manifest.name, resolved)
+        if project:
+            resolved["project"] = project
+        self.rd = RunDir.create(params.results_dir, run_id, self.manifest.name, resolved, kind)
         self.stack: Stack | None = None
         self.verdicts: list[Verdict] = []
         self.phases: dict[str, PhaseRecord] = {}
@@ -77,6 +92,14 @@ class Benchmark:
         self._scrape_interval: float | None = None
         self.figures: dict[str, Any] = {}
         self.baseline_window: tuple[float, float] | None = None
+        atexit.register(self._at_exit)
+
+    def _at_exit(self) -> None:
+        """The interpreter (a notebook kernel) is going away with the run unfinished: a cell
+        outside the stages failed, or the kernel was shut down. Never leave a stack behind."""
+        if not self.closed:
+            with contextlib.suppress(Exception):
+                self._fail(RuntimeError("the process exited before the run finished"))
 
     # ---- plumbing ----------------------------------------------------------------------------
     @property
@@ -113,13 +136,18 @@ class Benchmark:
             message += f"\n(teardown also failed: {down_exc})"
         self.rd.finish(status, error=message)
         self.closed = True
+        atexit.unregister(self._at_exit)
         self._render()
 
     def _teardown(self, force: bool = False) -> None:
         st, self.stack = self.stack, None
         if st is None:
             return
+        if not st.owned:  # attached: the stack is someone else's; keep a copy of its logs
+            _safe(lambda: st.capture_logs(self.rd.logs_dir))
+            return
         if self.params.keep_stack and not force:
+            _safe(lambda: st.capture_logs(self.rd.logs_dir))
             self.progress(f"keeping stack {st.project} (workbench down --project {st.project})")
             return
         st.__exit__(None, None, None)
@@ -145,10 +173,18 @@ class Benchmark:
         from workbench.stack import Stack
 
         with self._stage("stack_up"):
-            st = Stack(self.manifest, run_dir=self.rd.path, progress=self.progress)
-            self.rd.update(project=st.project, ports=st.ports)
-            st.__enter__()  # on failure Stack tears itself down (logs captured) and raises
-            self.stack = st
+            if self.project:
+                st = Stack.attach(self.manifest, self.project, progress=self.progress)
+                self.rd.update(project=st.project, ports=st.ports, attached=True)
+                health = st.services_health()
+                if not health:
+                    raise StackError(f"no running containers in project {self.project!r}")
+                self.stack = st
+            else:
+                st = Stack(self.manifest, run_dir=self.rd.path, progress=self.progress)
+                self.rd.update(project=st.project, ports=st.ports)
+                st.__enter__()  # on failure Stack tears itself down (logs captured) and raises
+                self.stack = st
             self.healthy_at = time.time()
             self.rd.update(
                 stack_up_s=st.timings.healthy_s,
@@ -183,6 +219,8 @@ class Benchmark:
         from workbench.checks import run_checks
 
         names = list(self.manifest.checks.get(phase, ()))
+        if phase == "post" and self.post_names is not None:
+            names = list(self.post_names)
         ctx = self._context(**ctx_kwargs)
         try:
             got = run_checks(names, ctx, phase)  # type: ignore[arg-type]
@@ -411,6 +449,7 @@ class Benchmark:
             ]
             self.rd.finish(status, error="; ".join(bad) if bad else None)
         self.closed = True
+        atexit.unregister(self._at_exit)
         self._render()
         self.progress(f"[{self.rd.run_id}] {status}: {self.rd.path}")
         return status
@@ -581,6 +620,63 @@ def _safe(fn: Callable[[], Any]) -> Any:
         return fn()
     except Exception:  # best effort: missing stays missing
         return None
+
+
+SEED_POST_CHECKS = ("ycsb_traffic",)
+
+
+def verification(params: VerifyParams, progress: Progress = _print) -> Benchmark:
+    """The seed's checks: the subject's pre checks, then a small YCSB load + run judged by the
+    traffic check (H4), on a stack started here or on a running project (`params.project`)."""
+    run = RunParams(
+        subject=params.subject,
+        workload="a",
+        recordcount=200,
+        operationcount=1000,
+        threads=2,
+        keep_stack=params.keep_stack,
+        run_id=params.run_id or new_run_id(Path(params.subject).name, "verify"),
+        results_dir=params.results_dir,
+    )
+    return Benchmark(
+        run, progress=progress, kind="verify", project=params.project, post_checks=SEED_POST_CHECKS
+    )
+
+
+def attach(subject: str, project: str = "") -> Stack:
+    """A handle on a running stack of `subject` (the newest workbench project when not named)."""
+    from workbench.stack import Stack, running_projects
+
+    manifest = load_manifest(subject)
+    if not project:
+        running = sorted(running_projects(prefix=manifest.project_prefix + "-"))
+        if len(running) != 1:
+            found = ", ".join(running) or "none"
+            raise StackError(
+                f"need exactly one running {manifest.name} stack to attach to, found: {found}; "
+                f"start one with `workbench up --subject {manifest.name}` or pass project"
+            )
+        project = running[0]
+    return Stack.attach(manifest, project)
+
+
+def explore(params: ExploreParams) -> dict[str, pd.DataFrame]:
+    """Ad-hoc PromQL over the last `lookback` seconds of a running stack, as tidy frames."""
+    import httpx
+
+    from workbench.prometheus import PrometheusClient
+
+    st = attach(params.subject, params.project)
+    queries = {f"q{i}": q for i, q in enumerate(params.queries)} or {
+        q.name: q.query for q in st.manifest.queries
+    }
+    end = time.time()
+    out = {}
+    with httpx.Client(timeout=10.0) as http:
+        prom = PrometheusClient(http, st.endpoint("prometheus"))
+        for name, q in queries.items():
+            out[name] = prom.query_range(q, end - params.lookback, end, params.step)
+    return out
 
 
 def run_benchmark(params: RunParams, progress: Progress = _print) -> tuple[Path, str]:

@@ -282,3 +282,24 @@ def overlay(timelines: Mapping[str, pd.DataFrame], what: str = "throughput") -> 
         ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     ax.grid(alpha=0.3)
     return fig
+
+
+def series(frame: pd.DataFrame, title: str, unit: str = "") -> Figure:
+    """A tidy Prometheus frame (timestamp, value, label columns): one line per label set."""
+    fig = new_figure()
+    ax = fig.add_subplot()
+    if frame.empty:
+        _empty(ax, title)
+        return fig
+    labels = [c for c in frame.columns if c not in ("timestamp", "value")]
+    groups = frame.groupby(labels, observed=True, sort=True) if labels else [((), frame)]
+    for key, g in groups:
+        vals = key if isinstance(key, tuple) else (key,)
+        name = ",".join(f"{k}={v}" for k, v in zip(labels, vals, strict=False)) or title
+        ax.plot(g["timestamp"], g["value"], lw=1.2, label=name)
+    ax.set_title(title)
+    ax.set_ylabel(unit)
+    ax.set_xlabel("time (UTC)")
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    ax.grid(alpha=0.3)
+    return fig

@@ -360,6 +360,54 @@ def format_runs(runs: Iterable[RunSummary]) -> str:
     return "\n".join(fmt.format(*r).rstrip() for r in [header, *lines])
 
 
+COMPARE_METRICS = ("ops/s", "p50 ms", "p99 ms", "avg ms", "operations", "errors")
+
+
+def compare_runs(run_dirs: Iterable[Path | str], baseline: int = 0) -> pd.DataFrame:
+    """One row per run (run phase numbers from the final block) plus `Δ% <metric>` columns: the
+    difference to the baseline run in percent (missing when either side is missing or zero)."""
+    rows = []
+    for d in run_dirs:
+        rd = RunDir(Path(d))
+        s = summarize(rd)
+        final = rd.ycsb_final("run")
+        total = None
+        if final is not None and "operation" in final.columns:
+            t = final[final["operation"] == "TOTAL"]
+            total = t.iloc[0] if len(t) else None
+        params = rd.record.get("params", {})
+
+        def us(col: str, row: Any = total) -> float | None:
+            v = None if row is None else row.get(col)
+            return None if v is None or pd.isna(v) else float(v) / 1000.0
+
+        rows.append(
+            {
+                "run": s.run_id,
+                "subject": s.subject,
+                "workload": s.workload,
+                "status": s.status,
+                "threads": params.get("threads"),
+                "target": params.get("target"),
+                "ops/s": s.throughput,
+                "p50 ms": us("p50_us"),
+                "p99 ms": s.p99_ms,
+                "avg ms": us("avg_us"),
+                "operations": s.operations,
+                "errors": s.errors,
+            }
+        )
+    df = pd.DataFrame(rows).set_index("run")
+    if df.empty:
+        return df
+    base = df.iloc[baseline]
+    for m in COMPARE_METRICS:
+        vals = pd.to_numeric(df[m], errors="coerce").astype(float)
+        b = pd.to_numeric(pd.Series([base[m]]), errors="coerce").astype(float).iloc[0]
+        df[f"Δ% {m}"] = (vals - b) / b * 100.0 if b and not pd.isna(b) else float("nan")
+    return df
+
+
 def final_status(rd: RunDir) -> str:
     """The status a finished run deserves from its verdicts (errors are set by the pipeline)."""
     return run_status(rd.verdicts())

@@ -138,20 +138,21 @@ def test_cli_assignments_use_ycsb_names(subject: str) -> None:
 
 
 def test_from_namespace_catches_injected_unknowns(subject: str) -> None:
-    import math as some_module
+    from papermill.translators import PythonTranslator
 
-    ns = {
-        **P.defaults("benchmark"),
-        "subject": subject,
-        "In": [],
-        "_": 1,
-        "math": some_module,
-        "get_ipython": print,
-    }
+    own_cell = "# Parameters (papermill injects overrides after this cell)\nsubject = 'etcd'\n"
+    ns = {**P.defaults("benchmark"), "subject": subject, "In": ["", own_cell], "status": "x"}
+    # later cells' variables (status) are not parameters, and not reported: no injection happened
     assert P.from_namespace("benchmark", ns).subject == subject
-    ns["threds"] = 4  # a typo injected by `papermill -p threds 4`
+    injected = PythonTranslator.codify({"threds": 4, "threads": 2}, comment="Parameters")
+    ns.update(threds=4, threads=2)
+    ns["In"] = [*ns["In"], injected, "params = from_namespace(...)"]
+    assert P.injected_names(ns["In"]) == ["threds", "threads"]
     with pytest.raises(ParameterError, match="threds: unknown parameter"):
         P.from_namespace("benchmark", ns)
+    del ns["threds"]
+    ns["In"][-2] = PythonTranslator.codify({"threads": 2}, comment="Parameters")
+    assert P.from_namespace("benchmark", ns).threads == 2
 
 
 def test_other_parameter_sets(subject: str, tmp_path: Path) -> None:

@@ -85,3 +85,15 @@ def test_stdlib_transport(etcd_one: EtcdCluster) -> None:
     run("load", "a", url, **{"etcd.transport": "http.client"})
     res = parse(run("run", "f", url, operationcount="200", **{"etcd.transport": "http.client"}))
     assert res.error_count() == 0 and res.get("READ_MODIFY_WRITE") is not None
+
+
+def test_data_integrity_round_trip(etcd_one: EtcdCluster) -> None:
+    url = etcd_one.client_urls[0]
+    extra = {"dataintegrity": "true", "table": "integrity"}
+    assert parse(run("load", "c", url, **extra)).error_count() == 0
+    res = parse(run("run", "c", url, operationcount="200", **extra))
+    assert res.error_count() == 0 and res.get("READ").count == 200  # type: ignore[union-attr]
+    # random values (no dataintegrity at load) fail verification: counted as READ_ERROR
+    run("load", "c", url, table="integrity")
+    res = parse(run("run", "c", url, operationcount="50", **extra))
+    assert res.get("READ_ERROR") is not None and res.get("READ_ERROR").count == 50  # type: ignore[union-attr]

@@ -281,3 +281,18 @@ def test_raw_measurements_inline_in_the_log() -> None:
     res = parse(text)
     assert res.complete and res.get("READ").count == 50  # type: ignore[union-attr]
     assert "raw" in res.styles and res.properties["measurementtype"] == "csv"
+
+
+def test_load_insert_retries() -> None:
+    RECORDINGS.clear()
+    props = wl("a", recordcount="100", **{"rec.fail_every": "3"})
+    props["core_workload_insertion_retry_limit"] = "2"
+    props["core_workload_insertion_retry_interval"] = "0"
+    _, text = run("load", props)
+    res = parse(text)
+    ins, err = res.get("INSERT"), res.get("INSERT_ERROR")
+    assert ins is not None and err is not None
+    # every key made it (a retry follows each failure); the failures are still reported
+    assert ins.count == 100 and err.count is not None and err.count >= 30
+    inserted = {k for op, k in RECORDINGS[-1].calls if op == "insert"}
+    assert inserted == {build_key_name(i) for i in range(100)}

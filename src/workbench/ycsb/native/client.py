@@ -310,15 +310,22 @@ class NativeClient:
         def do_load(intended: int) -> bool:
             key = key_name(wl.key_sequence.next())
             vals = values.all_fields(rng, key)
-            ok = True
-            t0 = perf()
-            try:
-                sess.insert(table, key, vals)
-            except Exception as exc:
-                ok = False
-                note("INSERT", exc)
-            measure("INSERT", t0, perf(), ok, intended)
-            return ok
+            retries = 0
+            while True:
+                ok = True
+                t0 = perf()
+                try:
+                    sess.insert(table, key, vals)
+                except Exception as exc:
+                    ok = False
+                    note("INSERT", exc)
+                measure("INSERT", t0, perf(), ok, intended)
+                # core_workload_insertion_retry_limit: retry a failed load insert after
+                # [0.8, 1.2) x the retry interval, as go-ycsb does
+                if ok or retries >= wl.insert_retry_limit or self._stopping:
+                    return ok
+                retries += 1
+                stop.wait(wl.insert_retry_interval_s * (0.8 + 0.4 * rng.random()))
 
         def do_scan(intended: int) -> bool:
             key = key_name(next_keynum(rng))

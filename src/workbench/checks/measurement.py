@@ -122,13 +122,25 @@ def judge_traffic(obs: Mapping[str, Any], options: Mapping[str, Any]) -> Judgeme
 def judge_counts(obs: Mapping[str, Any], options: Mapping[str, Any]) -> Judgement:
     """Client attempts (ok + errors) and server counter delta agree within `counts_tolerance`."""
     c = obs["client"]
-    client = c["total_ops"] + c["total_errors"]
+    per_op = options.get("server_msgs_per_op")
+    if per_op:  # the server counts messages, some operations send several
+        weights = {str(k).upper(): float(v) for k, v in dict(per_op).items()}
+        ops = {**{k: 0 for k in c["errors"]}, **c["operations"]}
+        client_f = sum(
+            (n + c["errors"].get(op, 0)) * weights.get(op, 1.0)
+            for op, n in ops.items()
+            if op != "READ_MODIFY_WRITE"
+        )
+        client = round(client_f, 3) if client_f != int(client_f) else int(client_f)
+    else:
+        client = c["total_ops"] + c["total_errors"]
     if client <= 0:
         raise Unobservable("the client reported no operations to compare", {"client": c})
     server, ev = _net_delta(obs["server"])
     tol = float(options.get("counts_tolerance", 0.01))
     diff = (server - client) / client
     evidence = {
+        "msgs_per_op": per_op or None,
         "client_ops": client,
         "server_ops": server,
         "relative_diff": diff,

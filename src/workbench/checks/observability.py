@@ -4,6 +4,7 @@ cluster and Prometheus answer from inside the compose network (the probe contain
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -79,20 +80,31 @@ def judge_targets(obs: Mapping[str, Any], options: Mapping[str, Any]) -> Judgeme
 # -- H3: Grafana -------------------------------------------------------------------------------
 
 
+def grafana_auth(options: Mapping[str, Any]) -> tuple[str, str]:
+    """Credentials: `grafana_user`/`grafana_password`, else the variables named by
+    `grafana_user_env`/`grafana_password_env`, else Grafana's admin/admin. Never recorded."""
+
+    def one(key: str) -> str:
+        if options.get(key):
+            return str(options[key])
+        env = options.get(f"{key}_env")
+        return os.environ.get(str(env), "admin") if env else "admin"
+
+    return one("grafana_user"), one("grafana_password")
+
+
 def gather_grafana(ctx: CheckContext) -> dict[str, Any]:
     if "grafana" not in ctx.endpoints:
         raise NotApplicable(f"subject {ctx.subject!r} has no Grafana (no `grafana` endpoint)")
     http = ctx.require_http()
     url = ctx.urls("grafana")[0]
-    auth = (
-        str(ctx.options.get("grafana_user", "admin")),
-        str(ctx.options.get("grafana_password", "admin")),
-    )
+    auth = grafana_auth(ctx.options)
     obs: dict[str, Any] = {
         "endpoint": url,
         "expected_url": str(
             ctx.options.get("grafana_prometheus_url") or ctx.network_endpoints.get("prometheus", "")
         ),
+        "expected_uid": ctx.options.get("grafana_datasource_uid"),
         "health": _call(http, "GET", f"{url}/api/health"),
         "datasources": _call(http, "GET", f"{url}/api/datasources", auth=auth),
     }
@@ -107,6 +119,10 @@ def gather_grafana(ctx: CheckContext) -> dict[str, Any]:
         obs["datasource_health"] = _call(
             http, "GET", f"{url}/api/datasources/uid/{uid}/health", auth=auth
         )
+    dash = ctx.options.get("grafana_dashboard_uid")
+    if dash:
+        obs["dashboard_uid"] = str(dash)
+        obs["dashboard"] = _call(http, "GET", f"{url}/api/dashboards/uid/{dash}", auth=auth)
     return obs
 
 
@@ -141,6 +157,11 @@ def judge_grafana(obs: Mapping[str, Any], options: Mapping[str, Any]) -> Judgeme
             f"expected prometheus at {want}",
             evidence,
         )
+    want_uid = obs.get("expected_uid")
+    if want_uid and d.get("uid") != want_uid:
+        return Judgement(
+            "fail", f"default datasource uid is {d.get('uid')!r}, expected {want_uid!r}", evidence
+        )
     dh = obs.get("datasource_health", {"error": "no uid on the default datasource"})
     evidence["datasource_health"] = dh.get("body", dh)
     if dh.get("status") == 404:
@@ -154,11 +175,16 @@ def judge_grafana(obs: Mapping[str, Any], options: Mapping[str, Any]) -> Judgeme
             f"datasource {d.get('name')!r} health {dbody.get('status')}: {dbody.get('message')}",
             evidence,
         )
-    return Judgement(
-        "pass",
-        f"Grafana ok; default datasource {d.get('name')!r} → {want} healthy",
-        evidence,
-    )
+    text = f"Grafana ok; default datasource {d.get('name')!r} → {want} healthy"
+    if "dashboard" in obs:
+        db = obs["dashboard"]
+        evidence["dashboard"] = {"uid": obs["dashboard_uid"], "status": db.get("status")}
+        if (err := _err(db)) is not None:
+            return Judgement(
+                "fail", f"dashboard {obs['dashboard_uid']!r} not provisioned: {err}", evidence
+            )
+        text += f"; dashboard {obs['dashboard_uid']!r} provisioned"
+    return Judgement("pass", text, evidence)
 
 
 # -- H5: probe connectivity from inside the network --------------------------------------------

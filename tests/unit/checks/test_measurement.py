@@ -85,3 +85,22 @@ def test_client_saturation_threshold_is_an_option() -> None:
     s = summary(cpu_seconds=12.0, cpu_cores=2.0)  # 60%
     assert run("client_saturation", s).status == "pass"
     assert run("client_saturation", s, client_cpu_max=0.5).status == "fail"
+
+
+def test_counts_weighted_by_server_messages_per_operation() -> None:
+    from workbench.checks.measurement import judge_counts
+
+    client = summary(errors={"UPDATE": 10}).to_dict()  # READ 9000, UPDATE 1000 (+10 failed)
+    server = {
+        "before": 100.0,
+        "after": 100.0 + 9_000 + 2 * 1_010,
+        "start": 0.0,
+        "end": 10.0,
+        "settle_s": 2.0,
+    }
+    obs = {"client": client, "server": server}
+    weighted = judge_counts(obs, {"server_msgs_per_op": {"READ": 1, "UPDATE": 2}})
+    assert weighted.status == "pass", weighted.summary
+    assert weighted.evidence["client_ops"] == 11_020
+    plain = judge_counts(obs, {})
+    assert plain.status == "fail" and "client 10010 vs server 11020 ops" in plain.summary

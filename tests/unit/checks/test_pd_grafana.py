@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -141,3 +142,30 @@ def test_grafana_is_skipped_when_the_subject_has_none(http: httpx.Client) -> Non
     ctx = CheckContext("etcd", {"cluster": "http://x", "prometheus": "http://y"}, http=http)
     v = run_check("grafana", ctx, "pre")
     assert v.status == "skipped" and "has no Grafana" in v.summary
+
+
+def test_grafana_tikv_options_uid_dashboard_and_env_credentials(
+    http: httpx.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    routes = grafana_routes(auth=("ops", "s3cret"))
+    routes[("GET", "/api/dashboards/uid/wb-tikv")] = Response(
+        200, {"dashboard": {"uid": "wb-tikv"}}, auth=("ops", "s3cret")
+    )
+    monkeypatch.setenv("WB_TEST_GF_USER", "ops")
+    monkeypatch.setenv("WB_TEST_GF_PASSWORD", "s3cret")
+    opts = {
+        "grafana_user_env": "WB_TEST_GF_USER",
+        "grafana_password_env": "WB_TEST_GF_PASSWORD",
+        "grafana_datasource_uid": "prometheus-wb",
+        "grafana_dashboard_uid": "wb-tikv",
+    }
+    v = grafana_verdict(http, routes, **opts)
+    assert v.status == "pass" and "dashboard 'wb-tikv' provisioned" in v.summary, v.summary
+    assert "s3cret" not in json.dumps(v.to_dict())
+
+    v = grafana_verdict(http, routes, **{**opts, "grafana_dashboard_uid": "missing"})
+    assert v.status == "fail" and "dashboard 'missing' not provisioned: HTTP 404" in v.summary
+    v = grafana_verdict(http, routes, **{**opts, "grafana_datasource_uid": "other"})
+    assert v.status == "fail" and "expected 'other'" in v.summary
+    monkeypatch.setenv("WB_TEST_GF_PASSWORD", "wrong")
+    assert grafana_verdict(http, routes, **opts).status == "unknown"

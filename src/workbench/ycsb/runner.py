@@ -139,6 +139,8 @@ def run_ycsb(
     env: Mapping[str, str] | None = None,
     cwd: str | os.PathLike[str] | None = None,
     tail_lines: int = 40,
+    interrupt_argv: Sequence[str] | None = None,
+    kill_argv: Sequence[str] | None = None,
 ) -> RunOutcome:
     """Run a YCSB command (argv list, never a shell), streaming each output line as it comes.
 
@@ -148,6 +150,11 @@ def run_ycsb(
     - ``timeout_s``: hard limit; the process is killed and ``WorkloadError`` raised.
     - A non-zero exit raises ``WorkloadError`` (argv, exit code, output tail), except after our
       own SIGINT when the final block was printed (some wrappers report 130 for that).
+    - ``interrupt_argv`` / ``kill_argv``: commands that interrupt / remove the real YCSB process
+      when it is not our child. Needed with ``docker compose run``: on SIGINT the Compose client
+      exits 130 at once, does not forward the signal, and leaves the container running. Run it
+      with ``--name N`` and pass ``["docker", "kill", "--signal", "INT", N]`` and
+      ``["docker", "rm", "-f", N]``.
     """
     argv = [os.fspath(a) for a in argv]
     if not argv:
@@ -192,9 +199,11 @@ def run_ycsb(
         reader = threading.Thread(target=pump, name="ycsb-output", daemon=True)
         reader.start()
         try:
-            interrupted, killed = _supervise(proc, started, duration_s, grace_s, timeout_s)
+            interrupted, killed = _supervise(
+                proc, started, duration_s, grace_s, timeout_s, interrupt_argv, kill_argv
+            )
         except BaseException:  # e.g. KeyboardInterrupt: do not leave the child running
-            _kill(proc)
+            _kill(proc, kill_argv)
             raise
         finally:
             reader.join(timeout=10)
@@ -233,6 +242,8 @@ def _supervise(
     duration_s: float | None,
     grace_s: float,
     timeout_s: float | None,
+    interrupt_argv: Sequence[str] | None = None,
+    kill_argv: Sequence[str] | None = None,
 ) -> tuple[bool, str | None]:
     """Wait for ``proc``; SIGINT after the duration, kill after grace/timeout."""
     interrupted = False
@@ -240,15 +251,18 @@ def _supervise(
     while True:
         now = time.monotonic()
         if timeout_s is not None and now - started >= timeout_s:
-            _kill(proc)
+            _kill(proc, kill_argv)
             return interrupted, "timeout"
         if duration_s is not None and not interrupted and now - started >= duration_s:
-            with contextlib.suppress(ProcessLookupError):
-                proc.send_signal(signal.SIGINT)
+            if interrupt_argv:
+                _side_command(interrupt_argv)
+            else:
+                with contextlib.suppress(ProcessLookupError):
+                    proc.send_signal(signal.SIGINT)
             interrupted = True
             sigint_at = now
         if sigint_at is not None and now - sigint_at >= grace_s:
-            _kill(proc)
+            _kill(proc, kill_argv)
             return interrupted, "grace"
         waits = [0.5]
         if duration_s is not None and not interrupted:
@@ -262,7 +276,17 @@ def _supervise(
             continue
 
 
-def _kill(proc: subprocess.Popen[str]) -> None:
+def _side_command(argv: Sequence[str]) -> None:
+    """Best effort (the process may already be gone): interrupt or remove the real process."""
+    with contextlib.suppress(OSError, subprocess.SubprocessError):
+        subprocess.run(
+            list(argv), stdin=subprocess.DEVNULL, capture_output=True, timeout=30, check=False
+        )
+
+
+def _kill(proc: subprocess.Popen[str], kill_argv: Sequence[str] | None = None) -> None:
+    if kill_argv:
+        _side_command(kill_argv)
     with contextlib.suppress(ProcessLookupError):
         proc.kill()
     with contextlib.suppress(subprocess.TimeoutExpired):

@@ -170,3 +170,42 @@ def test_native_generator_time_bounded_by_sigint(tmp_path: Path) -> None:
     assert total is not None and total.count is not None and 3000 < total.count < 7000
     assert len(res.status_blocks) >= 2
     assert res.target is not None and res.target.target_ops == 2000
+
+
+def test_interrupt_and_kill_commands_for_wrapped_processes(tmp_path: Path) -> None:
+    """Like `docker compose run`: the child ignores SIGINT; a side command interrupts the tool."""
+    pidfile = tmp_path / "pid"
+    argv = script(
+        tmp_path,
+        f"""
+        import os, signal, time
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        stop = []
+        signal.signal(signal.SIGUSR1, lambda *a: stop.append(1))
+        open({str(pidfile)!r}, "w").write(str(os.getpid()))
+        print("running", flush=True)
+        while not stop:
+            time.sleep(0.01)
+        print("Run finished, takes 1s")
+        print({FINAL!r})
+        """,
+    )
+    poke = f"import os, signal; os.kill(int(open({str(pidfile)!r}).read()), signal.SIGUSR1)"
+    out = run_ycsb(argv, duration_s=0.8, grace_s=10, interrupt_argv=[sys.executable, "-c", poke])
+    assert out.interrupted and out.result.complete and out.returncode == 0
+
+    marker = tmp_path / "removed"
+    stubborn = script(
+        tmp_path,
+        "import signal, time\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\ntime.sleep(60)\n",
+    )
+    remove = [sys.executable, "-c", f"open({str(marker)!r}, 'w').write('x')"]
+    with pytest.raises(WorkloadError, match="did not stop"):
+        run_ycsb(
+            stubborn,
+            duration_s=0.3,
+            grace_s=0.5,
+            interrupt_argv=[sys.executable, "-c", "pass"],
+            kill_argv=remove,
+        )
+    assert marker.exists()

@@ -18,12 +18,15 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import chain
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, Protocol
 
 import httpx
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from workbench.errors import QueryError
 
@@ -231,6 +234,21 @@ def _merge(acc: dict[tuple[tuple[str, str], ...], dict[str, Any]], result: Itera
         have["values"].extend(v for v in vals if float(v[0]) > last)
 
 
+def _parse_points(points: list[Any], n: int) -> tuple[np.ndarray, np.ndarray]:
+    """[[unix, "value"], ...] → (float64 timestamps, float64 values); "NaN"/"+Inf"/"-Inf" kept.
+
+    Value strings are parsed by Arrow's (correctly rounded) string→double cast, about twice as fast
+    as float() per item; anything Arrow refuses goes through float() so errors name the value.
+    """
+    ts = np.fromiter(map(itemgetter(0), points), dtype=np.float64, count=n)
+    raw = list(map(itemgetter(1), points))
+    try:
+        values = pc.cast(pa.array(raw, type=pa.string()), pa.float64())
+        return ts, values.to_numpy(zero_copy_only=False)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return ts, np.fromiter(map(float, raw), dtype=np.float64, count=n)
+
+
 def tidy_frame(result: Sequence[dict[str, Any]], key: str = "values") -> pd.DataFrame:
     """Matrix (or vector, with key="value") result → long frame.
 
@@ -244,15 +262,11 @@ def tidy_frame(result: Sequence[dict[str, Any]], key: str = "values") -> pd.Data
         series_vals = [s.get(key) or [] for s in result]
     lengths = np.fromiter((len(v) for v in series_vals), dtype=np.int64, count=len(series_vals))
     total = int(lengths.sum())
-    flat = np.fromiter(
-        map(float, chain.from_iterable(chain.from_iterable(series_vals))),
-        dtype=np.float64,
-        count=2 * total,
-    )
-    ts_ms = np.rint(flat[0::2] * 1000.0).astype(np.int64)
+    ts, values = _parse_points(list(chain.from_iterable(series_vals)), total)
+    ts_ms = np.rint(ts * 1000.0).astype(np.int64)
     cols: dict[str, Any] = {
         "timestamp": pd.DatetimeIndex(ts_ms.view("datetime64[ms]")).tz_localize("UTC"),
-        "value": flat[1::2],
+        "value": values,
     }
     label_names = sorted({k for s in result for k in s.get("metric", {})})
     for name in label_names:

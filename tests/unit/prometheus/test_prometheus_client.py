@@ -289,3 +289,28 @@ def test_collect_writes_parquet_per_query_and_the_query_list(
     ok = collect(prom, [queries[0], queries[2]], end - 10, end, 1, tmp_path / "m2")
     assert set(ok.files) == {"members_up", "handled"} and not ok.errors
     pd.testing.assert_frame_equal(pd.read_parquet(ok.files["members_up"]), ok.frames["members_up"])
+
+
+def test_value_parsing_matches_python_float_exactly() -> None:
+    import random
+
+    rng = random.Random(3)
+    texts = [repr(rng.uniform(-1e6, 1e6)) for _ in range(2000)]
+    texts += [
+        "1e-300",
+        "4.9e-324",
+        "0.1",
+        "17",
+        "-0",
+        "1.7976931348623157e+308",
+        "3.0000000000000004",
+    ]
+    df = tidy_frame([{"metric": {}, "values": [[float(i), t] for i, t in enumerate(texts)]}])
+    assert df["value"].tolist() == [float(t) for t in texts]
+
+
+def test_numeric_values_and_bad_strings_take_the_python_path() -> None:
+    df = tidy_frame([{"metric": {}, "values": [[1.0, 2], [2.0, 2.5]]}])
+    assert df["value"].tolist() == [2.0, 2.5]
+    with pytest.raises(ValueError, match="could not convert string to float: 'abc'"):
+        tidy_frame([{"metric": {}, "values": [[1.0, "abc"]]}])

@@ -24,7 +24,8 @@ from workbench.ycsb.native import measure as m
 from workbench.ycsb.native.bindings import Binding, Session, create_binding
 from workbench.ycsb.native.props import Props
 from workbench.ycsb.native.workload import CoreWorkload, ValueSource, build_workload
-from workbench.ycsb.parser import OpStats, TargetReport, format_go_duration
+from workbench.ycsb.parser import format_go_duration
+from workbench.ycsb.results import OpStats, TargetReport
 
 STAR_LINE = "*" * 46
 RMW = "READ_MODIFY_WRITE"

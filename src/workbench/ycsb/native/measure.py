@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from hdrh.histogram import HdrHistogram
 
-from workbench.ycsb.parser import OpStats
+from workbench.ycsb.results import OpStats
 
 HDR_LOWEST = 1
 HDR_HIGHEST = 24 * 60 * 60 * 1000 * 1000

@@ -296,3 +296,20 @@ def test_load_insert_retries() -> None:
     assert ins.count == 100 and err.count is not None and err.count >= 30
     inserted = {k for op, k in RECORDINGS[-1].calls if op == "insert"}
     assert inserted == {build_key_name(i) for i in range(100)}
+
+
+@pytest.mark.parametrize(
+    "dist", ["uniform", "sequential", "zipfian", "latest", "hotspot", "exponential"]
+)
+def test_every_request_distribution_reads_only_existing_keys(dist: str) -> None:
+    RECORDINGS.clear()
+    props = wl("b", operationcount="600", requestdistribution=dist, insertproportion="0.1",
+               readproportion="0.9", updateproportion="0")  # fmt: skip
+    _, text = run("run", props)
+    res = parse(text)
+    calls = RECORDINGS[-1].calls
+    inserted = {k for op, k in calls if op == "insert"}
+    existing = {build_key_name(i) for i in range(1000)} | inserted
+    reads = [k for op, k in calls if op == "read"]
+    assert len(reads) > 450 and all(k in existing for k in reads)
+    assert res.error_count() == 0 and inserted

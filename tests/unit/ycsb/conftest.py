@@ -1,18 +1,10 @@
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-# tests/ on the path so the shared fakes import as `fakes`
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
 from fakes.processes import EtcdCluster
-
-DATA = Path(__file__).parent / "data"
-REPO = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture(scope="module")

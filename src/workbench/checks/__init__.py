@@ -29,7 +29,8 @@ from workbench.checks.base import (
     validate_check_names,
     write_checks_json,
 )
-from workbench.checks.parse import parse_go_duration, parse_id, parse_size
+from workbench.checks.parse import parse_id, parse_size
+from workbench.units import parse_go_duration
 
 __all__ = [
     "REGISTRY",

@@ -13,7 +13,8 @@ from typing import Any
 import httpx
 
 from workbench.checks.base import CheckContext, Judgement, Unobservable, register
-from workbench.checks.parse import parse_go_duration, parse_id, parse_size
+from workbench.checks.parse import parse_id, parse_size
+from workbench.units import parse_go_duration
 
 TIMEOUT_S = 3.0
 

@@ -19,9 +19,9 @@ from workbench.checks.base import (
     Unobservable,
     register,
 )
-from workbench.checks.parse import parse_go_duration
 from workbench.errors import WorkbenchError
 from workbench.model import ClientSummary
+from workbench.units import parse_go_duration
 
 DEFAULT_SETTLE_S = 5.0
 

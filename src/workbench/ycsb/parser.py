@@ -23,6 +23,7 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from workbench import units
 from workbench.ycsb.results import (
     ERROR_SUFFIX,
     INTENDED_SUFFIX,
@@ -87,40 +88,17 @@ _JAVA_STATUS_RE = re.compile(
 )
 _JAVA_BRACKET_RE = re.compile(r"\[(?P<name>[A-Za-z0-9_\-]+):\s*(?P<body>[^\]]*)\]")
 _RAW_ROW_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]*,\d+,-?\d+$")
-_GO_DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)")
-_GO_UNITS = {
-    "ns": 1e-9,
-    "us": 1e-6,
-    "µs": 1e-6,
-    "μs": 1e-6,
-    "ms": 1e-3,
-    "s": 1.0,
-    "m": 60.0,
-    "h": 3600.0,
-}
 
 
 # --------------------------------------------------------------------------- small parsers
 
 
 def parse_go_duration(text: str) -> float | None:
-    """Seconds in a Go ``time.Duration`` string (``1m24.17s``, ``517.1ms``, ``3µs``)."""
-    text = text.strip()
-    if not text:
+    """Seconds in a Go ``time.Duration`` string (``1m24.17s``, ``517.1ms``, ``3µs``), else None."""
+    try:
+        return units.parse_go_duration(text)
+    except ValueError:
         return None
-    sign = -1.0 if text.startswith("-") else 1.0
-    text = text.lstrip("+-")
-    if text == "0":
-        return 0.0
-    pos, total = 0, 0.0
-    for m in _GO_DURATION_PART.finditer(text):
-        if m.start() != pos:
-            return None
-        total += float(m.group(1)) * _GO_UNITS[m.group(2)]
-        pos = m.end()
-    if pos != len(text) or pos == 0:
-        return None
-    return sign * total
 
 
 def format_go_duration(seconds: float) -> str:

@@ -119,10 +119,16 @@ class Stack:
     def compose_argv(self) -> list[str]:
         return [str(a) for a in self.client.client_config.docker_compose_cmd]
 
-    def run_argv(self, service: str, *, entrypoint: str | None = None) -> list[str]:
+    def run_argv(
+        self, service: str, *, entrypoint: str | None = None, name: str | None = None
+    ) -> list[str]:
+        """Prefix for a one-off container of `service` in the network. Give it a `name` when it
+        must be signalled later: `docker compose run` does not forward SIGINT to the container."""
         argv = [*self.compose_argv(), "run", "--rm", "--no-deps", "-T"]
         if entrypoint is not None:
             argv += ["--entrypoint", entrypoint]
+        if name is not None:
+            argv += ["--name", name]
         return [*argv, service]
 
     def exec_argv(self, service: str) -> list[str]:

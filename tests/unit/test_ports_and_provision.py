@@ -76,6 +76,16 @@ def test_compose_argv_and_run_argv_are_lists() -> None:
     assert argv[argv.index("--file") + 1] == str(m.compose_file)
     run = st.run_argv("ycsb", entrypoint="sh")
     assert run[len(argv) :] == ["run", "--rm", "--no-deps", "-T", "--entrypoint", "sh", "ycsb"]
+    named = st.run_argv("ycsb", name="wb-etcd-unit-ycsb-run")
+    assert named[len(argv) :] == [
+        "run",
+        "--rm",
+        "--no-deps",
+        "-T",
+        "--name",
+        "wb-etcd-unit-ycsb-run",
+        "ycsb",
+    ]
     assert st.endpoint("cluster") == "http://127.0.0.1:1,http://127.0.0.1:2,http://127.0.0.1:3"
     assert st.endpoint("prometheus", "network") == "http://prometheus:9090"
 

@@ -291,7 +291,8 @@ def test_interrupted_runs_are_recorded_and_cleaned(
     assert proc.returncode == 2, out[-3000:]
     rd = RunDir(tmp_path / run_id)
     if how == "ctrl-c":
-        assert_failure_recorded(rd, "aborted", "interrupted")
+        assert_failure_recorded(rd, "aborted", "KeyboardInterrupt")
+        assert [s.status for s in rd.stages() if s.name == "run"] == ["aborted"]
     else:
         assert_failure_recorded(rd, "error", "DeadKernelError")
     assert {v.name for v in rd.verdicts()} >= {"cluster_healthy", "probe_connectivity"}

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import os
 import re
 import signal
 import subprocess
@@ -88,8 +89,38 @@ class _Progress(logging.Handler):
                 print(line.rstrip(), flush=True)
 
 
-def _sigterm(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt(f"signal {signum}")
+class _Interrupts:
+    """Ctrl-C or SIGTERM while the notebook runs. The kernel lives in its own session and never
+    sees the terminal's Ctrl-C, so the first signal is forwarded to it as SIGINT: the pipeline
+    stops its stage, records `aborted`, tears the stack down and renders the report itself.
+    A second signal (or no kernel to forward to) interrupts this process: `salvage` then."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, signum: int, frame: FrameType | None) -> None:
+        self.count += 1
+        kernels = kernel_pids(os.getpid())
+        if self.count == 1 and kernels:
+            print("interrupting the run: the stack is being removed (again to force)", flush=True)
+            for pid in kernels:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGINT)
+            return
+        raise KeyboardInterrupt(f"signal {signum}")
+
+
+def kernel_pids(parent: int) -> list[int]:
+    """Jupyter kernels started by this process."""
+    import psutil
+
+    out = []
+    with contextlib.suppress(psutil.Error):
+        for child in psutil.Process(parent).children(recursive=True):
+            with contextlib.suppress(psutil.Error):
+                if any("ipykernel" in part for part in child.cmdline()):
+                    out.append(child.pid)
+    return out
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -119,11 +150,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(f"run {run_id}: {manifest.name}, workload {params.workload} -> {rd.path}", flush=True)
 
-    old = signal.signal(signal.SIGTERM, _sigterm)
+    handler = _Interrupts()
+    old = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         _execute(params.to_dict(), rd.path, quiet=args.quiet)
     finally:
-        signal.signal(signal.SIGTERM, old)
+        for sig, previous in old.items():
+            signal.signal(sig, previous)
     return finish(rd.path, quiet=args.quiet)
 
 
@@ -150,7 +183,8 @@ def _execute(parameters: dict[str, Any], run_dir: Path, *, quiet: bool) -> None:
     except PapermillExecutionError as exc:
         # a stage failed or a check failed: the notebook saved everything before raising
         if not quiet:
-            print(f"notebook stopped: {exc.ename}: {exc.evalue.splitlines()[0][:300]}")
+            first = (exc.evalue or "").strip().splitlines()[:1]
+            print(f"notebook stopped: {exc.ename}: {first[0][:300] if first else ''}", flush=True)
     except KeyboardInterrupt:
         salvage(run_dir, "aborted", "interrupted (Ctrl-C or SIGTERM) while the notebook ran")
     except Exception as exc:  # DeadKernelError, CellTimeoutError, ...

@@ -46,7 +46,11 @@ def main() -> int:
         st = Stack(m, run_dir=Path(tmp) / "naive")
         st.up()
         t0 = time.monotonic()
-        subprocess.run([*st.compose_argv(), "down", "--volumes", "--timeout", "10"], capture_output=True, check=True)
+        subprocess.run(
+            [*st.compose_argv(), "down", "--volumes", "--timeout", "10"],
+            capture_output=True,
+            check=True,
+        )
         naive = time.monotonic() - t0
         st.env_file.unlink(missing_ok=True)
     up_med, down_med = statistics.median(ups), statistics.median(downs)

@@ -254,8 +254,12 @@ class Benchmark:
                 props["warmuptime"] = f"{p.warmup:g}"
         build = build_native_argv if y.tool == "native" else build_go_ycsb_argv
         wl = p.workload if p.workload.startswith("workload") else f"workload{p.workload}"
+        # A named one-off container: `docker compose run` neither forwards SIGINT to it nor
+        # removes it when interrupted, so a time-bounded go-ycsb run is stopped through the
+        # engine by this name (the native generator bounds itself with maxexecutiontime).
+        container = f"{st.project}-{y.service}-{phase}"
         argv = [
-            *st.run_argv(y.service),
+            *st.run_argv(y.service, name=container),
             *build(
                 phase,
                 y.binding,
@@ -285,6 +289,8 @@ class Benchmark:
                 duration_s=duration,
                 timeout_s=(p.duration or 0) + 600 if phase == "run" else 1800,
                 interval_s=float(max(1, round(p.status_interval))),
+                interrupt_argv=["docker", "kill", "--signal", "INT", container],
+                kill_argv=["docker", "rm", "-f", container],
             )
         ended = time.time()
         rec = PhaseRecord(

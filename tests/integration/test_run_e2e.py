@@ -223,6 +223,33 @@ def test_stack_never_healthy(etcd_manifest: Manifest, tmp_path: Path) -> None:
     assert_nothing_left(rd)
 
 
+def test_time_bounded_run_through_the_go_ycsb_path(etcd_manifest: Manifest, tmp_path: Path) -> None:
+    """The TiKV subject's path (tool = go-ycsb: bounded by SIGINT, not maxexecutiontime), run for
+    real: the etcd subject's `ycsb` service has go-ycsb's command line and SIGINT behaviour.
+    `docker compose run` does not forward SIGINT, so the pipeline must reach the named container
+    through the engine; else the run never ends before its timeout and the container stays."""
+    subjects = tmp_path / "subjects"
+    shutil.copytree(SUBJECTS_DIR, subjects)
+    manifest = subjects / "etcd" / "manifest.toml"
+    text = manifest.read_text()
+    assert 'tool = "native"' in text
+    manifest.write_text(text.replace('tool = "native"', 'tool = "go-ycsb"'))
+    started = time.monotonic()
+    r = workbench("run", "--subject", str(subjects / "etcd"), *QUICK, "--results",
+                  str(tmp_path / "res"), "--run-id", "sigint", timeout=300)  # fmt: skip
+    wall = time.monotonic() - started
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    rd = RunDir(tmp_path / "res" / "sigint")
+    run = rd.record["ycsb_run"]
+    assert "maxexecutiontime=6" not in " ".join(run["argv"])
+    assert "--name" in run["argv"]
+    assert 5.0 <= run["run_seconds"] <= 9.0, run  # stopped by our SIGINT after --duration 6
+    assert run["errors"] == 0
+    assert "Run finished" in (rd.path / "ycsb" / "run.log").read_text()
+    assert wall < 200, wall
+    assert_nothing_left(rd)
+
+
 def test_workload_error(etcd_manifest: Manifest, tmp_path: Path) -> None:
     r = workbench("run", *QUICK, "-p", "requestdistribution=bogus", "--results", str(tmp_path),
                   "--run-id", "bad-workload")  # fmt: skip

@@ -91,6 +91,7 @@ class Benchmark:
         self.closed = False
         self._scrape_interval: float | None = None
         self.figures: dict[str, Any] = {}
+        self.figure_files: dict[str, Path] = {}  # the PNGs in figures/, as the report shows them
         self.baseline_window: tuple[float, float] | None = None
         atexit.register(self._at_exit)
 
@@ -345,13 +346,25 @@ class Benchmark:
         with self._stage("run"):
             load = self.phases.get("load")
             if load is not None:
-                # Let Prometheus scrape the load's last operations before the run window opens,
-                # so server counters at the window's start do not still miss load traffic.
-                wait = load.ended + self.scrape_interval() + 0.5 - time.time()
-                if wait > 0:
-                    time.sleep(wait)
+                self._settle(load.ended)
             self._baseline()
             return self._ycsb("run")
+
+    def _settle(self, after: float) -> None:
+        """Let Prometheus scrape every target after `after` (the load's end) before the run
+        window opens, so server counters at the window's start hold all the load's traffic.
+        Waits only as long as needed (about half a scrape interval on average)."""
+        import httpx
+
+        from workbench.checks.measurement import wait_for_scrape
+        from workbench.prometheus import PrometheusClient
+
+        with httpx.Client(timeout=3.0) as http:
+            prom = PrometheusClient(http, self._require_stack().endpoint("prometheus"))
+            if wait_for_scrape(prom.targets, after) is None:  # cannot tell: a whole interval
+                wait = after + self.scrape_interval() + 0.5 - time.time()
+                if wait > 0:
+                    time.sleep(wait)
 
     def scrape_interval(self) -> float:
         """The longest scrape interval of the stack's Prometheus targets (2 s if unknown)."""
@@ -387,7 +400,8 @@ class Benchmark:
             )
 
     def collect_metrics(self) -> dict[str, pd.DataFrame]:
-        """Every manifest query over the run (load start - 5 s .. run end + 2 s) into metrics/."""
+        """Every manifest query over the run (load start - 5 s .. run end + up to 2 s) into
+        metrics/."""
         import httpx
 
         from workbench.prometheus import PrometheusClient, collect
@@ -398,10 +412,9 @@ class Benchmark:
             if not recs:
                 return {}
             start = min(r.launched for r in recs) - 5
-            end = max(r.ended for r in recs) + 2
-            wait = end - time.time()
-            if wait > 0:
-                time.sleep(wait)
+            # up to 2 s past the last phase, but no waiting for it: the post checks already
+            # waited for a scrape after the run, and a range query cannot see the future anyway
+            end = min(max(r.ended for r in recs) + 2, time.time())
             queries: list[Any] = list(self.manifest.queries)  # frozen Query fits QueryLike
             with httpx.Client(timeout=10.0) as http:
                 prom = PrometheusClient(http, st.endpoint("prometheus"))
@@ -441,8 +454,7 @@ class Benchmark:
             self.figures = {"throughput": plots.throughput(tl), "latency": plots.latency(tl)}
             if (tl["kind"] == "resource").any():
                 self.figures["resources"] = plots.resources(tl)
-            for name, fig in self.figures.items():
-                self.rd.save_figure(name, fig)
+            self.figure_files = {n: self.rd.save_figure(n, f) for n, f in self.figures.items()}
             return tl
 
     def finish(self) -> str:

@@ -36,3 +36,22 @@ def parse_go_duration(text: str) -> float:
     if pos != len(s) or not s:
         raise ValueError(f"not a Go duration: {text!r}")
     return sign * total
+
+
+def parse_rfc3339(text: str) -> float:
+    """An RFC 3339 timestamp as Prometheus writes it ("2024-05-01T10:00:00.123456789Z", with any
+    number of fraction digits, or an offset) to Unix seconds. Raises ValueError otherwise."""
+    from datetime import datetime
+
+    s = text.strip()
+    if s.endswith(("Z", "z")):
+        s = s[:-1] + "+00:00"
+    if "." in s:  # datetime takes at most 6 fraction digits
+        head, _, rest = s.partition(".")
+        digits = len(rest) - len(rest.lstrip("0123456789"))
+        frac, tz = rest[:digits], rest[digits:]
+        s = f"{head}.{(frac + '000000')[:6]}{tz}"
+    dt = datetime.fromisoformat(s)
+    if dt.tzinfo is None:
+        raise ValueError(f"RFC 3339 timestamp without an offset: {text!r}")
+    return dt.timestamp()

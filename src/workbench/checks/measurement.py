@@ -2,14 +2,17 @@
 
 Inputs: the client's summary (`ctx.client`), the run window, and Prometheus. Server traffic is the
 delta of a counter expression (`server_ops_query` option, a raw counter sum) between the window's
-start and its end plus a settle time (one scrape after the run ended), minus the background rate
-measured over `ctx.baseline_window` when one is given.
+start and its end plus a settle time, minus the background rate measured over
+`ctx.baseline_window` when one is given. The settle time is measured, not guessed: it ends as soon
+as Prometheus reports every target scraped after the window closed (`wait_for_scrape`); a fixed
+`settle_s` option replaces that wait.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from workbench.checks.base import (
@@ -21,9 +24,11 @@ from workbench.checks.base import (
 )
 from workbench.errors import WorkbenchError
 from workbench.model import ClientSummary
-from workbench.units import parse_go_duration
+from workbench.units import parse_go_duration, parse_rfc3339
 
-DEFAULT_SETTLE_S = 5.0
+SETTLE_TIMEOUT_S = 15.0  # no scrape of every target this long after the window: settle anyway
+FALLBACK_SETTLE_S = 5.0  # when the targets cannot tell
+SETTLE_MARGIN_S = 0.05  # past the observed scrape, so the instant query sees its sample
 
 
 def _client(ctx: CheckContext) -> ClientSummary:
@@ -52,12 +57,29 @@ def server_delta(ctx: CheckContext) -> dict[str, Any]:
         raise Unobservable("no `server_ops_query` in [checks.options]: server traffic unknown")
     prom = ctx.require_prometheus()
     start, end = _window(ctx)
-    settle = float(ctx.options.get("settle_s", DEFAULT_SETTLE_S))
-    at_end = end + settle
-    wait = at_end - ctx.clock()
-    if wait > 0:
-        ctx.sleep(wait)
-    obs: dict[str, Any] = {"query": query, "start": start, "end": end, "settle_s": settle}
+    fixed = ctx.options.get("settle_s")
+    if fixed is not None:
+        at_end = end + float(fixed)
+        wait = at_end - ctx.clock()
+        if wait > 0:
+            ctx.sleep(wait)
+        settled = "fixed"
+    else:
+        scraped = wait_for_scrape(prom.targets, end, clock=ctx.clock, sleep=ctx.sleep)
+        if scraped is None:  # targets unreadable or never all scraped: the old fixed wait
+            at_end = max(end + FALLBACK_SETTLE_S, ctx.clock())
+            if at_end > ctx.clock():
+                ctx.sleep(at_end - ctx.clock())
+            settled = "fallback"
+        else:
+            at_end, settled = scraped + SETTLE_MARGIN_S, "scraped"
+    obs: dict[str, Any] = {
+        "query": query,
+        "start": start,
+        "end": end,
+        "settle_s": at_end - end,
+        "settled_by": settled,
+    }
     try:
         obs["before"] = _scalar(prom, str(query), start)
         obs["after"] = _scalar(prom, str(query), at_end)
@@ -70,6 +92,33 @@ def server_delta(ctx: CheckContext) -> dict[str, Any]:
     except WorkbenchError as exc:
         raise Unobservable(f"Prometheus query failed: {exc}", {"query": query}) from exc
     return obs
+
+
+def wait_for_scrape(
+    targets: Callable[[], list[dict[str, Any]]],
+    after: float,
+    *,
+    clock: Callable[[], float] = time.time,
+    sleep: Callable[[float], None] = time.sleep,
+    timeout: float = SETTLE_TIMEOUT_S,
+    poll: float = 0.1,
+) -> float | None:
+    """Wait until Prometheus has scraped every active target at a time after `after` (Unix s),
+    so counters read from then on include everything the servers did before it. Returns the
+    time (clock) when that was seen, or None when `timeout` passed first or the targets could
+    not be read (the caller settles without it)."""
+    deadline = clock() + timeout
+    while True:
+        try:
+            active = targets()
+            last = [parse_rfc3339(str(t.get("lastScrape", ""))) for t in active]
+        except (WorkbenchError, ValueError):
+            return None
+        if last and min(last) > after:
+            return clock()
+        if clock() >= deadline:
+            return None
+        sleep(poll)
 
 
 def _net_delta(srv: Mapping[str, Any]) -> tuple[float, dict[str, Any]]:

@@ -348,3 +348,32 @@ def test_scrape_coverage_fails_loudly_never_passes_on_a_short_window(
     ctx = traffic_ctx(local_prometheus, http, None, (now - 0.5, now))
     v = run_check("scrape_coverage", ctx, "post")
     assert v.status == "unknown" and "shorter than one scrape" in v.summary
+
+
+def test_counts_agree_with_a_measured_settle(
+    etcd_cluster: EtcdCluster, local_prometheus: LocalPrometheus, http: httpx.Client
+) -> None:
+    """No fixed settle: the check waits until Prometheus scraped every member after the window
+    and no longer (1 s interval here), and the counts still agree. Last in the module: its puts
+    would fall into the idle window of the tests above."""
+    local_prometheus.wait_history(3)
+    start, n = time.time(), 150
+    with httpx.Client(timeout=5) as c:
+        for i in range(n):
+            put(c, etcd_cluster.client_urls[i % 3], 1000 + i)
+    window = (start, time.time())
+    ctx = traffic_ctx(local_prometheus, http, _client(n), window)
+    ctx.options.pop("settle_s")
+    c = run_check("counts_agree", ctx, "post")
+    assert c.status == "pass", c.summary
+    server = c.evidence.get("server") or c.evidence
+    assert c.evidence["server_ops"] == pytest.approx(n, rel=0.01)
+    settle = next(v for k, v in _walk(c.evidence) if k == "settle_s")
+    assert 0.0 < settle < 2.5, server
+
+
+def _walk(d: Any) -> Any:
+    if isinstance(d, dict):
+        for k, v in d.items():
+            yield k, v
+            yield from _walk(v)

@@ -104,3 +104,72 @@ def test_counts_weighted_by_server_messages_per_operation() -> None:
     assert weighted.evidence["client_ops"] == 11_020
     plain = judge_counts(obs, {})
     assert plain.status == "fail" and "client 10010 vs server 11020 ops" in plain.summary
+
+
+# -- the settle wait: until Prometheus scraped every target after the window ----------------------
+
+
+class FakeTargets:
+    """Targets whose lastScrape advances with a fake clock, one scrape per `interval`."""
+
+    def __init__(self, offsets: list[float], interval: float = 1.0) -> None:
+        self.now = 1_000.0
+        self.offsets, self.interval = offsets, interval
+        self.calls = 0
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, s: float) -> None:
+        self.now += s
+
+    def __call__(self) -> list[dict[str, Any]]:
+        from datetime import UTC, datetime
+
+        self.calls += 1
+        out = []
+        for off in self.offsets:
+            last = self.now - ((self.now - off) % self.interval)
+            ts = datetime.fromtimestamp(last, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f") + "123Z"
+            out.append({"lastScrape": ts, "health": "up"})
+        return out
+
+
+def test_wait_for_scrape_ends_when_every_target_was_scraped_after() -> None:
+    from workbench.checks.measurement import wait_for_scrape
+
+    t = FakeTargets([0.1, 0.5, 0.9])  # phases within a 1 s interval
+    after = t.now + 0.05
+    seen = wait_for_scrape(t, after, clock=t.clock, sleep=t.sleep, poll=0.1)
+    assert seen is not None
+    # the slowest target (offset .05 after `after` -> next scrape at ...000.1 + 1) decides
+    assert after < seen <= after + 1.0 + 0.1 + 1e-9
+
+
+def test_wait_for_scrape_times_out_and_reports_unreadable_targets() -> None:
+    from workbench.checks.measurement import wait_for_scrape
+
+    stuck = FakeTargets([0.0], interval=1e9)  # never scraped again
+    assert (
+        wait_for_scrape(stuck, stuck.now, clock=stuck.clock, sleep=stuck.sleep, timeout=3) is None
+    )
+    assert stuck.now >= 1_003.0
+    never = FakeTargets([])
+    assert wait_for_scrape(never, 0.0, clock=never.clock, sleep=never.sleep, timeout=1) is None
+
+    def broken() -> list[dict[str, Any]]:
+        return [{"lastScrape": "yesterday"}]
+
+    assert wait_for_scrape(broken, 0.0, timeout=5) is None  # at once, not after 5 s
+
+
+def test_parse_rfc3339() -> None:
+    from workbench.units import parse_rfc3339
+
+    assert parse_rfc3339("1970-01-01T00:00:01Z") == 1.0
+    assert parse_rfc3339("1970-01-01T00:00:01.123456789Z") == pytest.approx(1.123456)
+    assert parse_rfc3339("1970-01-01T01:00:01.5+01:00") == pytest.approx(1.5)
+    assert parse_rfc3339("0001-01-01T00:00:00Z") < 0  # Prometheus' "never scraped"
+    for bad in ("yesterday", "1970-01-01T00:00:01", ""):
+        with pytest.raises(ValueError):
+            parse_rfc3339(bad)

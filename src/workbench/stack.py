@@ -9,12 +9,14 @@ container's log to `run_dir/logs/` and removes containers, networks and volumes.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import secrets
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -106,6 +108,68 @@ class Stack:
             ports = {p.env: p.default for p in manifest.ports}
         return cls(manifest, project=project, ports=ports, progress=progress, owned=False)
 
+    @classmethod
+    def adopt(
+        cls,
+        manifest: Manifest,
+        project: str,
+        run_dir: Path | None = None,
+        progress: Progress = _quiet,
+    ) -> Stack:
+        """Take over a project that `prestart` (maybe in another process) began: same name and
+        ports, owned (torn down on exit). Its `up()` waits for health."""
+        ports = cls.attach(manifest, project).ports
+        return cls(manifest, run_dir, project, ports=ports, progress=progress, owned=True)
+
+    @property
+    def lock_file(self) -> Path:
+        return STACKS_DIR / f"{self.project}.lock"
+
+    def prestart(self) -> threading.Thread:
+        """Begin `compose up` without waiting for health and return at once, so the caller can
+        do other work meanwhile (`workbench run` starts the notebook kernel). A later `up()` of
+        the project, here or in another process (`Stack.adopt`), waits for health. Two `compose
+        up` of one project at a time race, so this one holds an exclusive lock on the project's
+        lock file until it ends, and `up()`/`down()` take that lock first. The returned thread
+        ends with the background command."""
+        self._write_env()
+        Stack.created.add(self.project)
+        lock = self.lock_file.open("w")
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        argv = [*self.compose_argv(), "up", "--detach", "--quiet-pull"]
+        try:
+            started = subprocess.Popen(
+                argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL
+            )
+        except BaseException:
+            lock.close()
+            raise
+
+        def release() -> None:
+            try:
+                started.wait()
+            finally:
+                lock.close()  # closing the file drops the lock
+
+        t = threading.Thread(target=release, name=f"prestart-{self.project}", daemon=True)
+        t.start()
+        return t
+
+    def _await_prestart(self, timeout: float) -> None:
+        """Wait (at most `timeout` s) until no `prestart` command of this project is running."""
+        if not self.lock_file.is_file():
+            return
+        deadline = time.monotonic() + timeout
+        with self.lock_file.open("a") as f:
+            while True:
+                try:
+                    fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    return  # released on close
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        return  # go on: compose reports what is wrong
+                    time.sleep(0.05)
+
     def _write_env(self) -> None:
         lines = [f"{k}={v}" for k, v in sorted(self.ports.items())]
         lines.append(f"WB_SUBJECT={self.manifest.name}")
@@ -185,6 +249,7 @@ class Stack:
         Stack.created.add(self.project)
         t0 = self.clock()
         deadline = t0 + self.health_timeout_s
+        self._await_prestart(self.health_timeout_s)
         argv = [
             *self.compose_argv(),
             "up",
@@ -327,6 +392,7 @@ class Stack:
     def down(self) -> None:
         """Capture logs, then remove containers, networks and volumes, fast (no graceful hand-over)."""
         t0 = self.clock()
+        self._await_prestart(60)  # a `compose up` still creating containers would outlive down
         try:
             self.capture_logs()
         except Exception as exc:  # teardown must go on
@@ -343,6 +409,7 @@ class Stack:
                 f"compose down failed for {self.project}:\n{proc.tail(r.stdout + r.stderr)}"
             )
         self.env_file.unlink(missing_ok=True)
+        self.lock_file.unlink(missing_ok=True)
         self.progress(f"stack {self.project} removed in {self.timings.down_s:.1f}s")
 
     # --- fault injection / inspection -------------------------------------------------------

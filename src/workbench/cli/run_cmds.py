@@ -18,6 +18,7 @@ import re
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -153,30 +154,59 @@ def cmd_run(args: argparse.Namespace) -> int:
     handler = _Interrupts()
     old = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        _execute(params.to_dict(), rd.path, quiet=args.quiet)
+        _execute(
+            params.to_dict(), rd.path, quiet=args.quiet, before=lambda: _prestart(manifest, rd)
+        )
     finally:
         for sig, previous in old.items():
             signal.signal(sig, previous)
     return finish(rd.path, quiet=args.quiet)
 
 
-def _execute(parameters: dict[str, Any], run_dir: Path, *, quiet: bool) -> None:
-    """Execute benchmark.ipynb into run_dir/notebook.ipynb; never raises for a failed run."""
-    # papermill -> nbformat -> jsonschema imports rfc3987_syntax when it is installed (JupyterLab
-    # brings it), and that compiles a grammar at import: 1.5 s of this command's 2.1 s papermill
-    # import, measured. It only backs jsonschema's "iri" format check, which nbformat's notebook
-    # validation does not use (no format checker); so this process does without it.
-    if "jsonschema" not in sys.modules:
-        sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
-    import papermill
-    from papermill.exceptions import PapermillExecutionError
+def _prestart(manifest: Any, rd: Any) -> None:
+    """Start creating the stack now, while papermill imports and the kernel starts (about 3 s
+    measured): the notebook's stack_up adopts the project from run.json and waits for health.
+    Recorded first, so a run that never reaches the notebook is still torn down (salvage)."""
+    import time
 
+    from workbench.stack import Stack
+
+    st = Stack(manifest, run_dir=rd.path)
+    rd.update(project=st.project, ports=st.ports)
+    started = time.time()
+    try:
+        st.prestart()
+    except Exception as exc:  # e.g. no docker CLI: the notebook's own stack_up says it properly
+        print(f"workbench: could not pre-start the stack ({exc}); the notebook starts it")
+        return
+    rd.update(prestart={"project": st.project, "started_unix": started})
+
+
+def _execute(
+    parameters: dict[str, Any],
+    run_dir: Path,
+    *,
+    quiet: bool,
+    before: Callable[[], None] | None = None,
+) -> None:
+    """Execute benchmark.ipynb into run_dir/notebook.ipynb; never raises for a failed run.
+    `before` runs first, under the same salvage on Ctrl-C or error."""
     log = logging.getLogger("papermill")
     handler = _Progress(quiet)
     log.addHandler(handler)
     log.setLevel(logging.INFO)
     log.propagate = False
     try:
+        if before is not None:
+            before()
+        # papermill -> nbformat -> jsonschema imports rfc3987_syntax when it is installed
+        # (JupyterLab brings it), which compiles a grammar at import: 1.5 s of this command's
+        # 2.1 s papermill import, measured. It only backs jsonschema's "iri" format check, which
+        # nbformat's notebook validation does not use (no format checker): do without it here.
+        if "jsonschema" not in sys.modules:
+            sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+        import papermill
+
         papermill.execute_notebook(
             str(NOTEBOOKS / "benchmark.ipynb"),
             str(run_dir / "notebook.ipynb"),
@@ -186,15 +216,16 @@ def _execute(parameters: dict[str, Any], run_dir: Path, *, quiet: bool) -> None:
             cwd=str(REPO),
             kernel_name="python3",
         )
-    except PapermillExecutionError as exc:
-        # a stage failed or a check failed: the notebook saved everything before raising
-        if not quiet:
-            first = (exc.evalue or "").strip().splitlines()[:1]
-            print(f"notebook stopped: {exc.ename}: {first[0][:300] if first else ''}", flush=True)
     except KeyboardInterrupt:
         salvage(run_dir, "aborted", "interrupted (Ctrl-C or SIGTERM) while the notebook ran")
-    except Exception as exc:  # DeadKernelError, CellTimeoutError, ...
-        salvage(run_dir, "error", f"{type(exc).__name__}: {exc}")
+    except Exception as exc:
+        from papermill.exceptions import PapermillExecutionError
+
+        if not isinstance(exc, PapermillExecutionError):  # DeadKernelError, CellTimeoutError..
+            salvage(run_dir, "error", f"{type(exc).__name__}: {exc}")
+        elif not quiet:  # a stage or a check failed: the notebook saved everything first
+            first = (exc.evalue or "").strip().splitlines()[:1]
+            print(f"notebook stopped: {exc.ename}: {first[0][:300] if first else ''}", flush=True)
     finally:
         log.removeHandler(handler)
 
@@ -238,22 +269,28 @@ def _rendered_after_finish(run_dir: Path) -> bool:
 
 
 def finish(run_dir: Path, *, quiet: bool = False) -> int:
-    """Render the report and the index, print the run directory, map the status to an exit code."""
-    from workbench import report
+    """Render the report and the index, print the run directory, map the status to an exit code.
+    When the pipeline already rendered both after the run's last record (the normal end), this
+    reads its summary from run.json and imports nothing heavy (pandas, matplotlib: ~1 s)."""
     from workbench.artifacts import RunDir
 
     rd = RunDir(run_dir)
     if rd.status == "running":  # the kernel ended without finishing or raising: never "passed"
         salvage(run_dir, "error", "the notebook ended without finishing the run")
         rd.reload()
-    if not _rendered_after_finish(rd.path):  # the pipeline renders both when it finishes
+    summary = rd.record.get("summary") or {}
+    if not _rendered_after_finish(rd.path) or "throughput" not in summary:
+        from workbench import report
+
         report.render(rd.path)
         report.render_index(rd.path.parent)
-    if not quiet:
         s = report.summarize(rd)
+        summary = {"throughput": s.throughput, "p99_ms": s.p99_ms}
+    if not quiet:
+        p99 = summary.get("p99_ms")
         print(
-            f"{rd.status}: {s.throughput or 0:,.1f} ops/s, p99 "
-            f"{'—' if s.p99_ms is None else f'{s.p99_ms:.2f} ms'}; report {rd.path / 'report.html'}"
+            f"{rd.status}: {summary.get('throughput') or 0:,.1f} ops/s, p99 "
+            f"{'—' if p99 is None else f'{p99:.2f} ms'}; report {rd.path / 'report.html'}"
         )
     print(rd.path)
     return EXIT_CODES.get(rd.status, 2)

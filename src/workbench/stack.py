@@ -393,16 +393,20 @@ class Stack:
         """Capture logs, then remove containers, networks and volumes, fast (no graceful hand-over)."""
         t0 = self.clock()
         self._await_prestart(60)  # a `compose up` still creating containers would outlive down
+        # A `compose run` client whose parent died (a killed kernel) goes on creating and starting
+        # its container; one that does so after `down` looked would be left behind.
+        self._kill_compose_clients()
         try:
             self.capture_logs()
         except Exception as exc:  # teardown must go on
             print(f"workbench: log capture failed: {exc}", file=sys.stderr)
         # Volumes go too, so a graceful leader hand-over buys nothing: kill at once (-t 0).
-        r = proc.run(
-            [*self.compose_argv(), "down", "--volumes", "--remove-orphans", "--timeout", "0"],
-            check=False,
-            timeout=120,
-        )
+        down = [*self.compose_argv(), "down", "--volumes", "--remove-orphans", "--timeout", "0"]
+        r = proc.run(down, check=False, timeout=120)
+        left = self._containers()
+        if left:  # created while down ran: remove them, then the network
+            proc.run(["docker", "rm", "--force", "--volumes", *left], check=False, timeout=60)
+            r = proc.run(down, check=False, timeout=120)
         self.timings.down_s = self.clock() - t0
         if r.returncode != 0:
             raise StackError(
@@ -411,6 +415,29 @@ class Stack:
         self.env_file.unlink(missing_ok=True)
         self.lock_file.unlink(missing_ok=True)
         self.progress(f"stack {self.project} removed in {self.timings.down_s:.1f}s")
+
+    def _containers(self) -> list[str]:
+        """Ids of every container of this project, one-off ones included, in any state."""
+        r = proc.run(
+            ["docker", "ps", "-aq", "--filter", f"label={PROJECT_LABEL}={self.project}"],
+            check=False,
+            timeout=30,
+        )
+        return r.stdout.split()
+
+    def _kill_compose_clients(self) -> None:
+        """SIGKILL docker compose clients of this project still running (not this process)."""
+        import psutil
+
+        me = os.getpid()
+        for p in psutil.process_iter(["pid", "cmdline"]):
+            cmd = p.info.get("cmdline") or []
+            if p.info["pid"] == me or "compose" not in " ".join(cmd[:3]):
+                continue
+            if any(a == self.project and i and cmd[i - 1] in ("--project-name", "-p")
+                   for i, a in enumerate(cmd)):  # fmt: skip
+                with contextlib.suppress(psutil.Error):
+                    p.kill()
 
     # --- fault injection / inspection -------------------------------------------------------
 

@@ -416,7 +416,11 @@ class Benchmark:
             rec = self.phases.get("run") or self.phases.get("load")
             client = client_summary(rec, self.params) if rec else None
             return self._checks(
-                "post", client=client, window=self._window(), baseline_window=self.baseline_window
+                "post",
+                client=client,
+                window=self._window(),
+                baseline_window=self.baseline_window,
+                traffic_ended=rec.ended if rec else None,
             )
 
     def collect_metrics(self) -> dict[str, pd.DataFrame]:

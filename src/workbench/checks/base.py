@@ -88,6 +88,9 @@ class CheckContext:
     client: ClientSummary | None = None
     window: tuple[float, float] | None = None
     baseline_window: tuple[float, float] | None = None
+    #: when the client had certainly stopped (its process ended); the window's end may be earlier
+    #: (it leaves out the tool's exit), but server counters are read after a scrape past this
+    traffic_ended: float | None = None
     clock: Callable[[], float] = time.time
     sleep: Callable[[float], None] = time.sleep
 

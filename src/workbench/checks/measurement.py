@@ -28,7 +28,7 @@ from workbench.units import parse_go_duration, parse_rfc3339
 
 SETTLE_TIMEOUT_S = 15.0  # no scrape of every target this long after the window: settle anyway
 FALLBACK_SETTLE_S = 5.0  # when the targets cannot tell
-SETTLE_MARGIN_S = 0.05  # past the observed scrape, so the instant query sees its sample
+SETTLE_MARGIN_S = 0.1  # past the observed scrape, so the instant query sees its samples
 
 
 def _client(ctx: CheckContext) -> ClientSummary:
@@ -65,13 +65,15 @@ def server_delta(ctx: CheckContext) -> dict[str, Any]:
             ctx.sleep(wait)
         settled = "fixed"
     else:
-        scraped = wait_for_scrape(prom.targets, end, clock=ctx.clock, sleep=ctx.sleep)
+        quiet_from = max(end, ctx.traffic_ended or end)
+        scraped = wait_for_scrape(prom.targets, quiet_from, clock=ctx.clock, sleep=ctx.sleep)
         if scraped is None:  # targets unreadable or never all scraped: the old fixed wait
-            at_end = max(end + FALLBACK_SETTLE_S, ctx.clock())
+            at_end = max(quiet_from + FALLBACK_SETTLE_S, ctx.clock())
             if at_end > ctx.clock():
                 ctx.sleep(at_end - ctx.clock())
             settled = "fallback"
-        else:
+        else:  # Prometheus may show lastScrape a moment before that scrape's samples commit
+            ctx.sleep(SETTLE_MARGIN_S)
             at_end, settled = scraped + SETTLE_MARGIN_S, "scraped"
     obs: dict[str, Any] = {
         "query": query,

@@ -51,6 +51,12 @@ def register(sub: Any) -> None:
     p.add_argument("--run-id", help="run id (default: UTC time, subject, workload, random)")
     p.add_argument("--keep-stack", action="store_true", default=None, help="leave the stack up")
     p.add_argument("--quiet", action="store_true", help="print only the run directory")
+    p.add_argument(
+        "--no-setup",
+        action="store_true",
+        help="skip provisioning (engine, Compose, images); by default `workbench setup` runs "
+        "first, which is quick when nothing is missing",
+    )
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("report", help="re-render report.html of a run directory (no stack needed)")
@@ -144,6 +150,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     from workbench.manifest import load_manifest
 
     manifest = load_manifest(params.subject)
+    if not args.no_setup:  # a fresh machine: engine, Compose, base and subject images
+        from workbench import provision
+
+        provision.setup([manifest], (lambda _m: None) if args.quiet else _say)
     results = Path(params.results_dir).resolve()
     run_id = params.run_id or new_run_id(manifest.name, params.workload)
     params = dataclasses.replace(params, run_id=run_id, results_dir=str(results))
@@ -161,6 +171,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         for sig, previous in old.items():
             signal.signal(sig, previous)
     return finish(rd.path, quiet=args.quiet)
+
+
+def _say(msg: str) -> None:
+    print(f"setup: {msg}", flush=True)
 
 
 def _prestart(manifest: Any, rd: Any) -> None:

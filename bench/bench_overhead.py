@@ -36,12 +36,17 @@ def main() -> int:
             Benchmark(p, progress=lambda _m: None).execute()
         wall = time.monotonic() - t0
         rec = json.loads((Path(tmp) / "bench" / "run.json").read_text())
+        checks_file = Path(tmp) / "bench" / "checks.json"
+        checks = json.loads(checks_file.read_text()) if checks_file.is_file() else []
     stages = {s["name"]: s["ended"] - s["started"] for s in rec["stages"]}
     workload = sum((rec.get(f"ycsb_{ph}") or {}).get("wall_s", 0.0) for ph in ("load", "run"))
     up = rec.get("stack_up_s") or 0.0
     down = rec.get("teardown_s") or 0.0
     overhead = wall - workload - up - down
     print(f"status {rec['status']}, via {args.via}, run duration {args.duration:g} s")
+    for v in checks if isinstance(checks, list) else []:
+        if v.get("status") in ("fail", "unknown"):
+            print(f"  check {v.get('name')}: {v.get('status')}: {v.get('summary')}")
     print(f"wall {wall:.1f} s = workload {workload:.1f} + stack up {up:.1f} + stack down "
           f"{down:.1f} + overhead {overhead:.1f} s (target <= {TARGET_S} s)")  # fmt: skip
     for name, secs in stages.items():

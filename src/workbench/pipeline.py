@@ -93,6 +93,7 @@ class Benchmark:
         self.figures: dict[str, Any] = {}
         self.figure_files: dict[str, Path] = {}  # the PNGs in figures/, as the report shows them
         self.baseline_window: tuple[float, float] | None = None
+        self.settled_at: float | None = None  # when every target was scraped after the load
         atexit.register(self._at_exit)
 
     def _at_exit(self) -> None:
@@ -379,12 +380,18 @@ class Benchmark:
         from workbench.checks.measurement import wait_for_scrape
         from workbench.prometheus import PrometheusClient
 
+        t0 = time.time()
         with httpx.Client(timeout=3.0) as http:
             prom = PrometheusClient(http, self._require_stack().endpoint("prometheus"))
-            if wait_for_scrape(prom.targets, after) is None:  # cannot tell: a whole interval
+            seen = wait_for_scrape(prom.targets, after)
+            if seen is None:  # cannot tell: a whole interval
                 wait = after + self.scrape_interval() + 0.5 - time.time()
                 if wait > 0:
                     time.sleep(wait)
+        self.settled_at = time.time()
+        self.rd.update(
+            settle_after_load={"after": after, "seen": seen, "waited_s": self.settled_at - t0}
+        )
 
     def scrape_interval(self) -> float:
         """The longest scrape interval of the stack's Prometheus targets (2 s if unknown)."""
@@ -409,7 +416,12 @@ class Benchmark:
             return None
         secs = rec.outcome.result.run_seconds
         end = rec.ended if secs is None else min(rec.ended, rec.first_line + secs + 0.5)
-        return (rec.first_line - 0.25, end)
+        start = rec.first_line - 0.25
+        if rec is self.phases.get("run") and self.settled_at is not None:
+            # counters are read at the window's start: not before the scrapes that hold all of
+            # the load (a fast container start can print its first line 0.15 s after them)
+            start = max(start, self.settled_at)
+        return (start, end)
 
     def post_checks(self) -> list[Verdict]:
         with self._stage("post_checks"):

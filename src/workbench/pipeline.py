@@ -20,6 +20,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -38,9 +39,13 @@ if TYPE_CHECKING:
     from workbench.ycsb.runner import RunOutcome
 
 Progress = Callable[[str], None]
+TRAFFIC_END_MARGIN_S = 0.3
 HUGE_OPERATIONCOUNT = 2_000_000_000  # time-bounded runs: the duration stops the run, not the count
 STAGES = ("stack_up", "pre_checks", "load", "run", "post_checks", "metrics", "timeline", "finish")
 _ENDPOINT_REF = re.compile(r"\$\{([a-z][a-z0-9_]*)\}")
+# `docker compose run` reports the one-off container's lifecycle on the same stream before the
+# tool prints anything (" Container p-ycsb-load Creating"): not the tool's t=0.
+_COMPOSE_PROGRESS = re.compile(r"^\s*(Container|Network|Volume) \S+ +[A-Z][a-z]+\s*$")
 
 
 def _print(msg: str) -> None:
@@ -53,7 +58,8 @@ class PhaseRecord:
 
     outcome: RunOutcome
     launched: float  # just before the process started
-    first_line: float  # the tool's first output: its t=0 (status t_s count from here)
+    first_line: float  # the tool's t=0 (status t_s count from here): its first output, or the
+    # start line written to it when gated
     ended: float
     cpu_seconds: float | None = None  # the tool's container CPU time (None: not measured)
     cpu_cores: float | None = None
@@ -94,6 +100,17 @@ class Benchmark:
         self.figure_files: dict[str, Path] = {}  # the PNGs in figures/, as the report shows them
         self.baseline_window: tuple[float, float] | None = None
         self.settled_at: float | None = None  # when every target was scraped after the load
+        self.settle_record: dict[str, Any] | None = None
+        # the stack goes down in this thread while the figures are drawn (build_timeline)
+        self._down_thread: threading.Thread | None = None
+        self._down_error: BaseException | None = None
+        self.teardown_span: tuple[float, float] | None = None
+        self.teardown_s: float | None = None
+        self._beside: Future[list[Verdict]] | None = None  # pre checks running beside the load
+        self._beside_pool: ThreadPoolExecutor | None = None
+        # side work (engine versions, the fingerprint) off the stages' critical path
+        self._background = ThreadPoolExecutor(2, thread_name_prefix="bench-side")
+        self._fingerprint: Future[dict[str, Any]] | None = None
         atexit.register(self._at_exit)
 
     def _at_exit(self) -> None:
@@ -130,6 +147,10 @@ class Benchmark:
         message = f"{type(exc).__name__}: {exc}"
         self.progress(f"[{self.rd.run_id}] {status}: {message.splitlines()[0][:300]}")
         with contextlib.suppress(Exception):
+            self._collect_beside()  # a verdict known so far
+        with contextlib.suppress(Exception):
+            self._record_fingerprint()
+        with contextlib.suppress(Exception):
             if self.verdicts:
                 self.rd.save_verdicts(self.verdicts)
         try:
@@ -142,6 +163,23 @@ class Benchmark:
         self._render()
 
     def _teardown(self, force: bool = False) -> None:
+        """Take the stack down now, or wait for the background teardown begun by build_timeline
+        (and raise what it raised)."""
+        thread, self._down_thread = self._down_thread, None
+        if thread is not None:
+            thread.join()
+            err, self._down_error = self._down_error, None
+            if err is not None:
+                raise err
+        self._down_now(force)
+        if self.teardown_span is not None and "teardown" not in self.rd.record:
+            t0, t1 = self.teardown_span
+            self.rd.update(
+                teardown_s=self.teardown_s,
+                teardown={"started_unix": t0, "ended_unix": t1, "background": thread is not None},
+            )
+
+    def _down_now(self, force: bool = False) -> None:
         st, self.stack = self.stack, None
         if st is None:
             return
@@ -152,8 +190,29 @@ class Benchmark:
             _safe(lambda: st.capture_logs(self.rd.logs_dir))
             self.progress(f"keeping stack {st.project} (workbench down --project {st.project})")
             return
-        st.__exit__(None, None, None)
-        self.rd.update(teardown_s=st.timings.down_s)
+        started = time.time()
+        try:
+            st.__exit__(None, None, None)
+        finally:
+            self.teardown_span = (started, time.time())
+        self.teardown_s = st.timings.down_s
+
+    def _teardown_in_background(self) -> None:
+        """Once the metrics are in, nothing needs the stack: take it down (logs first) in a
+        thread while the timeline and figures are built; finish() waits for it. A kept or
+        attached stack is left to finish()."""
+        st = self.stack
+        if st is None or self._down_thread is not None or not st.owned or self.params.keep_stack:
+            return
+
+        def work() -> None:
+            try:
+                self._down_now()
+            except BaseException as exc:  # re-raised by _teardown in the caller's thread
+                self._down_error = exc
+
+        self._down_thread = threading.Thread(target=work, name="stack-down", daemon=False)
+        self._down_thread.start()
 
     def _render(self) -> None:
         from workbench import report
@@ -185,6 +244,8 @@ class Benchmark:
         from workbench.stack import Stack
 
         with self._stage("stack_up"):
+            begun = time.time()
+            engine = self._background.submit(engine_versions)  # while the stack comes up
             pre: dict[str, Any] = {}
             if self.project:
                 st = Stack.attach(self.manifest, self.project, progress=self.progress)
@@ -210,13 +271,27 @@ class Benchmark:
                 up_s = self.healthy_at - float(pre["started_unix"])
             self.rd.update(
                 stack_up_s=up_s,
-                fingerprint=artifacts.fingerprint(
-                    compose_file=self.manifest.compose_file,
-                    engine=engine_versions(),
-                    images=_safe(st.image_ids) or {},
-                ),
+                stack_up={
+                    "started_unix": float(pre.get("started_unix") or begun),
+                    "healthy_unix": self.healthy_at,
+                },
             )
+
+            def fingerprint() -> dict[str, Any]:
+                return artifacts.fingerprint(
+                    compose_file=self.manifest.compose_file,
+                    engine=engine.result(),
+                    images=_safe(st.image_ids) or {},
+                )
+
+            # ~0.2 s of docker and git calls: beside the pre checks, recorded by them
+            self._fingerprint = self._background.submit(fingerprint)
         return st
+
+    def _record_fingerprint(self) -> None:
+        fut, self._fingerprint = self._fingerprint, None
+        if fut is not None:
+            self.rd.update(fingerprint=fut.result())
 
     def _context(self, **kwargs: Any) -> Any:
         import httpx
@@ -237,29 +312,63 @@ class Benchmark:
             self.manifest, st.ports, http=http, prometheus=prom, probe=probe, **kwargs
         )
 
-    def _checks(self, phase: str, **ctx_kwargs: Any) -> list[Verdict]:
+    def _check_names(self, phase: str) -> list[str]:
+        if phase == "post" and self.post_names is not None:
+            return list(self.post_names)
+        return list(self.manifest.checks.get(phase, ()))
+
+    def _run_checks(self, phase: str, names: list[str], **ctx_kwargs: Any) -> list[Verdict]:
         from workbench.checks import run_checks
 
-        names = list(self.manifest.checks.get(phase, ()))
-        if phase == "post" and self.post_names is not None:
-            names = list(self.post_names)
         ctx = self._context(**ctx_kwargs)
         try:
-            got = run_checks(names, ctx, phase)  # type: ignore[arg-type]
+            return run_checks(names, ctx, phase, parallel=True)  # type: ignore[arg-type]
         finally:
             if ctx.http is not None:
                 ctx.http.close()
+
+    def _record(self, got: list[Verdict]) -> list[Verdict]:
         self.verdicts += got
         self.rd.save_verdicts(got)
         for v in got:
             self.progress(f"  {v.phase:<4} {v.name:<20} {v.status.upper():<8} {v.summary}")
         return got
 
-    def pre_checks(self) -> list[Verdict]:
-        with self._stage("pre_checks"):
-            return self._checks("pre")
+    def _checks(self, phase: str, **ctx_kwargs: Any) -> list[Verdict]:
+        return self._record(self._run_checks(phase, self._check_names(phase), **ctx_kwargs))
 
-    def _ycsb(self, phase: str) -> PhaseRecord:
+    def pre_checks(self) -> list[Verdict]:
+        """The subject's pre checks, at once. Those that need no idle cluster (the probe
+        container) run on beside the load when there is one; its stage records them."""
+        from workbench.checks import get_check
+
+        with self._stage("pre_checks"):
+            names = self._check_names("pre")
+            later: list[str] = []
+            if "load" in self.params.phase_list:
+                later = [n for n in names if get_check(n).beside_traffic]
+            if later:
+                self._beside_pool = ThreadPoolExecutor(1, thread_name_prefix="pre-check")
+                self._beside = self._beside_pool.submit(self._run_checks, "pre", later)
+                self.progress(f"  pre  {', '.join(later)}: running beside the load")
+            got = self._record(self._run_checks("pre", [n for n in names if n not in later]))
+            self._record_fingerprint()
+            return got
+
+    def _collect_beside(self) -> list[Verdict]:
+        """Record the pre checks that ran beside the load (waits for them)."""
+        fut, self._beside = self._beside, None
+        if fut is None:
+            return []
+        try:
+            return self._record(fut.result())
+        finally:
+            if self._beside_pool is not None:
+                self._beside_pool.shutdown(wait=False)
+
+    def _ycsb(self, phase: str, gate: Callable[[], None] | None = None) -> PhaseRecord:
+        """One YCSB phase in the tool's service. `gate` (native generator only): the container
+        starts at once and the first operation waits until `gate` returns."""
         from workbench.ycsb.runner import build_go_ycsb_argv, build_native_argv, run_ycsb
 
         st = self._require_stack()
@@ -292,11 +401,12 @@ class Benchmark:
                 interval=max(1, round(p.status_interval)),
                 executable=(),
             ),
+            *(["--start-on-stdin"] if gate is not None else []),  # the native generator's flag
         ]
         first: list[float] = []
 
         def on_line(line: str) -> None:
-            if not first:
+            if not first and not _COMPOSE_PROGRESS.match(line):
                 first.append(time.time())
             if ("Takes(s)" in line and line.startswith("TOTAL")) or "Run finished" in line:
                 self.progress(f"  {phase}: {line.strip()}")
@@ -313,11 +423,12 @@ class Benchmark:
                 interval_s=float(max(1, round(p.status_interval))),
                 interrupt_argv=["docker", "kill", "--signal", "INT", container],
                 kill_argv=["docker", "rm", "-f", container],
+                start_gate=gate,
             )
         ended = time.time()
-        rec = PhaseRecord(
-            outcome, launched, first[0] if first else launched, ended, cpu.seconds, cpu.cores
-        )
+        ready = first[0] if first else launched
+        t0 = outcome.released_at or ready  # gated: the clock starts at the start line
+        rec = PhaseRecord(outcome, launched, t0, ended, cpu.seconds, cpu.cores)
         self.phases[phase] = rec
         self.rd.save_ycsb(phase, outcome.result.final_frame(), interval_frame(outcome.result))
         start = rec.first_line
@@ -330,6 +441,14 @@ class Benchmark:
                 f"ycsb_{phase}": {
                     "argv": outcome.argv,
                     "wall_s": outcome.wall_seconds,
+                    "launched_unix": launched,
+                    "ended_unix": ended,
+                    # gated: the tool was up at `ready` and idle until `released` (the settle)
+                    "gate": (
+                        {"ready_unix": ready, "released_unix": outcome.released_at}
+                        if gate is not None
+                        else None
+                    ),
                     "run_seconds": outcome.result.run_seconds,
                     "errors": outcome.result.error_count(),
                 }
@@ -346,19 +465,17 @@ class Benchmark:
             return None
         with self._stage("load"):
             self._baseline()
-            return self._ycsb("load")
+            rec = self._ycsb("load")
+            self._collect_beside()
+            return rec
 
     def _baseline(self) -> None:
-        """Before the first YCSB traffic, leave two scrape intervals of idle stack after it became
-        healthy: the checks subtract that background rate (healthchecks) from server counters.
-        Two whole intervals make the counter delta between instant queries exact."""
+        """The idle span from healthy to the first YCSB launch: the checks subtract the server
+        counters' background rate over it (none on the etcd subject, whose healthchecks use
+        /health, not the KV service). Recorded, never waited for."""
         if self.healthy_at is None or self.baseline_window is not None:
             return
-        end = self.healthy_at + 2 * self.scrape_interval() + 0.2
-        wait = end - time.time()
-        if wait > 0:
-            time.sleep(wait)
-        self.baseline_window = (self.healthy_at, end)
+        self.baseline_window = (self.healthy_at, time.time())
         self.rd.update(baseline_window=list(self.baseline_window))
 
     def run(self) -> PhaseRecord | None:
@@ -366,10 +483,27 @@ class Benchmark:
             return None
         with self._stage("run"):
             load = self.phases.get("load")
-            if load is not None:
-                self._settle(load.ended)
             self._baseline()
-            return self._ycsb("run")
+            if load is None:
+                return self._ycsb("run")
+            after = self._traffic_end(load)
+            try:
+                if self.manifest.ycsb.tool == "native":  # its start-up overlaps the settle
+                    return self._ycsb("run", gate=lambda: self._settle(after))
+                self._settle(after)
+                return self._ycsb("run")
+            finally:
+                if self.settle_record is not None:
+                    self.rd.update(settle_after_load=self.settle_record)
+
+    def _traffic_end(self, rec: PhaseRecord) -> float:
+        """When a phase's traffic had certainly ended. The native generator prints its first line
+        before any operation and reports its run time to the last one, so that plus a margin
+        (the container's exit takes ~0.6 s more); other tools: when the process ended."""
+        secs = rec.outcome.result.run_seconds
+        if self.manifest.ycsb.tool != "native" or secs is None:
+            return rec.ended
+        return min(rec.ended, rec.first_line + secs + TRAFFIC_END_MARGIN_S)
 
     def _settle(self, after: float) -> None:
         """Let Prometheus scrape every target after `after` (the load's end) before the run
@@ -389,9 +523,8 @@ class Benchmark:
                 if wait > 0:
                     time.sleep(wait)
         self.settled_at = time.time()
-        self.rd.update(
-            settle_after_load={"after": after, "seen": seen, "waited_s": self.settled_at - t0}
-        )
+        # recorded by run(): this may be the start gate's thread
+        self.settle_record = {"after": after, "seen": seen, "waited_s": self.settled_at - t0}
 
     def scrape_interval(self) -> float:
         """The longest scrape interval of the stack's Prometheus targets (2 s if unknown)."""
@@ -468,10 +601,12 @@ class Benchmark:
             return got.frames
 
     def build_timeline(self) -> pd.DataFrame:
-        """Client intervals, server series and stage marks on one clock; figures into figures/."""
+        """Client intervals, server series and stage marks on one clock; figures into figures/.
+        Nothing after the metrics needs the stack, so it goes down meanwhile (finish waits)."""
         from workbench import plots
 
         with self._stage("timeline"):
+            self._teardown_in_background()
             run = self.phases.get("run")
             origin = run.first_line if run else float(self.rd.record["started_unix"])
             client = [
@@ -496,6 +631,7 @@ class Benchmark:
     def finish(self) -> str:
         """Tear down (unless kept), set the final status from the verdicts, render the report."""
         with self._stage("finish"):
+            self._record_fingerprint()  # when pre_checks was not called
             self._teardown()
             status = artifacts.run_status(self.verdicts)
             bad = [

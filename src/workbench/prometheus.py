@@ -345,7 +345,19 @@ def collect(
     errors: dict[str, str] = {}
     first_error: QueryError | None = None
     listed: list[dict[str, Any]] = []
-    for q in queries:
+    qs = list(queries)
+
+    def fetch(q: QueryLike) -> pd.DataFrame | QueryError:
+        try:
+            return client.query_range(q.query, s, e, st)
+        except QueryError as exc:
+            return exc
+
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(min(8, max(1, len(qs)))) as pool:  # the queries at once
+        results = list(pool.map(fetch, qs))
+    for q, got in zip(qs, results, strict=True):
         entry: dict[str, Any] = {
             "name": q.name,
             "query": q.query,
@@ -353,13 +365,12 @@ def collect(
             "kind": getattr(q, "kind", "other"),
             "description": getattr(q, "description", ""),
         }
-        try:
-            frame = client.query_range(q.query, s, e, st)
-        except QueryError as exc:
-            errors[q.name] = str(exc)
-            entry.update(file=None, error=str(exc))
-            first_error = first_error or exc
+        if isinstance(got, QueryError):
+            errors[q.name] = str(got)
+            entry.update(file=None, error=str(got))
+            first_error = first_error or got
         else:
+            frame = got
             path = out_dir / f"{q.name}.parquet"
             frame.to_parquet(path, index=False)
             files[q.name], frames[q.name] = path, frame

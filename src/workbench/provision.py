@@ -375,8 +375,11 @@ def ensure_subject_images(manifest: Manifest, progress: Progress = _quiet) -> No
             "`docker load` saved copies; `workbench doctor --subject "
             f"{manifest.name}` lists every missing image."
         )
-    for spec in manifest.images:
-        state, inputs = image_status(manifest, spec)
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max(1, len(manifest.images))) as pool:  # looking is docker CLI calls
+        states = list(pool.map(lambda spec: image_status(manifest, spec), manifest.images))
+    for spec, (state, inputs) in zip(manifest.images, states, strict=True):
         if state != "ok":
             build_image(manifest, spec, inputs, progress)
 

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import json
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -23,16 +25,16 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType, TracebackType
-from typing import Any
-
-import httpx
-from python_on_whales import DockerClient
-from python_on_whales.exceptions import DockerException
+from typing import TYPE_CHECKING, Any
 
 from workbench import ports as portlib
 from workbench import proc
 from workbench.errors import StackError, UnhealthyStackError
 from workbench.manifest import Manifest
+
+if TYPE_CHECKING:  # imported where used: python-on-whales and httpx take 0.3 s to import, and
+    # `workbench run` starts the stack before anything else (the notebook does the rest)
+    from python_on_whales import DockerClient
 
 Progress = Callable[[str], None]
 STACKS_DIR = (
@@ -85,12 +87,6 @@ class Stack:
         self._old_sigterm: Any = None
         STACKS_DIR.mkdir(parents=True, exist_ok=True)
         self.env_file = STACKS_DIR / f"{self.project}.env"
-        self.client = DockerClient(
-            compose_files=[manifest.compose_file],
-            compose_project_name=self.project,
-            compose_env_files=[self.env_file],
-            compose_project_directory=manifest.directory,
-        )
 
     # --- construction helpers ---------------------------------------------------------------
 
@@ -180,8 +176,33 @@ class Stack:
     def endpoint(self, name: str, where: str = "host") -> str:
         return self.manifest.endpoint(name, where, self.ports)
 
+    @functools.cached_property
+    def client(self) -> DockerClient:
+        """python-on-whales for this project (ps, inspect)."""
+        from python_on_whales import DockerClient
+
+        return DockerClient(
+            compose_files=[self.manifest.compose_file],
+            compose_project_name=self.project,
+            compose_env_files=[self.env_file],
+            compose_project_directory=self.manifest.directory,
+        )
+
     def compose_argv(self) -> list[str]:
-        return [str(a) for a in self.client.client_config.docker_compose_cmd]
+        """`docker compose` with this project's file, env file, name and directory (what
+        python-on-whales passes, without importing it)."""
+        return [
+            shutil.which("docker") or "docker",
+            "compose",
+            "--file",
+            str(self.manifest.compose_file),
+            "--env-file",
+            str(self.env_file),
+            "--project-name",
+            self.project,
+            "--project-directory",
+            str(self.manifest.directory),
+        ]
 
     def run_argv(
         self, service: str, *, entrypoint: str | None = None, name: str | None = None
@@ -311,6 +332,8 @@ class Stack:
             return
         url = self.endpoint("prometheus") + "/api/v1/targets?state=active"
         last: dict[str, Any] = {}
+        import httpx
+
         with httpx.Client(timeout=3) as http:
             while True:
                 try:
@@ -331,6 +354,8 @@ class Stack:
 
     def services_health(self) -> dict[str, str]:
         """service -> 'healthy' | 'unhealthy' | 'starting' | 'running' | 'exited(N)' ..."""
+        from python_on_whales.exceptions import DockerException
+
         try:
             containers = self.client.compose.ps(all=True)
         except DockerException as exc:

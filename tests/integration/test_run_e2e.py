@@ -124,6 +124,21 @@ def test_workbench_run_produces_the_contract(
     verdicts = {v.name: v.status for v in rd.verdicts()}
     assert verdicts["cluster_healthy"] == "pass" and verdicts["ycsb_traffic"] == "pass"
     assert verdicts["grafana"] == "skipped" and "fail" not in verdicts.values()
+    # the probe ran beside the load, still recorded as a pre check
+    assert verdicts["probe_connectivity"] == "pass"
+    # the run's container started during the settle after the load and was released after it;
+    # its clock (the run mark) starts at the release, not at compose's "Creating" line
+    gate, settle = rec["ycsb_run"]["gate"], rec["settle_after_load"]
+    assert rec["ycsb_run"]["launched_unix"] < gate["ready_unix"]
+    assert settle["seen"] is not None and gate["released_unix"] >= settle["seen"]
+    run_mark = next(m for m in rec["marks"] if m["name"] == "run")
+    assert run_mark["start"] == gate["released_unix"]
+    load_mark = next(m for m in rec["marks"] if m["name"] == "load")
+    assert load_mark["start"] > rec["ycsb_load"]["launched_unix"] + 0.05  # the tool's first line
+    # the stack went down beside the figures (begun before the finish stage), run.json says when
+    finish_stage = rec["stages"][-1]
+    down = rec["teardown"]
+    assert down["background"] and down["started_unix"] < finish_stage["started"]
     for rel in ("run.json", "checks.json", "timeline.parquet", "notebook.ipynb", "report.html",
                 "ycsb/load.log", "ycsb/run.log", "ycsb/run.final.csv", "ycsb/run.intervals.csv",
                 "metrics/queries.json", "metrics/server_ops.parquet", "figures/throughput.png",

@@ -138,15 +138,20 @@ class Check:
     description: str
     gather: Gather
     judge: Judge
+    #: it needs the stack up but not idle (e.g. it starts a container to look from inside the
+    #: network): a benchmark may run it beside the load phase instead of before it
+    beside_traffic: bool = False
 
 
 REGISTRY: dict[str, Check] = {}
 
 
-def register(name: str, description: str, gather: Gather, judge: Judge) -> Check:
+def register(
+    name: str, description: str, gather: Gather, judge: Judge, *, beside_traffic: bool = False
+) -> Check:
     if name in REGISTRY:
         raise ValueError(f"check {name!r} registered twice")
-    REGISTRY[name] = Check(name, description, gather, judge)
+    REGISTRY[name] = Check(name, description, gather, judge, beside_traffic)
     return REGISTRY[name]
 
 
@@ -198,9 +203,18 @@ def run_check(name: str, ctx: CheckContext, phase: Phase) -> Verdict:
     )
 
 
-def run_checks(names: Sequence[str], ctx: CheckContext, phase: Phase) -> list[Verdict]:
+def run_checks(
+    names: Sequence[str], ctx: CheckContext, phase: Phase, *, parallel: bool = False
+) -> list[Verdict]:
+    """Every named check, verdicts in the order named. `parallel`: at the same time, one thread
+    each (they only observe; the slowest, e.g. the probe container, sets the stage's length)."""
     validate_check_names(names)
-    return [run_check(n, ctx, phase) for n in names]
+    if not parallel or len(names) < 2:
+        return [run_check(n, ctx, phase) for n in names]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(len(names), thread_name_prefix="check") as pool:
+        return list(pool.map(lambda n: run_check(n, ctx, phase), names))
 
 
 def exit_code(verdicts: Sequence[Verdict]) -> int:

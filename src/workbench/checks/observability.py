@@ -274,4 +274,5 @@ register(
     "the cluster API and Prometheus answer from inside the compose network",
     gather_probe,
     judge_probe,
+    beside_traffic=True,  # a container start (~0.8 s) that needs no idle cluster
 )

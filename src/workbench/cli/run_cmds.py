@@ -229,7 +229,11 @@ def _execute(
             progress_bar=False,
             cwd=str(REPO),
             kernel_name="python3",
+            # no graceful kernel exit (0.3 s measured): its atexit safety net is replaced by the
+            # salvage below, which tears the stack down when the run record was left open
+            shutdown_kernel="immediate",
         )
+        salvage(run_dir, "error", "the notebook ended without finishing the run record")
     except KeyboardInterrupt:
         salvage(run_dir, "aborted", "interrupted (Ctrl-C or SIGTERM) while the notebook ran")
     except Exception as exc:
@@ -237,9 +241,13 @@ def _execute(
 
         if not isinstance(exc, PapermillExecutionError):  # DeadKernelError, CellTimeoutError..
             salvage(run_dir, "error", f"{type(exc).__name__}: {exc}")
-        elif not quiet:  # a stage or a check failed: the notebook saved everything first
+        else:  # a stage or a check failed: the notebook saved everything first (else: salvage)
             first = (exc.evalue or "").strip().splitlines()[:1]
-            print(f"notebook stopped: {exc.ename}: {first[0][:300] if first else ''}", flush=True)
+            salvage(run_dir, "error", f"notebook stopped: {exc.ename}: {first[0] if first else ''}")
+            if not quiet:
+                print(
+                    f"notebook stopped: {exc.ename}: {first[0][:300] if first else ''}", flush=True
+                )
     finally:
         log.removeHandler(handler)
 

@@ -99,15 +99,17 @@ def build_native_argv(
     interval: int | None = None,
     table: str | None = None,
     executable: Sequence[str] | None = None,
+    start_on_stdin: bool = False,
 ) -> list[str]:
-    """The native generator with go-ycsb's command line.
+    """The native generator with go-ycsb's command line (``start_on_stdin``: it waits for a
+    line on stdin before the first operation; see ``run_ycsb(start_gate=...)``).
 
     Default executable: this interpreter with ``-m workbench.ycsb.native``; inside a container
     pass ``NATIVE_MODULE`` (``python -m workbench.ycsb.native``) or ``("workbench", "ycsb")``.
     """
     exe = list(executable) if executable is not None else [sys.executable, "-m", NATIVE_MODULE[2]]
     args = _client_args(phase, db, workload_files, properties, threads, target, interval, table)
-    return [*exe, *args]
+    return [*exe, *args, *(["--start-on-stdin"] if start_on_stdin else [])]
 
 
 @dataclass
@@ -121,6 +123,8 @@ class RunOutcome:
     log_path: Path | None
     interrupted: bool
     wall_seconds: float
+    #: with a start gate: when the start line was written (Unix s), the tool's t=0
+    released_at: float | None = None
 
     @property
     def command(self) -> str:
@@ -141,6 +145,7 @@ def run_ycsb(
     tail_lines: int = 40,
     interrupt_argv: Sequence[str] | None = None,
     kill_argv: Sequence[str] | None = None,
+    start_gate: Callable[[], None] | None = None,
 ) -> RunOutcome:
     """Run a YCSB command (argv list, never a shell), streaming each output line as it comes.
 
@@ -155,6 +160,10 @@ def run_ycsb(
       exits 130 at once, does not forward the signal, and leaves the container running. Run it
       with ``--name N`` and pass ``["docker", "kill", "--signal", "INT", N]`` and
       ``["docker", "rm", "-f", N]``.
+    - ``start_gate``: for a tool started with ``--start-on-stdin`` (the native generator). It is
+      called in a thread once the process runs; when it returns, a start line is written to the
+      tool's stdin and the time kept as ``released_at``. If it raises, stdin is closed instead
+      and the tool exits without an operation. The tool starts up meanwhile.
     """
     argv = [os.fspath(a) for a in argv]
     if not argv:
@@ -172,7 +181,7 @@ def run_ycsb(
                 argv,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
+                stdin=subprocess.DEVNULL if start_gate is None else subprocess.PIPE,
                 text=True,
                 encoding="utf-8",
                 errors="replace",
@@ -198,6 +207,26 @@ def run_ycsb(
 
         reader = threading.Thread(target=pump, name="ycsb-output", daemon=True)
         reader.start()
+        released: list[float] = []
+        gate_error: list[BaseException] = []
+
+        def release() -> None:
+            assert proc.stdin is not None and start_gate is not None
+            try:
+                start_gate()
+                released.append(time.time())
+                proc.stdin.write("start\n")
+                proc.stdin.flush()
+            except BaseException as exc:  # BrokenPipe: the tool already ended
+                gate_error.append(exc)
+            finally:
+                with contextlib.suppress(OSError):
+                    proc.stdin.close()
+
+        gate = None
+        if start_gate is not None:
+            gate = threading.Thread(target=release, name="ycsb-start-gate", daemon=True)
+            gate.start()
         try:
             interrupted, killed = _supervise(
                 proc, started, duration_s, grace_s, timeout_s, interrupt_argv, kill_argv
@@ -206,6 +235,8 @@ def run_ycsb(
             _kill(proc, kill_argv)
             raise
         finally:
+            if gate is not None:
+                gate.join(timeout=10)
             reader.join(timeout=10)
             if proc.stdout is not None and not reader.is_alive():
                 proc.stdout.close()
@@ -223,6 +254,8 @@ def run_ycsb(
         raise WorkloadError(
             argv, rc, f"did not stop within {grace_s}s of SIGINT; killed\n{tail_text}"
         )
+    if gate_error and not released and not isinstance(gate_error[0], OSError):
+        raise WorkloadError(argv, rc, f"start gate failed: {gate_error[0]!r}\n{tail_text}")
     if rc != 0 and not (interrupted and result.complete):
         raise WorkloadError(argv, rc, tail_text)
     return RunOutcome(
@@ -233,6 +266,7 @@ def run_ycsb(
         log_path=Path(log_path) if log_path is not None else None,
         interrupted=interrupted,
         wall_seconds=wall,
+        released_at=released[0] if released else None,
     )
 
 

@@ -185,3 +185,33 @@ def test_context_from_manifest_resolves_ports() -> None:
     assert c.network_endpoints["prometheus"] == "http://prometheus:9090"
     assert c.expected_targets == {"etcd": 3}
     assert c.options["server_ops_query"].startswith("sum(")
+
+
+def test_parallel_checks_run_at_once_and_keep_the_order() -> None:
+    """Pre checks in parallel: the stage lasts as long as the slowest, verdicts in list order."""
+    import threading
+
+    from workbench.checks.base import REGISTRY, Judgement, register, run_checks
+
+    started: list[str] = []
+    barrier = threading.Barrier(3, timeout=5)  # only passes when all three run at the same time
+
+    def make(name: str) -> None:
+        def gather(ctx: CheckContext) -> str:
+            started.append(name)
+            barrier.wait()
+            return name
+
+        register(name, name, gather, lambda obs, _o: Judgement("pass", obs))
+
+    names = ["par_c", "par_a", "par_b"]
+    try:
+        for n in names:
+            make(n)
+        got = run_checks(names, CheckContext(subject="t", endpoints={}), "pre", parallel=True)
+    finally:
+        for n in names:
+            REGISTRY.pop(n, None)
+    assert [v.name for v in got] == names and all(v.status == "pass" for v in got)
+    assert [v.summary for v in got] == names
+    assert sorted(started) == sorted(names)

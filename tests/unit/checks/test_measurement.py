@@ -106,6 +106,28 @@ def test_counts_weighted_by_server_messages_per_operation() -> None:
     assert plain.status == "fail" and "client 10010 vs server 11020 ops" in plain.summary
 
 
+
+def test_background_rate_is_subtracted_over_the_whole_span() -> None:
+    """A subject whose servers count requests of their own (healthchecks through the KV API):
+    the rate measured over the idle baseline, times window + settle, comes off the delta."""
+    from workbench.checks.measurement import judge_counts
+
+    client = summary().to_dict()  # 10,000 ops
+    server = {
+        "before": 0.0,
+        "after": 10_000 + 3.0 * 12,  # 3 background requests/s over the 10 s window + 2 s settle
+        "start": 0.0,
+        "end": 10.0,
+        "settle_s": 2.0,
+        "baseline_rate": 3.0,
+    }
+    j = judge_counts({"client": client, "server": server}, {})
+    assert j.status == "pass" and j.evidence["server_ops"] == 10_000
+    assert j.evidence["server"]["background_ops"] == 36.0
+    without = judge_counts({"client": client, "server": {**server, "baseline_rate": 0.0}}, {})
+    assert without.evidence["relative_diff"] == pytest.approx(0.0036)
+
+
 # -- the settle wait: until Prometheus scraped every target after the window ----------------------
 
 

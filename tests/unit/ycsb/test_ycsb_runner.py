@@ -209,3 +209,53 @@ def test_interrupt_and_kill_commands_for_wrapped_processes(tmp_path: Path) -> No
             kill_argv=remove,
         )
     assert marker.exists()
+
+
+def test_start_gate_holds_the_native_generator_until_released(tmp_path: Path) -> None:
+    """The generator starts up, prints its banner and waits: no operation before the gate
+    returns, and its reported run time is measured from the start line on."""
+    argv = build_native_argv(
+        "run",
+        "basic",
+        workload_files=[WORKLOAD_A],
+        properties={"operationcount": 10**9, "maxexecutiontime": 1},
+        interval=1,
+        start_on_stdin=True,
+    )
+    assert argv[-1] == "--start-on-stdin"
+    seen: list[tuple[float, str]] = []
+    gate_called: list[float] = []
+
+    def gate() -> None:
+        # wait until the tool is up (its banner came), then hold it a while
+        deadline = time.monotonic() + 30
+        while not any("properties" in line for _, line in seen):
+            assert time.monotonic() < deadline, "no banner"
+            time.sleep(0.01)
+        gate_called.append(time.time())
+        time.sleep(1.0)
+
+    out = run_ycsb(argv, on_line=lambda line: seen.append((time.time(), line)), start_gate=gate)
+    assert out.released_at is not None and out.released_at >= gate_called[0] + 1.0
+    waiting = [t for t, line in seen if line.startswith("Waiting for the start line")]
+    assert waiting and waiting[0] < out.released_at
+    # nothing but the banner and the waiting line before the release
+    early = [line for t, line in seen if t < out.released_at]
+    assert not any(line.startswith(("READ", "UPDATE", "TOTAL")) for line in early)
+    assert out.result.run_seconds is not None and 0.9 < out.result.run_seconds < 3
+    total = out.result.get("TOTAL")
+    assert total is not None and total.count is not None and total.count > 0
+
+
+def test_a_failing_start_gate_ends_the_tool_without_operations(tmp_path: Path) -> None:
+    argv = build_native_argv(
+        "run", "basic", workload_files=[WORKLOAD_A], interval=1, start_on_stdin=True
+    )
+
+    def gate() -> None:
+        raise RuntimeError("Prometheus never answered")
+
+    with pytest.raises(WorkloadError) as err:
+        run_ycsb(argv, start_gate=gate)
+    assert "start gate failed" in str(err.value) and "Prometheus never answered" in str(err.value)
+    assert "stdin closed before the start line" in str(err.value)

@@ -37,6 +37,12 @@ def add_client_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--interval", type=int, help="status interval in seconds")
     parser.add_argument("--table", help="table name (default usertable)")
     parser.add_argument("--seed", type=int, help="random seed (default: time)")
+    parser.add_argument(
+        "--start-on-stdin",
+        action="store_true",
+        help="after the properties banner, wait for a line on stdin before the first operation "
+        "(a controller starts the clock: the start-up overlaps what it waits for)",
+    )
 
 
 def resolve_properties(args: argparse.Namespace) -> dict[str, str]:
@@ -58,20 +64,33 @@ def resolve_properties(args: argparse.Namespace) -> dict[str, str]:
 
 def run_phase(phase: str, args: argparse.Namespace) -> int:
     """Validate everything, run the phase, print go-ycsb output; 2 on bad input."""
-    from workbench.errors import ConfigError
+    from workbench.errors import ConfigError, WorkloadError
     from workbench.ycsb.native.client import NativeClient, sigint_stops
 
     try:
         props = resolve_properties(args)
-        client = NativeClient(args.db, props, phase, seed=args.seed)
+        gate = _stdin_gate if getattr(args, "start_on_stdin", False) else None
+        client = NativeClient(args.db, props, phase, seed=args.seed, start_gate=gate)
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     with sigint_stops(client):
-        report = client.run()
+        try:
+            report = client.run()
+        except WorkloadError as exc:  # the start gate closed: no operation was done
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
     if report.last_error:
         print(f"last operation error: {report.last_error}", file=sys.stderr)
     return 1 if report.stuck_threads else 0
+
+
+def _stdin_gate() -> None:
+    """Block until the controller writes a line; end of input means it went away."""
+    from workbench.errors import WorkloadError
+
+    if not sys.stdin.readline():
+        raise WorkloadError(["start gate"], None, "stdin closed before the start line")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -63,7 +63,10 @@ class NativeClient:
         *,
         write: Callable[[str], None] = _stdout_write,
         seed: int | None = None,
+        start_gate: Callable[[], None] | None = None,
     ) -> None:
+        """`start_gate`: called after the properties banner, before the clock starts and the
+        first operation; it blocks until the run may begin (or raises to cancel it)."""
         self.properties = dict(properties)
         self.wl: CoreWorkload = build_workload(self.properties, phase)
         props = Props(self.properties)
@@ -84,6 +87,7 @@ class NativeClient:
         self._raw_samples: list[list[tuple[str, int, int]]] = []
         self._wall_offset_ns = time.time_ns() - time.perf_counter_ns()
         self.stop_reason: str | None = None
+        self.start_gate = start_gate
 
     # ------------------------------------------------------------------ control
 
@@ -107,6 +111,9 @@ class NativeClient:
         banner += [f'"{k}"="{v}"\n' for k, v in sorted(self.properties.items())]
         banner.append(STAR_LINE + "\n")
         self._emit("".join(banner))
+        if self.start_gate is not None:
+            self._emit("Waiting for the start line on stdin\n")
+            self.start_gate()
         counts = wl.per_thread_counts()
         start_ns = time.perf_counter_ns()
         warm_end = start_ns + int(wl.warmup_s * 1e9)

@@ -284,7 +284,8 @@ class Benchmark:
                     images=_safe(st.image_ids) or {},
                 )
 
-            # ~0.2 s of docker and git calls: beside the pre checks, recorded by them
+            # ~0.2 s of docker and git calls: beside the next stages, recorded after the load
+            # (or by finish, or by a failure)
             self._fingerprint = self._background.submit(fingerprint)
         return st
 
@@ -351,9 +352,7 @@ class Benchmark:
                 self._beside_pool = ThreadPoolExecutor(1, thread_name_prefix="pre-check")
                 self._beside = self._beside_pool.submit(self._run_checks, "pre", later)
                 self.progress(f"  pre  {', '.join(later)}: running beside the load")
-            got = self._record(self._run_checks("pre", [n for n in names if n not in later]))
-            self._record_fingerprint()
-            return got
+            return self._record(self._run_checks("pre", [n for n in names if n not in later]))
 
     def _collect_beside(self) -> list[Verdict]:
         """Record the pre checks that ran beside the load (waits for them)."""
@@ -427,7 +426,9 @@ class Benchmark:
             )
         ended = time.time()
         ready = first[0] if first else launched
-        t0 = outcome.released_at or ready  # gated: the clock starts at the start line
+        # gated: the clock starts at the start line, or when the tool got to reading it (its
+        # "Waiting for the start line" comes right after its first line) if it came up later
+        t0 = max(outcome.released_at, ready) if outcome.released_at is not None else ready
         rec = PhaseRecord(outcome, launched, t0, ended, cpu.seconds, cpu.cores)
         self.phases[phase] = rec
         self.rd.save_ycsb(phase, outcome.result.final_frame(), interval_frame(outcome.result))
@@ -467,6 +468,7 @@ class Benchmark:
             self._baseline()
             rec = self._ycsb("load")
             self._collect_beside()
+            self._record_fingerprint()
             return rec
 
     def _baseline(self) -> None:

@@ -106,7 +106,6 @@ def test_counts_weighted_by_server_messages_per_operation() -> None:
     assert plain.status == "fail" and "client 10010 vs server 11020 ops" in plain.summary
 
 
-
 def test_background_rate_is_subtracted_over_the_whole_span() -> None:
     """A subject whose servers count requests of their own (healthchecks through the KV API):
     the rate measured over the idle baseline, times window + settle, comes off the delta."""

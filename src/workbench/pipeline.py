@@ -501,7 +501,8 @@ class Benchmark:
     def _traffic_end(self, rec: PhaseRecord) -> float:
         """When a phase's traffic had certainly ended. The native generator prints its first line
         before any operation and reports its run time to the last one, so that plus a margin
-        (the container's exit takes ~0.6 s more); other tools: when the process ended."""
+        (its container's exit and removal take ~0.2 s more); other tools: when the process
+        ended."""
         secs = rec.outcome.result.run_seconds
         if self.manifest.ycsb.tool != "native" or secs is None:
             return rec.ended
@@ -633,7 +634,7 @@ class Benchmark:
     def finish(self) -> str:
         """Tear down (unless kept), set the final status from the verdicts, render the report."""
         with self._stage("finish"):
-            self._record_fingerprint()  # when pre_checks was not called
+            self._record_fingerprint()  # when there was no load stage to record it
             self._teardown()
             status = artifacts.run_status(self.verdicts)
             bad = [

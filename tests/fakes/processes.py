@@ -191,11 +191,14 @@ class LocalPrometheus:
         while time.monotonic() < deadline:
             data = httpx.get(f"{self.url}/api/v1/targets", timeout=2).json()["data"]
             up = [t for t in data["activeTargets"] if t["health"] == "up"]
-            if len(up) >= n:
+            # and every other target scraped once too (the always-down one reads "unknown"
+            # until its first scrape: a loaded machine got there after the `up` ones)
+            unseen = [t for t in data["activeTargets"] if t["health"] == "unknown"]
+            if len(up) >= n and not unseen:
                 self.started_at = time.time()  # every target has data from here on
                 return
             time.sleep(0.2)
-        raise TimeoutError(f"fewer than {n} targets up after {timeout_s}s")
+        raise TimeoutError(f"fewer than {n} targets up, or some never scraped, after {timeout_s}s")
 
     def wait_history(self, seconds: float) -> None:
         """Sleep until the server has scraped for `seconds` (so ranges that long have data)."""

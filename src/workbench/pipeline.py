@@ -89,6 +89,7 @@ class Benchmark:
         if project:
             resolved["project"] = project
         self.rd = RunDir.create(params.results_dir, run_id, self.manifest.name, resolved, kind)
+        self.kind = kind
         self.stack: Stack | None = None
         self.verdicts: list[Verdict] = []
         self.phases: dict[str, PhaseRecord] = {}
@@ -339,14 +340,15 @@ class Benchmark:
         return self._record(self._run_checks(phase, self._check_names(phase), **ctx_kwargs))
 
     def pre_checks(self) -> list[Verdict]:
-        """The subject's pre checks, at once. Those that need no idle cluster (the probe
-        container) run on beside the load when there is one; its stage records them."""
+        """The subject's pre checks, at once. In a benchmark, those that need no idle cluster
+        (the probe container) run on beside the load when there is one; its stage records them.
+        A verification keeps them all here (it is about the verdicts, not the time)."""
         from workbench.checks import get_check
 
         with self._stage("pre_checks"):
             names = self._check_names("pre")
             later: list[str] = []
-            if "load" in self.params.phase_list:
+            if self.kind == "benchmark" and "load" in self.params.phase_list:
                 later = [n for n in names if get_check(n).beside_traffic]
             if later:
                 self._beside_pool = ThreadPoolExecutor(1, thread_name_prefix="pre-check")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import functools
 import os
 import re
 import threading
@@ -108,9 +109,9 @@ class Benchmark:
         self.teardown_span: tuple[float, float] | None = None
         self.teardown_s: float | None = None
         self._beside: Future[list[Verdict]] | None = None  # pre checks running beside the load
-        self._beside_pool: ThreadPoolExecutor | None = None
-        # side work (engine versions, the fingerprint) off the stages' critical path
-        self._background = ThreadPoolExecutor(2, thread_name_prefix="bench-side")
+        # side work off the stages' critical path: engine versions, the fingerprint, the pre
+        # checks that run beside the load
+        self._background = ThreadPoolExecutor(3, thread_name_prefix="bench-side")
         self._fingerprint: Future[dict[str, Any]] | None = None
         atexit.register(self._at_exit)
 
@@ -351,21 +352,14 @@ class Benchmark:
             if self.kind == "benchmark" and "load" in self.params.phase_list:
                 later = [n for n in names if get_check(n).beside_traffic]
             if later:
-                self._beside_pool = ThreadPoolExecutor(1, thread_name_prefix="pre-check")
-                self._beside = self._beside_pool.submit(self._run_checks, "pre", later)
+                self._beside = self._background.submit(self._run_checks, "pre", later)
                 self.progress(f"  pre  {', '.join(later)}: running beside the load")
             return self._record(self._run_checks("pre", [n for n in names if n not in later]))
 
     def _collect_beside(self) -> list[Verdict]:
         """Record the pre checks that ran beside the load (waits for them)."""
         fut, self._beside = self._beside, None
-        if fut is None:
-            return []
-        try:
-            return self._record(fut.result())
-        finally:
-            if self._beside_pool is not None:
-                self._beside_pool.shutdown(wait=False)
+        return [] if fut is None else self._record(fut.result())
 
     def _ycsb(self, phase: str, gate: Callable[[], None] | None = None) -> PhaseRecord:
         """One YCSB phase in the tool's service. `gate` (native generator only): the container
@@ -384,7 +378,11 @@ class Benchmark:
                     props["maxexecutiontime"] = f"{p.duration:g}"
             if p.warmup:
                 props["warmuptime"] = f"{p.warmup:g}"
-        build = build_native_argv if y.tool == "native" else build_go_ycsb_argv
+        build = (
+            functools.partial(build_native_argv, start_on_stdin=gate is not None)
+            if y.tool == "native"
+            else build_go_ycsb_argv
+        )
         wl = p.workload if p.workload.startswith("workload") else f"workload{p.workload}"
         # A named one-off container: `docker compose run` neither forwards SIGINT to it nor
         # removes it when interrupted, so a time-bounded go-ycsb run is stopped through the
@@ -402,7 +400,6 @@ class Benchmark:
                 interval=max(1, round(p.status_interval)),
                 executable=(),
             ),
-            *(["--start-on-stdin"] if gate is not None else []),  # the native generator's flag
         ]
         first: list[float] = []
 

@@ -7,7 +7,7 @@ import pytest
 
 from workbench.manifest import load_manifest
 from workbench.ports import allocate, free_ports
-from workbench.provision import _builds_offline, _copied_files, apt_mirror
+from workbench.provision.images import _copied_files, apt_mirror, builds_offline
 from workbench.stack import Stack, summarize_targets
 
 
@@ -60,7 +60,7 @@ def test_copied_files_and_offline_buildability(tmp_path: Path) -> None:
     )
     assert sorted(p.name for p in _copied_files(df, tmp_path)) == ["a.yml", "b.txt"]
     m = load_manifest("etcd")
-    assert all(_builds_offline(m, spec) for spec in m.images)
+    assert all(builds_offline(m, spec) for spec in m.images)
 
 
 def test_compose_argv_and_run_argv_are_lists() -> None:

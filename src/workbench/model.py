@@ -126,6 +126,8 @@ class ClientSummary:
     target_ops: float | None = None
     cpu_seconds: float | None = None
     cpu_cores: float | None = None
+    # reads/updates/scans that found no record (READ for READ_NOTFOUND, ...), apart from both
+    not_found: dict[str, int] = field(default_factory=dict)
 
     @property
     def total_ops(self) -> int:

@@ -3,46 +3,65 @@
 from __future__ import annotations
 
 import random
-import struct
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
+from workbench.errors import ParameterError
 from workbench.ycsb.native import generators as g
 from workbench.ycsb.native.workload import build_workload
 
 N = 200_000
 
 
-def fnv1a64(data: bytes) -> int:
-    h = 0xCBF29CE484222325
-    for b in data:
-        h ^= b
-        h = (h * 0x100000001B3) % 2**64
-    return h
+VECTORS = Path(__file__).parent / "data" / "key_vectors.tsv"
 
 
-def go_hash64(n: int) -> int:
-    """Independent reference: FNV-1a over big-endian int64 bytes, signed, absolute value."""
-    (signed,) = struct.unpack(">q", struct.pack(">Q", fnv1a64(struct.pack(">q", n))))
-    return abs(signed)
+def key_vectors() -> list[tuple[int, int, str, str, str, str]]:
+    """Reference keys computed outside Python from both tools' rules (see the file's header)."""
+    rows = []
+    for line in VECTORS.read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#"):
+            n, pad, gh, go, jh, jo = line.split("\t")
+            rows.append((int(n), int(pad), gh, go, jh, jo))
+    return rows
 
 
-def test_key_zero_matches_go_ycsb() -> None:
-    assert g.build_key_name(0) == "user6284781860667377211"
+def test_key_zero_and_one_match_go_ycsb() -> None:
+    assert g.build_key_name(0) == "user-6284781860667377211"
+    assert g.build_key_name(1) == "user-6284782960179005422"
     wl = build_workload({"recordcount": "10", "operationcount": "10"}, "run")
+    assert wl.key_name(0) == "user-6284781860667377211"
+
+
+def test_keyhash_java_gives_java_ycsb_keys() -> None:
+    wl = build_workload({"recordcount": "10", "operationcount": "10", "keyhash": "java"}, "run")
     assert wl.key_name(0) == "user6284781860667377211"
+    assert wl.key_name(1) == "user8517097267634966620"
 
 
-@pytest.mark.parametrize("n", [1, 2, 7, 999, 1000, 123456789, 2**40 + 3, 10**10 - 1])
-def test_hash64_matches_reference(n: int) -> None:
-    assert g.hash64(n) == go_hash64(n)
-    assert g.build_key_name(n) == f"user{go_hash64(n)}"
+def test_keyhash_rejects_unknown_rule() -> None:
+    with pytest.raises(ParameterError, match="key hash rule"):
+        build_workload({"recordcount": "10", "operationcount": "10", "keyhash": "md5"}, "run")
 
 
-def test_java_byte_order_would_differ() -> None:
-    java = fnv1a64(struct.pack("<q", 1)) & (2**63 - 1)
-    assert g.hash64(1) != java
+@pytest.mark.parametrize(("n", "pad", "go_h", "go_o", "java_h", "java_o"), key_vectors())
+def test_keys_match_both_tools(
+    n: int, pad: int, go_h: str, go_o: str, java_h: str, java_o: str
+) -> None:
+    assert g.build_key_name(n, pad=pad) == go_h
+    assert g.build_key_name(n, hashed=False, pad=pad) == go_o
+    assert g.build_key_name(n, pad=pad, rule="java") == java_h
+    assert g.build_key_name(n, hashed=False, pad=pad, rule="java") == java_o
+
+
+def test_vectors_cover_signs_and_padding() -> None:
+    rows = key_vectors()
+    assert {pad for _, pad, *_ in rows} == {1, 20, 25}
+    signs = {go_h[4] == "-" for _, _, go_h, *_ in rows}
+    assert signs == {True, False}  # go-ycsb keys of both signs are in the table
+    assert any(h.startswith("user-0") for _, _, h, *_ in rows)  # sign before the zeros
 
 
 def test_ordered_keys_prefix_and_padding() -> None:

@@ -27,14 +27,27 @@ _MASK64 = (1 << 64) - 1
 
 @lru_cache(maxsize=1 << 20)
 def hash64(n: int) -> int:
-    """go-ycsb ``util.Hash64``: FNV-1a 64 over the big-endian 8 bytes of n, as |int64|."""
+    """go-ycsb ``util.Hash64``: FNV-1a 64 over the big-endian 8 bytes of n, as a signed int64.
+
+    No absolute value: about half of go-ycsb's hashed keys carry a minus sign.
+    """
     h = _FNV_OFFSET
     u = n & _MASK64
     for shift in (56, 48, 40, 32, 24, 16, 8, 0):
         h = ((h ^ ((u >> shift) & 0xFF)) * _FNV_PRIME) & _MASK64
-    if h >= 1 << 63:
-        h -= 1 << 64
-    return abs(h)
+    return h - (1 << 64) if h >= 1 << 63 else h
+
+
+@lru_cache(maxsize=1 << 16)
+def java_hash64(n: int) -> int:
+    """Java YCSB ``Utils.FNVhash64``: FNV-1a 64 over the 8 bytes of n low byte first, Math.abs."""
+    h = _FNV_OFFSET
+    u = n & _MASK64
+    for shift in (0, 8, 16, 24, 32, 40, 48, 56):
+        h = ((h ^ ((u >> shift) & 0xFF)) * _FNV_PRIME) & _MASK64
+    signed = h - (1 << 64) if h >= 1 << 63 else h
+    # Math.abs(Long.MIN_VALUE) is Long.MIN_VALUE in Java
+    return signed if signed == -(1 << 63) else abs(signed)
 
 
 def bytes_hash64(data: bytes) -> int:
@@ -45,8 +58,21 @@ def bytes_hash64(data: bytes) -> int:
     return h - (1 << 64) if h >= 1 << 63 else h
 
 
-def build_key_name(keynum: int, *, hashed: bool = True, prefix: str = "user", pad: int = 1) -> str:
-    """Key number → key string, as go-ycsb's ``buildKeyName`` (0 → ``user6284781860667377211``)."""
+KEY_HASHES = ("go", "java")
+
+
+def build_key_name(
+    keynum: int, *, hashed: bool = True, prefix: str = "user", pad: int = 1, rule: str = "go"
+) -> str:
+    """Key number → key string, as go-ycsb's ``buildKeyName`` (0 → ``user-6284781860667377211``).
+
+    go-ycsb: ``fmt.Sprintf("%s%0*d", prefix, pad, Hash64(n))``, the sign before the zero padding.
+    ``rule="java"``: Java YCSB's ``buildKeyName``: ``Math.abs`` of its own hash, and the zeros
+    (``pad`` minus the length of ``Long.toString``) placed before the digits and any sign.
+    """
+    if rule == "java":
+        value = str(java_hash64(keynum) if hashed else keynum)
+        return prefix + "0" * (pad - len(value)) + value
     if hashed:
         keynum = hash64(keynum)
     return f"{prefix}{keynum:0{max(pad, 1)}d}"
@@ -202,7 +228,12 @@ class Zipfian:
 
 
 class ScrambledZipfian:
-    """Zipfian popularity scattered over [lo, hi] by hashing a draw from [0, 10^10]."""
+    """Zipfian popularity scattered over [lo, hi] by hashing a draw from [0, 10^10].
+
+    go-ycsb computes ``lo + Hash64(draw) % itemcount`` with Go's truncating ``%`` of a signed hash,
+    so about half its draws fall below ``lo`` (never-inserted keys). This one takes the modulo
+    non-negative (Python's ``%``), so every draw lands in [lo, hi]: that bug is not copied.
+    """
 
     def __init__(self, lo: int, hi: int, theta: float = ZIPFIAN_CONSTANT) -> None:
         self.lo = lo

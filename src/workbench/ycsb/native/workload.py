@@ -2,7 +2,10 @@
 
 Follows go-ycsb's ``pkg/workload/core.go``; where it deliberately differs it says so:
 the operation count is split across threads with the remainder distributed (go-ycsb drops it),
-and a failed read-modify-write is recorded as ``READ_MODIFY_WRITE_ERROR``.
+a failed read-modify-write is recorded as ``READ_MODIFY_WRITE_ERROR``, and key choice never
+returns a never-inserted key (go-ycsb's scrambled zipfian can, through a signed modulo). Key
+strings are go-ycsb's (signed ``Hash64``, sign before the zero padding); ``keyhash=java`` gives
+Java YCSB's instead.
 """
 
 from __future__ import annotations
@@ -53,6 +56,7 @@ class CoreWorkload:
     hashed: bool
     key_prefix: str
     zero_padding: int
+    key_hash: str
     request_distribution: str
     max_execution_s: float
     interval_s: float
@@ -71,7 +75,7 @@ class CoreWorkload:
     constant_length: bool
 
     def key_name(self, keynum: int) -> str:
-        return _key_name(keynum, self.hashed, self.key_prefix, self.zero_padding)
+        return _key_name(keynum, self.hashed, self.key_prefix, self.zero_padding, self.key_hash)
 
     def next_keynum(self, rng: random.Random) -> int:
         """A key number never above the acknowledged insert limit (go-ycsb's nextKeyNum)."""
@@ -101,8 +105,8 @@ class CoreWorkload:
 
 
 @lru_cache(maxsize=1 << 20)
-def _key_name(keynum: int, hashed: bool, prefix: str, pad: int) -> str:
-    return g.build_key_name(keynum, hashed=hashed, prefix=prefix, pad=pad)
+def _key_name(keynum: int, hashed: bool, prefix: str, pad: int, rule: str) -> str:
+    return g.build_key_name(keynum, hashed=hashed, prefix=prefix, pad=pad, rule=rule)
 
 
 def build_workload(values: Mapping[str, str], phase: str) -> CoreWorkload:
@@ -136,6 +140,7 @@ def build_workload(values: Mapping[str, str], phase: str) -> CoreWorkload:
         "scanlengthdistribution", "uniform", SCAN_LENGTH_DISTRIBUTIONS, "scan length distribution"
     )
     insert_order = p.choice("insertorder", "hashed", ("hashed", "ordered"), "insert order")
+    key_hash = p.choice("keyhash", "go", g.KEY_HASHES, "key hash rule")
     style = p.choice("outputstyle", "plain", ("plain", "json", "table"), "output style")
     mtype = p.choice(
         "measurementtype", "histogram", ("histogram", "raw", "csv"), "measurement type"
@@ -231,6 +236,7 @@ def build_workload(values: Mapping[str, str], phase: str) -> CoreWorkload:
         hashed=insert_order == "hashed",
         key_prefix=p.get_str("keyprefix", "user"),
         zero_padding=p.get_int("zeropadding", 1),
+        key_hash=key_hash,
         request_distribution=req,
         max_execution_s=p.get_float("maxexecutiontime", 0.0),
         interval_s=interval,

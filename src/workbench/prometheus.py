@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -28,7 +27,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from workbench.errors import QueryError
+from workbench.errors import QueryError, WorkbenchError
+from workbench.jsonio import write_json
+from workbench.units import parse_go_duration, parse_rfc3339
 
 MAX_POINTS = 11_000  # Prometheus rejects (end - start) / step > 11000
 POST_THRESHOLD = 1024  # queries longer than this (characters) are sent as a POST form
@@ -380,14 +381,57 @@ def collect(
         listed.append(entry)
     index = out_dir / "queries.json"
     doc = {"start": s, "end": e, "step_s": st, "prometheus": client.base_url, "queries": listed}
-    write_json_atomic(index, doc)
+    write_json(index, doc)
     if first_error is not None and raise_on_error:
         raise first_error
     return Collected(files=files, frames=frames, errors=errors, index=index)
 
 
-def write_json_atomic(path: Path, doc: Any) -> None:
-    """Write JSON via a temporary file in the same directory, then rename over the target."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(doc, indent=2, sort_keys=False, allow_nan=False) + "\n")
-    os.replace(tmp, path)
+def summarize_targets(active: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
+    """{job: {"up": n, "total": m}} from Prometheus' activeTargets."""
+    out: dict[str, dict[str, int]] = {}
+    for t in active:
+        job = t.get("labels", {}).get("job", t.get("scrapePool", "?"))
+        d = out.setdefault(job, {"up": 0, "total": 0})
+        d["total"] += 1
+        d["up"] += t.get("health") == "up"
+    return out
+
+
+def scrape_interval(client: PrometheusClient, default: float = 2.0) -> float:
+    """The longest scrape interval of the active targets (`default` when it cannot be read)."""
+    try:
+        got = [parse_go_duration(t["scrapeInterval"]) for t in client.targets()]
+    except (WorkbenchError, KeyError, ValueError):
+        return default
+    return max(got) if got else default
+
+
+SETTLE_TIMEOUT_S = 15.0
+
+
+def wait_for_scrape(
+    targets: Callable[[], list[dict[str, Any]]],
+    after: float,
+    *,
+    clock: Callable[[], float] = time.time,
+    sleep: Callable[[float], None] = time.sleep,
+    timeout: float = SETTLE_TIMEOUT_S,
+    poll: float = 0.1,
+) -> float | None:
+    """Wait until Prometheus has scraped every active target at a time after `after` (Unix s),
+    so counters read from then on include everything the servers did before it. Returns the
+    time (clock) when that was seen, or None when `timeout` passed first or the targets could
+    not be read (the caller settles without it)."""
+    deadline = clock() + timeout
+    while True:
+        try:
+            active = targets()
+            last = [parse_rfc3339(str(t.get("lastScrape", ""))) for t in active]
+        except (WorkbenchError, ValueError):
+            return None
+        if last and min(last) > after:
+            return clock()
+        if clock() >= deadline:
+            return None
+        sleep(poll)

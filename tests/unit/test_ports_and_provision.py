@@ -7,8 +7,9 @@ import pytest
 
 from workbench.manifest import load_manifest
 from workbench.ports import allocate, free_ports
+from workbench.prometheus import summarize_targets
 from workbench.provision.images import _copied_files, apt_mirror, builds_offline
-from workbench.stack import Stack, summarize_targets
+from workbench.stack import Stack
 
 
 def test_free_ports_are_distinct_and_bindable() -> None:

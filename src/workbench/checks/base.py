@@ -10,8 +10,6 @@ raises. Raising is a separate step (`raise_for_verdicts`).
 from __future__ import annotations
 
 import json
-import math
-import os
 import time
 import traceback
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -20,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from workbench.errors import CheckFailed, ConfigError
+from workbench.jsonio import jsonable, write_json
 from workbench.model import ClientSummary, Phase, Verdict, VerdictStatus
 
 if TYPE_CHECKING:
@@ -238,41 +237,19 @@ def raise_for_verdicts(verdicts: Sequence[Verdict], *, allow_unknown: bool = Tru
         raise err
 
 
-def jsonable(obj: Any) -> Any:
-    """Evidence as strict JSON: NaN → None, ±Inf → "+Inf"/"-Inf", tuples → lists, numpy → python."""
-    if isinstance(obj, bool) or obj is None or isinstance(obj, str | int):
-        return obj
-    if isinstance(obj, float):
-        if math.isnan(obj):
-            return None
-        if math.isinf(obj):
-            return "+Inf" if obj > 0 else "-Inf"
-        return obj
-    if isinstance(obj, Mapping):
-        return {str(k): jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple | set | frozenset):
-        return [jsonable(v) for v in obj]
-    item = getattr(obj, "item", None)  # numpy scalars
-    if callable(item):
-        return jsonable(item())
-    return str(obj)
-
-
 def write_checks_json(path: Path, verdicts: Sequence[Verdict]) -> Path:
-    """Write verdicts as a JSON list, atomically (temporary file in the same dir, then rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    doc = [jsonable(v.to_dict()) for v in verdicts]
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_text(json.dumps(doc, indent=2, allow_nan=False) + "\n")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
+    """Write verdicts as a JSON list, atomically."""
+    return write_json(path, [jsonable(v.to_dict()) for v in verdicts])
 
 
 def read_checks_json(path: Path) -> list[Verdict]:
-    return [Verdict.from_dict(d) for d in json.loads(path.read_text())]
+    """checks.json (a list, or an object with `verdicts`); a damaged file raises ConfigError."""
+    try:
+        data = json.loads(path.read_text())
+        items = data.get("verdicts", []) if isinstance(data, dict) else data
+        return [Verdict.from_dict(d) for d in items]
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise ConfigError(f"{path} is unreadable: {str(exc).splitlines()[0][:200]}") from exc
 
 
 def format_table(verdicts: Sequence[Verdict]) -> str:

@@ -11,8 +11,7 @@ as Prometheus reports every target scraped after the window closed (`wait_for_sc
 from __future__ import annotations
 
 import math
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from workbench.checks.base import (
@@ -24,9 +23,9 @@ from workbench.checks.base import (
 )
 from workbench.errors import WorkbenchError
 from workbench.model import ClientSummary
-from workbench.units import parse_go_duration, parse_rfc3339
+from workbench.prometheus import wait_for_scrape
+from workbench.units import parse_go_duration
 
-SETTLE_TIMEOUT_S = 15.0  # no scrape of every target this long after the window: settle anyway
 FALLBACK_SETTLE_S = 5.0  # when the targets cannot tell
 SETTLE_MARGIN_S = 0.1  # past the observed scrape, so the instant query sees its samples
 
@@ -94,33 +93,6 @@ def server_delta(ctx: CheckContext) -> dict[str, Any]:
     except WorkbenchError as exc:
         raise Unobservable(f"Prometheus query failed: {exc}", {"query": query}) from exc
     return obs
-
-
-def wait_for_scrape(
-    targets: Callable[[], list[dict[str, Any]]],
-    after: float,
-    *,
-    clock: Callable[[], float] = time.time,
-    sleep: Callable[[float], None] = time.sleep,
-    timeout: float = SETTLE_TIMEOUT_S,
-    poll: float = 0.1,
-) -> float | None:
-    """Wait until Prometheus has scraped every active target at a time after `after` (Unix s),
-    so counters read from then on include everything the servers did before it. Returns the
-    time (clock) when that was seen, or None when `timeout` passed first or the targets could
-    not be read (the caller settles without it)."""
-    deadline = clock() + timeout
-    while True:
-        try:
-            active = targets()
-            last = [parse_rfc3339(str(t.get("lastScrape", ""))) for t in active]
-        except (WorkbenchError, ValueError):
-            return None
-        if last and min(last) > after:
-            return clock()
-        if clock() >= deadline:
-            return None
-        sleep(poll)
 
 
 def _net_delta(srv: Mapping[str, Any]) -> tuple[float, dict[str, Any]]:

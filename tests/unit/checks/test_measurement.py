@@ -157,7 +157,7 @@ class FakeTargets:
 
 
 def test_wait_for_scrape_ends_when_every_target_was_scraped_after() -> None:
-    from workbench.checks.measurement import wait_for_scrape
+    from workbench.prometheus import wait_for_scrape
 
     t = FakeTargets([0.1, 0.5, 0.9])  # phases within a 1 s interval
     after = t.now + 0.05
@@ -168,7 +168,7 @@ def test_wait_for_scrape_ends_when_every_target_was_scraped_after() -> None:
 
 
 def test_wait_for_scrape_times_out_and_reports_unreadable_targets() -> None:
-    from workbench.checks.measurement import wait_for_scrape
+    from workbench.prometheus import wait_for_scrape
 
     stuck = FakeTargets([0.0], interval=1e9)  # never scraped again
     assert (

@@ -14,7 +14,6 @@ import functools
 import json
 import os
 import secrets
-import shutil
 import signal
 import subprocess
 import sys
@@ -29,18 +28,16 @@ from typing import TYPE_CHECKING, Any
 
 from workbench import ports as portlib
 from workbench import proc
-from workbench.errors import StackError, UnhealthyStackError
+from workbench.errors import StackError, UnhealthyStackError, WorkbenchError
 from workbench.manifest import Manifest
+from workbench.stack import compose
+from workbench.stack.compose import PROJECT_LABEL, STACKS_DIR
 
 if TYPE_CHECKING:  # imported where used: python-on-whales and httpx take 0.3 s to import, and
     # `workbench run` starts the stack before anything else (the notebook does the rest)
     from python_on_whales import DockerClient
 
 Progress = Callable[[str], None]
-STACKS_DIR = (
-    Path(os.environ.get("WORKBENCH_STATE_DIR", Path.home() / ".local/state/workbench")) / "stacks"
-)
-PROJECT_LABEL = "com.docker.compose.project"
 
 
 def _quiet(_: str) -> None:
@@ -86,21 +83,15 @@ class Stack:
         self.timings = Timings()
         self._old_sigterm: Any = None
         STACKS_DIR.mkdir(parents=True, exist_ok=True)
-        self.env_file = STACKS_DIR / f"{self.project}.env"
+        self.env_file = compose.env_file(self.project)
 
     # --- construction helpers ---------------------------------------------------------------
 
     @classmethod
     def attach(cls, manifest: Manifest, project: str, progress: Progress = _quiet) -> Stack:
         """A handle on an already running project (its ports read back from its state file)."""
-        env_file = STACKS_DIR / f"{project}.env"
-        ports: dict[str, int] = {}
-        if env_file.is_file():
-            for line in env_file.read_text().splitlines():
-                k, _, v = line.partition("=")
-                if v.isdigit():
-                    ports[k] = int(v)
-        else:
+        ports = compose.read_ports(project)
+        if ports is None:
             ports = {p.env: p.default for p in manifest.ports}
         return cls(manifest, project=project, ports=ports, progress=progress, owned=False)
 
@@ -119,7 +110,7 @@ class Stack:
 
     @property
     def lock_file(self) -> Path:
-        return STACKS_DIR / f"{self.project}.lock"
+        return compose.lock_file(self.project)
 
     def prestart(self) -> threading.Thread:
         """Begin `compose up` without waiting for health and return at once, so the caller can
@@ -167,9 +158,7 @@ class Stack:
                     time.sleep(0.05)
 
     def _write_env(self) -> None:
-        lines = [f"{k}={v}" for k, v in sorted(self.ports.items())]
-        lines.append(f"WB_SUBJECT={self.manifest.name}")
-        self.env_file.write_text("\n".join(lines) + "\n")
+        compose.write_env(self.project, self.ports, self.manifest.name)
 
     # --- addresses --------------------------------------------------------------------------
 
@@ -189,20 +178,7 @@ class Stack:
         )
 
     def compose_argv(self) -> list[str]:
-        """`docker compose` with this project's file, env file, name and directory (what
-        python-on-whales passes, without importing it)."""
-        return [
-            shutil.which("docker") or "docker",
-            "compose",
-            "--file",
-            str(self.manifest.compose_file),
-            "--env-file",
-            str(self.env_file),
-            "--project-name",
-            self.project,
-            "--project-directory",
-            str(self.manifest.directory),
-        ]
+        return compose.compose_argv(self.manifest, self.project)
 
     def run_argv(
         self, service: str, *, entrypoint: str | None = None, name: str | None = None
@@ -330,19 +306,21 @@ class Stack:
         spec = self.manifest.readiness_targets
         if spec is None:
             return
-        url = self.endpoint("prometheus") + "/api/v1/targets?state=active"
-        last: dict[str, Any] = {}
+        # here, not at the top: prometheus imports pandas (~0.5 s), kept off the prestart path
         import httpx
 
+        from workbench.prometheus import PrometheusClient, summarize_targets
+
+        last: dict[str, Any] = {}
         with httpx.Client(timeout=3) as http:
+            prom = PrometheusClient(http, self.endpoint("prometheus"), retries=0)
             while True:
                 try:
-                    targets = http.get(url).json()["data"]["activeTargets"]
-                    last = summarize_targets(targets)
+                    last = summarize_targets(prom.targets())
                     if all(last.get(job, {}).get("up", 0) >= n for job, n in spec.jobs.items()):
                         return
-                except (httpx.HTTPError, ValueError, KeyError) as exc:
-                    last = {"error": repr(exc)}
+                except WorkbenchError as exc:
+                    last = {"error": str(exc)}
                 if self.clock() > deadline:
                     raise UnhealthyStackError(
                         {
@@ -483,32 +461,6 @@ class Stack:
 
 def _sigterm_to_interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
-
-
-def summarize_targets(active: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
-    """{job: {"up": n, "total": m}} from Prometheus' activeTargets."""
-    out: dict[str, dict[str, int]] = {}
-    for t in active:
-        job = t.get("labels", {}).get("job", t.get("scrapePool", "?"))
-        d = out.setdefault(job, {"up": 0, "total": 0})
-        d["total"] += 1
-        d["up"] += t.get("health") == "up"
-    return out
-
-
-def running_projects(prefix: str = "wb-") -> dict[str, list[str]]:
-    """Workbench compose projects that have containers on this engine: project -> container names."""
-    r = proc.run(
-        ["docker", "ps", "-a", "--format", '{{.Label "' + PROJECT_LABEL + '"}}\t{{.Names}}'],
-        check=False,
-        timeout=30,
-    )
-    out: dict[str, list[str]] = {}
-    for line in r.stdout.splitlines():
-        project, _, name = line.partition("\t")
-        if project.startswith(prefix):
-            out.setdefault(project, []).append(name)
-    return out
 
 
 @contextlib.contextmanager

@@ -1,0 +1,39 @@
+"""Artifacts: everything a run leaves in its directory, and nothing that talks to a live stack.
+
+rundir.py       the run directory's layout and files (RunDir), every reader's way in
+record.py       run.json as one typed model (schema 2) and the schema-1 migration
+fingerprint.py  the environment a run happened in
+timeline.py     client, server and mark rows on one clock (timeline.parquet)
+"""
+
+from workbench.jsonio import parse_iso, read_json, utc_iso, write_json
+
+from .fingerprint import fingerprint, host_fingerprint, sha256_file
+from .record import FINAL_STATUSES, RUN_STATUSES, SCHEMA, RunRecord, Stage, migrate
+from .rundir import RunDir, list_run_dirs, read_record, run_status, scan_run_dirs
+from .timeline import TIMELINE_COLUMNS, build_timeline, client_rows, server_rows
+
+__all__ = [
+    "FINAL_STATUSES",
+    "RUN_STATUSES",
+    "SCHEMA",
+    "TIMELINE_COLUMNS",
+    "RunDir",
+    "RunRecord",
+    "Stage",
+    "build_timeline",
+    "client_rows",
+    "fingerprint",
+    "host_fingerprint",
+    "list_run_dirs",
+    "migrate",
+    "parse_iso",
+    "read_json",
+    "read_record",
+    "run_status",
+    "scan_run_dirs",
+    "server_rows",
+    "sha256_file",
+    "utc_iso",
+    "write_json",
+]

@@ -1,0 +1,106 @@
+"""The environment a run happened in: enough to tell two runs' set-ups apart (library versions,
+git commit, host CPU and memory by psutil, engine and image ids given by the caller). Reads only
+the local machine; the engine is asked by the caller (telemetry)."""
+
+from __future__ import annotations
+
+import hashlib
+import platform
+import subprocess
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+import workbench
+
+KEY_LIBRARIES = (
+    "pandas",
+    "pyarrow",
+    "matplotlib",
+    "numpy",
+    "httpx",
+    "papermill",
+    "nbclient",
+    "python-on-whales",
+    "hdrhistogram",
+)
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 16), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _git(args: list[str], cwd: Path) -> str | None:
+    try:
+        proc = subprocess.run(
+            ["git", *args], cwd=cwd, capture_output=True, text=True, timeout=5, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return proc.stdout.strip() if proc.returncode == 0 else None
+
+
+def host_fingerprint() -> dict[str, Any]:
+    """CPU, memory and kernel of this machine (missing values stay None)."""
+    cpu_model = None
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu_model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "hostname": platform.node(),
+        "cpu_model": cpu_model,
+        "cpu_count": psutil.cpu_count(logical=True),
+        "cpu_physical": psutil.cpu_count(logical=False),
+        "memory_bytes": psutil.virtual_memory().total,
+        "kernel": platform.release(),
+        "os": platform.platform(),
+        "machine": platform.machine(),
+    }
+
+
+def fingerprint(
+    *,
+    compose_file: Path | None = None,
+    engine: dict[str, Any] | None = None,
+    images: dict[str, Any] | None = None,
+    repo: Path | None = None,
+) -> dict[str, Any]:
+    """The environment a run happened in: enough to tell two runs' set-ups apart.
+
+    `engine` (engine and Compose versions) and `images` (service → image id) come from the caller,
+    who can talk to the engine; this function only reads the local machine.
+    """
+    repo = repo or Path(__file__).resolve().parents[3]
+    libs: dict[str, str | None] = {}
+    for name in KEY_LIBRARIES:
+        try:
+            libs[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            libs[name] = None
+    sha = _git(["rev-parse", "HEAD"], repo)
+    status = _git(["status", "--porcelain", "--untracked-files=no"], repo)
+    return {
+        "workbench_version": workbench.__version__,
+        "git_sha": sha,
+        "git_dirty": None if status is None else bool(status),
+        "python": platform.python_version(),
+        "python_implementation": platform.python_implementation(),
+        "libraries": libs,
+        "engine": engine or {},
+        "images": images or {},
+        "compose_file": str(compose_file) if compose_file else None,
+        "compose_sha256": sha256_file(compose_file)
+        if compose_file and compose_file.is_file()
+        else None,
+        "host": host_fingerprint(),
+    }

@@ -1,0 +1,188 @@
+"""The run record (run.json) as one typed model, schema 2, and the migration from schema 1.
+
+One process writes it at a time: the CLI's supervisor creates it and hands it to the notebook's
+kernel (`handoff`), the kernel's conductor writes it while the run goes, and the supervisor takes
+it back when the kernel has ended (salvage). Every reader (report, `ls`, compare, the index) reads
+it through `RunRecord`, never through free keys. Schema-1 records (written before this model)
+are migrated on read; unknown keys of old records are dropped, never guessed at.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from workbench.jsonio import utc_iso
+
+SCHEMA = 2
+RunStatus = Literal["running", "passed", "failed", "error", "aborted"]
+RUN_STATUSES: tuple[str, ...] = ("running", "passed", "failed", "error", "aborted")
+FINAL_STATUSES: tuple[str, ...] = ("passed", "failed", "error", "aborted")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class Stage(_Model):
+    name: str
+    started: float
+    ended: float | None = None
+    status: Literal["running", "ok", "error", "aborted"] = "running"
+    error: str = ""
+
+
+class Mark(_Model):
+    """A span on the run's clock drawn on every time axis: a stage (load, run, warmup) or, with
+    source `fault`, an injected fault."""
+
+    name: str
+    start: float
+    end: float
+    source: str = "stage"
+
+
+class Span(_Model):
+    started_unix: float
+    ended_unix: float | None = None
+
+
+class StackUp(_Model):
+    started_unix: float
+    healthy_unix: float
+
+
+class Teardown(_Model):
+    started_unix: float
+    ended_unix: float
+    background: bool = False
+
+
+class Prestart(_Model):
+    """The stack the supervisor began creating while the kernel started (the notebook adopts it)."""
+
+    project: str
+    started_unix: float
+
+
+class Gate(_Model):
+    ready_unix: float
+    released_unix: float | None = None
+
+
+class PhaseInfo(_Model):
+    """One YCSB phase as run: the argv, its place on the clock, what the tool reported."""
+
+    tool: str = ""
+    argv: list[str] = Field(default_factory=list)
+    wall_s: float | None = None
+    launched_unix: float | None = None
+    ended_unix: float | None = None
+    gate: Gate | None = None
+    run_seconds: float | None = None
+    errors: int | None = None
+
+
+class Settle(_Model):
+    after: float
+    seen: float | None = None
+    waited_s: float
+
+
+class Summary(_Model):
+    """The headline numbers, kept so `workbench run` and `ls` print them without pandas.
+    `p99_ms` is YCSB's TOTAL p99; `worst_p99_ms` the worst single operation's, named apart."""
+
+    throughput: float | None = None
+    p99_ms: float | None = None
+    worst_p99_ms: float | None = None
+    worst_p99_operation: str | None = None
+    operations: int | None = None
+    errors: int | None = None
+    verdicts: dict[str, int] = Field(default_factory=dict)
+
+
+class Supervisor(_Model):
+    """The process that created the record and handed it to a kernel; it takes it back."""
+
+    pid: int
+    handoff: bool = True
+
+
+class RunRecord(_Model):
+    schema_version: int = Field(default=SCHEMA, alias="schema")
+    run_id: str
+    kind: str = "benchmark"
+    subject: str
+    params: dict[str, Any] = Field(default_factory=dict)
+    status: RunStatus = "running"
+    error: str | None = None
+    started: str
+    started_unix: float
+    ended: str | None = None
+    ended_unix: float | None = None
+    pid: int = Field(default_factory=os.getpid)  # the process writing the record now
+    supervisor: Supervisor | None = None
+    stages: list[Stage] = Field(default_factory=list)
+    marks: list[Mark] = Field(default_factory=list)
+    fingerprint: dict[str, Any] = Field(default_factory=dict)
+    summary: Summary = Field(default_factory=Summary)
+    project: str | None = None
+    ports: dict[str, int] = Field(default_factory=dict)
+    attached: bool = False
+    prestart: Prestart | None = None
+    stack_up_s: float | None = None
+    stack_up: StackUp | None = None
+    phases: dict[str, PhaseInfo] = Field(default_factory=dict)
+    baseline_window: tuple[float, float] | None = None
+    settle_after_load: Settle | None = None
+    teardown_s: float | None = None
+    teardown: Teardown | None = None
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, populate_by_name=True)
+
+    @classmethod
+    def new(cls, run_id: str, subject: str, params: dict[str, Any], kind: str) -> RunRecord:
+        now = time.time()
+        return cls(
+            run_id=run_id,
+            subject=subject,
+            params=params,
+            kind=kind,
+            started=utc_iso(now),
+            started_unix=now,
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", by_alias=True)
+
+
+_V1_KEYS = set(RunRecord.model_fields) | {"schema"}
+
+
+def migrate(data: dict[str, Any]) -> dict[str, Any]:
+    """A record of any schema as schema-2 fields (schema 1: `ycsb_<phase>` keys become `phases`,
+    a free `summary` dict is kept where it fits, keys no longer written are dropped)."""
+    version = int(data.get("schema", 1))
+    if version >= SCHEMA:
+        return data
+    out = {k: v for k, v in data.items() if k in _V1_KEYS and k != "schema"}
+    phases = {}
+    for key, value in data.items():
+        if key.startswith("ycsb_") and isinstance(value, dict):
+            known = {k: v for k, v in value.items() if k in PhaseInfo.model_fields}
+            phases[key.removeprefix("ycsb_")] = known
+    out["phases"] = phases
+    summary = data.get("summary") or {}
+    out["summary"] = {k: v for k, v in summary.items() if k in Summary.model_fields}
+    if isinstance(data.get("settle_after_load"), dict):
+        settle = data["settle_after_load"]
+        out["settle_after_load"] = {k: v for k, v in settle.items() if k in Settle.model_fields}
+    out["stages"] = [
+        {k: v for k, v in s.items() if k in Stage.model_fields} for s in data.get("stages", [])
+    ]
+    out["schema"] = SCHEMA
+    return out

@@ -1,0 +1,308 @@
+"""The run directory: written as the run goes (save first, then raise), read by reports.
+
+    results/<run_id>/
+      run.json  checks.json  ycsb/  metrics/  timeline.parquet  figures/  logs/
+      notebook.ipynb  report.html
+
+`RunDir` owns the layout and the typed run record (`record.RunRecord`). A run id that exists is
+never reused: `create` refuses it; only the kernel a supervisor handed a record to reopens it
+(`open_handoff`). JSON goes through `jsonio.write_json` (atomic).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pydantic import ValidationError
+
+from workbench.checks import read_checks_json, write_checks_json
+from workbench.errors import ConfigError
+from workbench.jsonio import read_json, utc_iso, write_json
+from workbench.model import Verdict
+
+from .record import FINAL_STATUSES, Mark, RunRecord, Stage, Supervisor, migrate
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.figure import Figure
+
+SUBDIRS = ("ycsb", "metrics", "figures", "logs")
+
+
+def read_record(path: Path) -> RunRecord:
+    """run.json of a run directory as the typed record (any schema); a damaged one is a
+    ConfigError naming the file, never a raw traceback."""
+    file = path / "run.json"
+    try:
+        data = read_json(file)
+        return RunRecord.model_validate(migrate(data))
+    except FileNotFoundError:
+        raise ConfigError(f"{path} is not a run directory (no run.json)") from None
+    except (ValueError, ValidationError, TypeError, AttributeError) as exc:
+        first = str(exc).splitlines()[0][:200]
+        raise ConfigError(f"{file} is unreadable: {first}") from exc
+
+
+class RunDir:
+    """One run directory. Every mutating call persists run.json before returning."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        if not (self.path / "run.json").is_file():
+            raise ConfigError(f"{self.path} is not a run directory (no run.json)")
+        self.record: RunRecord = read_record(self.path)
+
+    # ---- creation and layout -------------------------------------------------------------
+    @classmethod
+    def create(
+        cls,
+        results_dir: Path | str,
+        run_id: str,
+        subject: str,
+        params: dict[str, Any],
+        kind: str = "benchmark",
+        *,
+        handoff: bool = False,
+    ) -> RunDir:
+        """Make `results_dir/run_id` with its subfolders and a run.json in status `running`.
+        An existing directory of that id is refused (never overwritten, never mixed).
+        `handoff`: a supervisor creates it for a kernel, which reopens it (`open_handoff`)."""
+        path = Path(results_dir) / run_id
+        if path.exists():
+            raise ConfigError(
+                f"run id {run_id!r} exists already ({path}); choose another --run-id "
+                "or leave it out for a generated one"
+            )
+        path.mkdir(parents=True)
+        for sub in SUBDIRS:
+            (path / sub).mkdir()
+        rec = RunRecord.new(run_id, subject, params, kind)
+        if handoff:
+            rec.supervisor = Supervisor(pid=os.getpid())
+        write_json(path / "run.json", rec.to_json())
+        return cls(path)
+
+    @classmethod
+    def open_handoff(cls, results_dir: Path | str, run_id: str) -> RunDir | None:
+        """The record a supervisor created for this kernel, or None when there is none. A
+        directory that exists but was not handed over is refused like in `create`."""
+        path = Path(results_dir) / run_id
+        if not path.exists():
+            return None
+        rd = cls(path)
+        if rd.record.supervisor is None or not rd.record.supervisor.handoff:
+            raise ConfigError(f"run id {run_id!r} exists already ({path}); choose another")
+        if rd.record.status != "running":
+            raise ConfigError(f"run {run_id!r} is finished ({rd.record.status}); start a new one")
+        rd.record.supervisor.handoff = False  # taken: nobody else may reopen it
+        rd.update(pid=os.getpid())
+        return rd
+
+    @property
+    def run_id(self) -> str:
+        return self.record.run_id
+
+    @property
+    def status(self) -> str:
+        return self.record.status
+
+    def sub(self, name: str) -> Path:
+        p = self.path / name
+        p.mkdir(parents=True, exist_ok=True)
+        return p
+
+    @property
+    def ycsb_dir(self) -> Path:
+        return self.sub("ycsb")
+
+    @property
+    def metrics_dir(self) -> Path:
+        return self.sub("metrics")
+
+    @property
+    def figures_dir(self) -> Path:
+        return self.sub("figures")
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.sub("logs")
+
+    @property
+    def checks_path(self) -> Path:
+        return self.path / "checks.json"
+
+    @property
+    def timeline_path(self) -> Path:
+        return self.path / "timeline.parquet"
+
+    # ---- run.json ----------------------------------------------------------------------------
+    def save(self) -> None:
+        write_json(self.path / "run.json", self.record.to_json())
+
+    def update(self, **fields: Any) -> None:
+        """Set record fields (validated: an unknown field or a wrong type raises) and save."""
+        for k, v in fields.items():
+            setattr(self.record, k, v)
+        self.save()
+
+    def reload(self) -> None:
+        self.record = read_record(self.path)
+
+    def stages(self) -> list[Stage]:
+        return list(self.record.stages)
+
+    @contextlib.contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        """Record a stage's start and end in run.json; an exception marks it and propagates."""
+        entry = Stage(name=name, started=time.time())
+        self.record.stages.append(entry)
+        self.save()
+        try:
+            yield
+        except BaseException as exc:
+            entry.status = "aborted" if isinstance(exc, KeyboardInterrupt) else "error"
+            entry.error = f"{type(exc).__name__}: {exc}"[:4000]
+            raise
+        else:
+            entry.status = "ok"
+        finally:
+            entry.ended = time.time()
+            self.save()
+
+    def add_mark(self, name: str, start: float, end: float, source: str = "stage") -> None:
+        """A span on the run's clock (load, run, warmup, a fault) drawn on every time axis."""
+        self.record.marks.append(Mark(name=name, start=start, end=end, source=source))
+        self.save()
+
+    def marks(self) -> list[dict[str, Any]]:
+        return [m.model_dump() for m in self.record.marks]
+
+    def finish(self, status: str, error: str | None = None) -> None:
+        if status not in FINAL_STATUSES:
+            raise ValueError(f"invalid final status {status!r}; valid: {FINAL_STATUSES}")
+        now = time.time()
+        self.record.status = status  # type: ignore[assignment]
+        self.record.ended, self.record.ended_unix = utc_iso(now), now
+        if error:
+            self.record.error = error[:20000]
+        self.save()
+
+    # ---- verdicts ------------------------------------------------------------------------------
+    def save_verdicts(self, verdicts: Iterable[Verdict]) -> list[Verdict]:
+        """Merge verdicts into checks.json (a re-run check replaces its earlier verdict)."""
+        merged = {(v.phase, v.name): v for v in self.verdicts()}
+        for v in verdicts:
+            merged[(v.phase, v.name)] = v
+        out = list(merged.values())
+        write_checks_json(self.checks_path, out)
+        return out
+
+    def verdicts(self) -> list[Verdict]:
+        if not self.checks_path.is_file():
+            return []
+        return read_checks_json(self.checks_path)
+
+    # ---- data files -----------------------------------------------------------------------------
+    def save_frame(self, rel: str, df: pd.DataFrame) -> Path:
+        """CSV or Parquet by suffix, written to a temporary name then renamed."""
+        path = self.path / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.tmp")
+        if path.suffix == ".csv":
+            df.to_csv(tmp, index=False)
+        else:
+            df.to_parquet(tmp, index=False)
+        os.replace(tmp, path)
+        return path
+
+    def read_frame(self, rel: str) -> pd.DataFrame | None:
+        import pandas as pd  # lazy: `workbench run`'s summary path never loads pandas
+
+        path = self.path / rel
+        if not path.is_file():
+            return None
+        return pd.read_csv(path) if path.suffix == ".csv" else pd.read_parquet(path)
+
+    def save_ycsb(self, phase: str, final: pd.DataFrame, intervals: pd.DataFrame) -> None:
+        self.save_frame(f"ycsb/{phase}.final.csv", final)
+        self.save_frame(f"ycsb/{phase}.intervals.csv", intervals)
+
+    def ycsb_final(self, phase: str) -> pd.DataFrame | None:
+        return self.read_frame(f"ycsb/{phase}.final.csv")
+
+    def ycsb_intervals(self, phase: str) -> pd.DataFrame | None:
+        return self.read_frame(f"ycsb/{phase}.intervals.csv")
+
+    def metrics(self) -> dict[str, pd.DataFrame]:
+        """Every `metrics/<query>.parquet` as a frame, by query name."""
+        import pandas as pd  # lazy, as in read_frame
+
+        d = self.path / "metrics"
+        if not d.is_dir():
+            return {}
+        return {p.stem: pd.read_parquet(p) for p in sorted(d.glob("*.parquet"))}
+
+    def queries(self) -> list[dict[str, Any]]:
+        """The queries used (`metrics/queries.json`), as written by the metrics collector."""
+        path = self.path / "metrics" / "queries.json"
+        if not path.is_file():
+            return []
+        data = read_json(path)
+        return list(data.get("queries", data) if isinstance(data, dict) else data)
+
+    def save_timeline(self, df: pd.DataFrame) -> Path:
+        return self.save_frame("timeline.parquet", df)
+
+    def timeline(self) -> pd.DataFrame | None:
+        return self.read_frame("timeline.parquet")
+
+    def save_figure(self, name: str, fig: Figure) -> Path:
+        path = self.figures_dir / f"{name}.png"
+        tmp = path.with_name(f".{path.name}.tmp")
+        fig.savefig(tmp, dpi=100, format="png")
+        os.replace(tmp, path)
+        return path
+
+    def files(self) -> list[Path]:
+        """Every file of the run, relative, sorted (the report links to them)."""
+        return sorted(
+            p.relative_to(self.path)
+            for p in self.path.rglob("*")
+            if p.is_file() and not p.name.startswith(".")
+        )
+
+
+def list_run_dirs(results_dir: Path | str) -> list[RunDir]:
+    """Every readable run directory under results_dir, oldest first (run ids sort by time)."""
+    return [rd for rd in scan_run_dirs(results_dir) if isinstance(rd, RunDir)]
+
+
+def scan_run_dirs(results_dir: Path | str) -> list[RunDir | tuple[Path, str]]:
+    """Every run directory under results_dir, oldest first: a RunDir, or (path, why) for one
+    that cannot be read, so a reader reports it and goes on."""
+    root = Path(results_dir)
+    if not root.is_dir():
+        return []
+    out: list[RunDir | tuple[Path, str]] = []
+    for p in sorted(root.iterdir()):
+        if (p / "run.json").is_file():
+            try:
+                out.append(RunDir(p))
+            except (ConfigError, OSError) as exc:
+                out.append((p, str(exc)))
+    return out
+
+
+def run_status(verdicts: Iterable[Verdict]) -> str:
+    """passed when every verdict passed or was skipped, failed when any failed, else error."""
+    vs = list(verdicts)
+    if any(v.status == "fail" for v in vs):
+        return "failed"
+    if any(v.status == "unknown" for v in vs):
+        return "error"
+    return "passed"

@@ -205,6 +205,6 @@ def most_leaders(body: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
     ]
     if not rows:
         raise QueryError("PD lists no Up store", response=str(body)[:2000])
-    count, neg_id, address = max(rows)
+    _, neg_id, address = max(rows)
     counts = {r[2]: r[0] for r in rows}
     return str(address).rsplit(":", 1)[0], {"store_id": -neg_id, "leader_counts": counts}

@@ -1,0 +1,293 @@
+"""Runs a schedule beside the workload and records every fault; every undo runs in `finally`.
+
+    inj = Injector(schedule, resolver=TargetResolver(...), lookup=compose_lookup(project))
+    inj.start(t0)            # t0: the run phase's start (unix s); a daemon thread injects
+    try:
+        ...                  # the workload
+    finally:
+        records = inj.close()    # stops the thread, undoes whatever is still in force
+
+Targets are resolved at the moment of injection; a fault whose container already has a fault in
+force is not applied (recorded with the reason), so two undos never fight over one container.
+A fault that fails to resolve or apply is recorded with its error and the schedule goes on.
+`sweep()` repairs what a dead process left behind (paused, stopped, rules, qdiscs) and
+`leftovers()` lists it. `faults_json()` is the record as a JSON-able dict.
+What lives elsewhere: the actions (actions.py), the target names (targets.py).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import traceback
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from workbench import proc
+from workbench.errors import WorkbenchError
+from workbench.faults.actions import ACTIONS, RULE_COMMENT, Applied, Host
+from workbench.faults.schedule import FaultSpec, Schedule
+from workbench.faults.targets import Resolution
+
+SCHEMA = 1
+Apply = Callable[[str, str, str | None], Applied]  # (action, container, arg) -> Applied
+
+
+class Resolver(Protocol):
+    seed: int
+
+    def resolve(self, target: str) -> Resolution: ...
+
+
+class FaultRecord(BaseModel):
+    """What happened to one scheduled fault (unix seconds; None: it did not get that far)."""
+
+    model_config = ConfigDict(extra="forbid")
+    index: int
+    spec: FaultSpec
+    label: str
+    scheduled_start: float
+    scheduled_end: float
+    service: str | None = None
+    container: str | None = None
+    resolved_by: str | None = None
+    resolution: dict[str, Any] = Field(default_factory=dict)
+    start: float | None = None  # just before the action's command
+    applied: float | None = None  # when the action's command returned
+    end: float | None = None  # when the undo returned
+    took_effect: bool = False
+    evidence: dict[str, Any] = Field(default_factory=dict)
+    undone: bool = False
+    error: str | None = None
+    undo_error: str | None = None
+
+
+def host_apply(host: Host | None = None) -> Apply:
+    """The real actions through the docker CLI / nsenter."""
+    h = host or Host()
+
+    def apply(action: str, container: str, arg: str | None) -> Applied:
+        return ACTIONS[action].apply(h, container, arg)
+
+    return apply
+
+
+def compose_lookup(
+    project: str, run: Callable[[Sequence[str]], str] | None = None
+) -> Callable[[str], str]:
+    """service -> container name of a compose project, from the compose labels."""
+    runner = run or (lambda argv: proc.run(argv, timeout=20).stdout)
+
+    def lookup(service: str) -> str:
+        out = runner(
+            [
+                "docker", "ps", "-a",
+                "--filter", f"label=com.docker.compose.project={project}",
+                "--filter", f"label=com.docker.compose.service={service}",
+                "--filter", "label=com.docker.compose.oneoff=False",
+                "--format", "{{.Names}}",
+            ]
+        )  # fmt: skip
+        names = out.split()
+        if len(names) != 1:
+            raise WorkbenchError(f"service {service!r} of {project}: containers {names}")
+        return names[0]
+
+    return lookup
+
+
+class Injector:
+    def __init__(
+        self,
+        schedule: Schedule,
+        *,
+        resolver: Resolver,
+        lookup: Callable[[str], str],
+        apply: Apply | None = None,
+        clock: Callable[[], float] = time.time,
+        wait: Callable[[float], bool] | None = None,
+    ) -> None:
+        self.schedule = schedule
+        self.resolver = resolver
+        self.lookup = lookup
+        self.apply = apply or host_apply()
+        self.clock = clock
+        self._stop = threading.Event()
+        self.wait = wait or self._stop.wait  # True: stop requested
+        self.records: list[FaultRecord] = []
+        self._active: dict[int, Applied] = {}
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self.t0: float | None = None
+
+    # --- running ------------------------------------------------------------------------------
+
+    def start(self, t0: float) -> None:
+        """Inject in a daemon thread, times relative to t0 (the run phase's start, unix s)."""
+        self._thread = threading.Thread(target=self.run, args=(t0,), name="faults", daemon=True)
+        self._thread.start()
+
+    def run(self, t0: float) -> list[FaultRecord]:
+        """The whole schedule in this thread; whatever is in force is undone on the way out."""
+        self.t0 = t0
+        self.records = [
+            FaultRecord(
+                index=i,
+                spec=f,
+                label=f.label,
+                scheduled_start=t0 + f.start_s,
+                scheduled_end=t0 + f.end_s,
+            )
+            for i, f in enumerate(self.schedule.faults)
+        ]
+        events = sorted(
+            [(r.scheduled_start, 1, r.index) for r in self.records]
+            + [(r.scheduled_end, 0, r.index) for r in self.records]
+        )  # at one instant, undo before the next apply
+        try:
+            for at, is_apply, i in events:
+                if self._sleep_until(at):
+                    break
+                if is_apply:
+                    self._inject(self.records[i])
+                else:
+                    self._undo(i)
+        finally:
+            self.undo_all()
+        return self.records
+
+    def _sleep_until(self, at: float) -> bool:
+        while True:
+            left = at - self.clock()
+            if left <= 0:
+                return self._stop.is_set()
+            if self.wait(left):
+                return True
+
+    def _inject(self, rec: FaultRecord) -> None:
+        try:
+            res = self.resolver.resolve(rec.spec.target)
+            rec.service, rec.resolved_by, rec.resolution = res.service, res.how, res.evidence
+            rec.container = self.lookup(res.service)
+            with self._lock:
+                busy = [
+                    self.records[j].label
+                    for j in self._active
+                    if self.records[j].container == rec.container
+                ]
+                if busy:
+                    rec.error = f"not applied: {rec.container} already has {busy[0]} in force"
+                    return
+                rec.start = self.clock()
+                applied = self.apply(rec.spec.action, rec.container, rec.spec.arg)
+                rec.applied = self.clock()
+                self._active[rec.index] = applied
+            rec.took_effect, rec.evidence = applied.took_effect, applied.evidence
+        except Exception as exc:
+            rec.error = _describe(exc)
+
+    def _undo(self, i: int) -> None:
+        with self._lock:
+            applied = self._active.get(i)
+            if applied is None:
+                return
+            rec = self.records[i]
+            try:
+                applied.undo()
+                rec.undone, rec.undo_error = True, None
+                del self._active[i]
+            except Exception as exc:
+                rec.undo_error = _describe(exc)
+            finally:
+                rec.end = self.clock()
+
+    def undo_all(self) -> None:
+        """Undo everything in force (each tried even when another fails), twice at most."""
+        for _ in range(2):
+            for i in sorted(self._active):
+                self._undo(i)
+            if not self._active:
+                return
+
+    def close(self, timeout_s: float = 30.0) -> list[FaultRecord]:
+        """Stop the schedule and undo whatever is in force; returns the records."""
+        self._stop.set()
+        try:
+            if self._thread is not None:
+                self._thread.join(timeout_s)
+        finally:
+            self.undo_all()
+        return self.records
+
+    def active(self) -> list[str]:
+        return [self.records[i].label for i in sorted(self._active)]
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    return (
+        text
+        if isinstance(exc, WorkbenchError)
+        else f"{type(exc).__name__}: {text}\n{traceback.format_exc(limit=3)}"
+    )
+
+
+def faults_json(
+    records: Iterable[FaultRecord], *, seed: int, t0: float | None, schedule: Schedule
+) -> dict[str, Any]:
+    """faults.json: the schedule, the seed of `random`, and each fault as it happened."""
+    return {
+        "schema": SCHEMA,
+        "t0": t0,
+        "seed": seed,
+        "repeat": schedule.repeat,
+        "every_s": schedule.every_s,
+        "faults": [r.model_dump(mode="json") for r in records],
+    }
+
+
+# --- after a dead process ---------------------------------------------------------------------
+
+
+def leftovers(containers: Iterable[str], host: Host | None = None) -> list[str]:
+    """What faults left on these containers: paused, not running, wb-fault rules, root qdiscs."""
+    h = host or Host()
+    found = []
+    for c in containers:
+        st = h.state(c)
+        if st.get("Paused"):
+            found.append(f"{c}: paused")
+        if not st.get("Running"):
+            found.append(f"{c}: {st.get('Status')}")
+            continue
+        rules = [x for x in h.netns(c, ["iptables", "-w", "-S"]).splitlines() if RULE_COMMENT in x]
+        found += [f"{c}: rule {x}" for x in rules]
+        qdisc = h.netns(c, ["tc", "qdisc", "show", "dev", h.device(c)])
+        if any(k in qdisc for k in ("tbf", "netem")):
+            found.append(f"{c}: qdisc {qdisc.strip()}")
+    return found
+
+
+def sweep(containers: Iterable[str], host: Host | None = None) -> list[str]:
+    """Undo what a dead injector left: unpause, start, delete wb-fault rules and root qdiscs."""
+    h = host or Host()
+    done = []
+    for c in containers:
+        st = h.state(c)
+        if st.get("Paused"):
+            h.docker("unpause", c)
+            done.append(f"{c}: unpaused")
+        elif not st.get("Running"):
+            h.docker("start", c)
+            done.append(f"{c}: started")
+        for line in h.netns(c, ["iptables", "-w", "-S"]).splitlines():
+            if RULE_COMMENT in line and line.startswith("-A "):
+                h.netns(c, ["iptables", "-w", "-D", *line.split()[1:]])
+                done.append(f"{c}: deleted {line}")
+        dev = h.device(c)
+        if any(k in h.netns(c, ["tc", "qdisc", "show", "dev", dev]) for k in ("tbf", "netem")):
+            h.netns(c, ["tc", "qdisc", "del", "dev", dev, "root"])
+            done.append(f"{c}: qdisc removed")
+    return done

@@ -2,7 +2,8 @@
 
 A binding is created once per run from the properties (``Binding(props)``), validates its own
 properties into ``props.problems``, and opens one ``Session`` per worker thread. A session
-method raises any exception to report a failed operation (counted as ``<OP>_ERROR``).
+method raises ``NotFound`` when the record does not exist (counted as ``<OP>_NOTFOUND``, apart
+from successes and errors) and any other exception to report a failed operation (``<OP>_ERROR``).
 """
 
 from __future__ import annotations
@@ -10,6 +11,9 @@ from __future__ import annotations
 import base64
 import http.client
 import json
+import random
+import sys
+import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 from urllib.parse import urlsplit
@@ -18,6 +22,10 @@ from workbench.errors import ConfigError
 from workbench.ycsb.native.props import Props
 
 Record = Mapping[str, bytes]
+
+
+class NotFound(Exception):
+    """The operation's record (or, for a scan, any record from the start key) does not exist."""
 
 
 class Session(Protocol):
@@ -67,36 +75,88 @@ def create_binding(name: str, props: Props) -> Binding:
 # --------------------------------------------------------------------------- basic
 
 
+def _stdout_write(text: str) -> None:
+    sys.stdout.write(text)
+    sys.stdout.flush()
+
+
+def _fields_text(fields: Sequence[str] | None) -> str:
+    return "".join(f + " " for f in fields) if fields else "<all fields> "
+
+
+def _values_text(values: Record) -> str:
+    return "".join(f"{k}={v.decode('latin-1')} " for k, v in values.items())
+
+
 class _BasicSession:
-    """Does nothing (measures the generator itself); reads return an empty record."""
+    """go-ycsb's basic db: optionally sleeps and prints; stores nothing, reads return nothing."""
+
+    def __init__(self, db: BasicBinding, seed: int) -> None:
+        self.db = db
+        self.rng = random.Random(seed)
+
+    def _call(self, line: str | None) -> None:
+        db = self.db
+        if db.delay_ms > 0:
+            ms = self.rng.randrange(db.delay_ms) if db.randomize else db.delay_ms
+            if ms:
+                time.sleep(ms / 1000)
+        if db.verbose and line is not None:
+            db.write(line + "\n")
 
     def read(self, table: str, key: str, fields: Sequence[str] | None) -> dict[str, bytes]:
+        db = self.db
+        self._call(f"READ {table} {key} [ {_fields_text(fields)}]" if db.verbose else None)
         return {}
 
     def scan(
         self, table: str, start_key: str, count: int, fields: Sequence[str] | None
     ) -> list[dict[str, bytes]]:
+        v = self.db.verbose
+        self._call(f"SCAN {table} {start_key} {count} [ {_fields_text(fields)}]" if v else None)
         return []
 
     def update(self, table: str, key: str, values: Record) -> None:
-        return None
+        v = self.db.verbose
+        self._call(f"UPDATE {table} {key} [ {_values_text(values)}]" if v else None)
 
     def insert(self, table: str, key: str, values: Record) -> None:
-        return None
+        v = self.db.verbose
+        self._call(f"INSERT {table} {key} [ {_values_text(values)}]" if v else None)
 
     def delete(self, table: str, key: str) -> None:
-        return None
+        self._call(f"DELETE {table} {key}" if self.db.verbose else None)
 
     def close(self) -> None:
         return None
 
 
 class BasicBinding:
+    """go-ycsb's ``basic`` db: measures the generator itself, or a simulated store.
+
+    Properties as go-ycsb's: ``verbose`` (false) prints every operation as go-ycsb does
+    (``INSERT usertable <key> [ field0=<value> ... ]``, ``READ usertable <key> [ <all fields> ]``,
+    ``SCAN usertable <key> <count> [ ... ]``, ``UPDATE ...``, ``DELETE usertable <key>``; values are
+    printed as their bytes); ``basicdb.simulatedelay`` (ms, 0) makes each call sleep that long, or
+    with ``basicdb.randomizedelay`` (true) a uniform whole number of ms in [0, simulatedelay).
+    A read always succeeds (nothing is stored, nothing is "not found"), as in go-ycsb.
+    """
+
     def __init__(self, props: Props) -> None:
-        self.props = props
+        self.verbose = props.get_bool("verbose", False)
+        self.delay_ms = props.get_int("basicdb.simulatedelay", 0)
+        self.randomize = props.get_bool("basicdb.randomizedelay", True)
+        if self.delay_ms < 0:
+            props.problems.append(f"basicdb.simulatedelay must be >= 0, got {self.delay_ms}")
+        self.write: Callable[[str], None] = _stdout_write
+        self._seed = time.time_ns()
+
+    def attach_output(self, write: Callable[[str], None]) -> None:
+        """Print verbose lines through the client's writer (serialised with its own output)."""
+        self.write = write
 
     def session(self, thread_id: int) -> Session:
-        return _BasicSession()
+        return _BasicSession(self, self._seed + thread_id)
 
     def close(self) -> None:
         return None
@@ -247,7 +307,7 @@ class _EtcdSession:
             body["serializable"] = True
         kvs = self._post("/v3/kv/range", body).get("kvs") or []
         if not kvs:
-            raise EtcdError(f"could not find value for key [{table}:{key}]")
+            raise NotFound(f"could not find value for key [{table}:{key}]")
         return decode_record(base64.b64decode(kvs[0].get("value", "")), fields)
 
     def scan(
@@ -261,15 +321,27 @@ class _EtcdSession:
         if self.serializable:
             body["serializable"] = True
         kvs = self._post("/v3/kv/range", body).get("kvs") or []
+        if not kvs:
+            raise NotFound(f"no record at or after key [{table}:{start_key}]")
         return [decode_record(base64.b64decode(kv.get("value", "")), fields) for kv in kvs]
 
-    def update(self, table: str, key: str, values: Record) -> None:
+    def _put(self, table: str, key: str, values: Record, prev_kv: bool) -> dict[str, Any]:
         # go-ycsb's etcd binding stores the given fields as the whole record (no read-merge).
-        body = {"key": _b64(self._key(table, key)), "value": _b64(encode_record(values))}
-        self._post("/v3/kv/put", body)
+        body: dict[str, Any] = {
+            "key": _b64(self._key(table, key)),
+            "value": _b64(encode_record(values)),
+        }
+        if prev_kv:
+            body["prev_kv"] = True
+        return self._post("/v3/kv/put", body)
+
+    def update(self, table: str, key: str, values: Record) -> None:
+        # the put happens either way (as in go-ycsb); prev_kv says whether the record existed
+        if not self._put(table, key, values, True).get("prev_kv"):
+            raise NotFound(f"update of a key that did not exist [{table}:{key}]")
 
     def insert(self, table: str, key: str, values: Record) -> None:
-        self.update(table, key, values)
+        self._put(table, key, values, False)
 
     def delete(self, table: str, key: str) -> None:
         self._post("/v3/kv/deleterange", {"key": _b64(self._key(table, key))})

@@ -3,7 +3,10 @@
 What it adds over go-ycsb: ``maxexecutiontime`` works, and with ``target`` every operation has an
 intended start on a per-thread schedule; latency from that intended start is recorded as
 ``<OP>-INTENDED`` (and ``TOTAL-INTENDED``) beside the usual service time, and a ``TARGET`` line
-says how far the achieved rate fell behind. Failed operations land only in ``<OP>_ERROR``.
+says how far the achieved rate fell behind. Failed operations land only in ``<OP>_ERROR``, and
+operations whose record did not exist (the binding raised ``NotFound``) only in ``<OP>_NOTFOUND``.
+With ``measurement.interval_log`` / ``measurement.interval_csv`` set, every status tick also
+writes that interval's own histograms (see ``native.intervals``); the status lines stay cumulative.
 """
 
 from __future__ import annotations
@@ -21,7 +24,8 @@ from typing import Any
 
 from workbench.errors import ParameterError
 from workbench.ycsb.native import measure as m
-from workbench.ycsb.native.bindings import Binding, Session, create_binding
+from workbench.ycsb.native.bindings import Binding, NotFound, Session, create_binding
+from workbench.ycsb.native.intervals import IntervalLog
 from workbench.ycsb.native.props import Props
 from workbench.ycsb.native.workload import CoreWorkload, ValueSource, build_workload
 from workbench.ycsb.parser import format_go_duration
@@ -31,6 +35,8 @@ STAR_LINE = "*" * 46
 RMW = "READ_MODIFY_WRITE"
 _ERR = {op: op + "_ERROR" for op in ("READ", "UPDATE", "INSERT", "SCAN", "DELETE", RMW)}
 _INT = {op: op + "-INTENDED" for op in ("READ", "UPDATE", "INSERT", "SCAN", "DELETE", RMW)}
+_NF = {op: op + "_NOTFOUND" for op in ("READ", "UPDATE", "INSERT", "SCAN", "DELETE", RMW)}
+OK, FAILED, NOT_FOUND = 0, 1, 2  # an operation's outcome
 
 
 @dataclass
@@ -45,6 +51,7 @@ class RunReport:
     last_error: str | None = None
     stuck_threads: int = 0
     status_blocks: list[list[OpStats]] = field(default_factory=list)
+    intervals: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _stdout_write(text: str) -> None:
@@ -71,6 +78,9 @@ class NativeClient:
         self.wl: CoreWorkload = build_workload(self.properties, phase)
         props = Props(self.properties)
         self.binding: Binding = create_binding(db, props)
+        attach = getattr(self.binding, "attach_output", None)
+        if attach is not None:
+            attach(self._emit)
         if props.problems:
             raise ParameterError(props.problems)
         self.silence = props.get_bool("silence", True)
@@ -116,6 +126,7 @@ class NativeClient:
             self.start_gate()
         counts = wl.per_thread_counts()
         start_ns = time.perf_counter_ns()
+        ilog = self._interval_log(start_ns)
         warm_end = start_ns + int(wl.warmup_s * 1e9)
         threads = [
             threading.Thread(
@@ -127,7 +138,9 @@ class NativeClient:
             for i in range(wl.threads)
         ]
         blocks: list[list[OpStats]] = []
-        reporter = threading.Thread(target=self._reporter, args=(blocks,), daemon=True)
+        reporter = threading.Thread(
+            target=self._reporter, args=(blocks, start_ns, ilog), daemon=True
+        )
         reporter.start()
         for t in threads:
             t.start()
@@ -136,6 +149,9 @@ class NativeClient:
         self._done.set()
         reporter.join(timeout=5)
         elapsed = (end_ns - start_ns) / 1e9
+        if ilog is not None:  # the last, partial interval
+            ilog.tick(self._cumulative(), elapsed)
+            ilog.close()
         self._emit(f"{STAR_LINE}\nRun finished, takes {format_go_duration(elapsed)}\n")
         final = self.measurements.summary(end_ns)
         text = self._raw_csv(start_ns) if wl.raw else m.render(final, wl.output_style)
@@ -162,7 +178,20 @@ class NativeClient:
             last_error=self.last_error,
             stuck_threads=stuck,
             status_blocks=blocks,
+            intervals=ilog.rows if ilog is not None else [],
         )
+
+    def _interval_log(self, start_ns: int) -> IntervalLog | None:
+        wl = self.wl
+        if not (wl.interval_log or wl.interval_csv):
+            return None
+        wall = (start_ns + self._wall_offset_ns) / 1e9
+        ilog = IntervalLog(wl.interval_log, wl.interval_csv, wall)
+        ilog.start_at(wl.warmup_s)
+        return ilog
+
+    def _cumulative(self) -> dict[str, dict[int, int]]:
+        return {op: mg.counts for op, mg in self.measurements.snapshot().items()}
 
     def _raw_csv(self, start_ns: int) -> str:
         """``measurementtype=raw``: one row per sample (Unix µs start, µs latency), by operation."""
@@ -198,15 +227,28 @@ class NativeClient:
                 wait = min(wait, max(0.0, (deadline - now) / 1e9))
             alive[0].join(timeout=wait)
 
-    def _reporter(self, blocks: list[list[OpStats]]) -> None:
-        interval = self.wl.interval_s
+    def _reporter(
+        self, blocks: list[list[OpStats]], start_ns: int, ilog: IntervalLog | None
+    ) -> None:
+        interval_ns = int(self.wl.interval_s * 1e9)
         # like go-ycsb, the status ticker starts when the warm-up ends
         if self.wl.warmup_s > 0 and self._done.wait(self.wl.warmup_s):
             return
-        if self.wl.raw:  # go-ycsb prints no status blocks for raw measurements
+        if self.wl.raw and ilog is None:  # go-ycsb prints no status blocks for raw measurements
             return
-        while not self._done.wait(interval):
-            rows = self.measurements.summary()
+        origin = start_ns + int(self.wl.warmup_s * 1e9)
+        k = 1
+        while not self._done.wait(
+            max(0.0, (origin + k * interval_ns - time.perf_counter_ns()) / 1e9)
+        ):
+            now = time.perf_counter_ns()
+            k = max(k + 1, (now - origin) // interval_ns + 1)  # on the grid, skipping missed ticks
+            merged = self.measurements.snapshot()
+            if ilog is not None:
+                ilog.tick({op: mg.counts for op, mg in merged.items()}, (now - start_ns) / 1e9)
+            if self.wl.raw:
+                continue
+            rows = self.measurements.summary(now, merged)
             if rows:
                 blocks.append(rows)
                 self._emit(m.render(rows, self.wl.output_style))
@@ -241,15 +283,15 @@ class NativeClient:
         next_keynum = wl.next_keynum
         note = self._note_error
         integrity = wl.data_integrity
-        err_name, int_name = _ERR, _INT
+        err_name, int_name, nf_name = _ERR, _INT, _NF
         warm = wl.warmup_s > 0
 
-        def measure(op: str, t0: int, t1: int, ok: bool, intended: int) -> None:
+        def measure(op: str, t0: int, t1: int, ok: int, intended: int) -> None:
             if warm and t1 < warm_end:
                 return
             lat = (t1 - t0) // 1000
-            if not ok:
-                rec(err_name[op], lat, t1)
+            if ok:  # FAILED or NOT_FOUND: only in <OP>_ERROR / <OP>_NOTFOUND
+                rec((err_name if ok == FAILED else nf_name)[op], lat, t1)
                 return
             rec(op, lat, t1)
             if op != RMW:
@@ -272,30 +314,34 @@ class NativeClient:
 
         def do_read(intended: int) -> bool:
             key = key_name(next_keynum(rng))
-            ok = True
+            ok = OK
             t0 = perf()
             try:
                 got = sess.read(table, key, fields_for_read())
                 if integrity:
                     verify(key, got)
+            except NotFound:
+                ok = NOT_FOUND
             except Exception as exc:
-                ok = False
+                ok = FAILED
                 note("READ", exc)
             measure("READ", t0, perf(), ok, intended)
-            return ok
+            return ok == OK
 
         def do_update(intended: int) -> bool:
             key = key_name(next_keynum(rng))
             vals = values.for_write(rng, key)
-            ok = True
+            ok = OK
             t0 = perf()
             try:
                 sess.update(table, key, vals)
+            except NotFound:
+                ok = NOT_FOUND
             except Exception as exc:
-                ok = False
+                ok = FAILED
                 note("UPDATE", exc)
             measure("UPDATE", t0, perf(), ok, intended)
-            return ok
+            return ok == OK
 
         def do_insert(intended: int) -> bool:
             seq = wl.insert_sequence
@@ -303,74 +349,84 @@ class NativeClient:
             try:
                 key = key_name(keynum)
                 vals = values.all_fields(rng, key)
-                ok = True
+                ok = OK
                 t0 = perf()
                 try:
                     sess.insert(table, key, vals)
+                except NotFound:
+                    ok = NOT_FOUND
                 except Exception as exc:
-                    ok = False
+                    ok = FAILED
                     note("INSERT", exc)
                 measure("INSERT", t0, perf(), ok, intended)
             finally:
                 seq.acknowledge(keynum)
-            return ok
+            return ok == OK
 
         def do_load(intended: int) -> bool:
             key = key_name(wl.key_sequence.next())
             vals = values.all_fields(rng, key)
             retries = 0
             while True:
-                ok = True
+                ok = OK
                 t0 = perf()
                 try:
                     sess.insert(table, key, vals)
+                except NotFound:
+                    ok = NOT_FOUND
                 except Exception as exc:
-                    ok = False
+                    ok = FAILED
                     note("INSERT", exc)
                 measure("INSERT", t0, perf(), ok, intended)
                 # core_workload_insertion_retry_limit: retry a failed load insert after
                 # [0.8, 1.2) x the retry interval, as go-ycsb does
-                if ok or retries >= wl.insert_retry_limit or self._stopping:
-                    return ok
+                if ok != FAILED or retries >= wl.insert_retry_limit or self._stopping:
+                    return ok == OK
                 retries += 1
                 stop.wait(wl.insert_retry_interval_s * (0.8 + 0.4 * rng.random()))
 
         def do_scan(intended: int) -> bool:
             key = key_name(next_keynum(rng))
             n = wl.scan_length_gen.next(rng)
-            ok = True
+            ok = OK
             t0 = perf()
             try:
                 sess.scan(table, key, n, fields_for_read())
+            except NotFound:
+                ok = NOT_FOUND
             except Exception as exc:
-                ok = False
+                ok = FAILED
                 note("SCAN", exc)
             measure("SCAN", t0, perf(), ok, intended)
-            return ok
+            return ok == OK
 
         def do_rmw(intended: int) -> bool:
             key = key_name(next_keynum(rng))
             vals = values.for_write(rng, key)
             start = perf()
-            ok = True
+            ok = OK
             try:
                 got = sess.read(table, key, fields_for_read())
                 if integrity:
                     verify(key, got)
+            except NotFound:
+                ok = NOT_FOUND
             except Exception as exc:
-                ok = False
+                ok = FAILED
                 note("READ", exc)
             t1 = perf()
             measure("READ", start, t1, ok, intended)
-            if ok:
+            if ok == OK:
                 try:
                     sess.update(table, key, vals)
+                except NotFound:
+                    ok = NOT_FOUND
                 except Exception as exc:
-                    ok = False
+                    ok = FAILED
                     note("UPDATE", exc)
                 measure("UPDATE", t1, perf(), ok, intended)
             measure(RMW, start, perf(), ok, intended)
-            return ok
+            return ok == OK
 
         dispatch: dict[str, Callable[[int], bool]] = {
             "READ": do_read,

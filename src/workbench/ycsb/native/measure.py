@@ -123,11 +123,17 @@ class Measurements:
                 m.total += sums.get(op, 0)
         return merged
 
-    def summary(self, now_ns: int | None = None) -> list[OpStats]:
+    def snapshot(self) -> dict[str, _Merged]:
+        """Every operation's cumulative bucket counts so far (for a status block and an interval)."""
+        return self._merge()
+
+    def summary(
+        self, now_ns: int | None = None, merged: dict[str, _Merged] | None = None
+    ) -> list[OpStats]:
         """One ``OpStats`` per operation name, sorted by name as go-ycsb prints them."""
         now = time.perf_counter_ns() if now_ns is None else now_ns
         rows = []
-        for op, m in sorted(self._merge().items()):
+        for op, m in sorted((self._merge() if merged is None else merged).items()):
             rows.append(summarise(op, m.counts, m.total, (now - m.first_ns) / 1e9))
         return rows
 

@@ -64,6 +64,8 @@ class CoreWorkload:
     warmup_s: float
     raw: bool
     output_file: str
+    interval_log: str
+    interval_csv: str
     insert_retry_limit: int
     insert_retry_interval_s: float
     operation_chooser: g.Discrete
@@ -244,6 +246,8 @@ def build_workload(values: Mapping[str, str], phase: str) -> CoreWorkload:
         warmup_s=p.get_float("warmuptime", 0.0) if phase == "run" else 0.0,
         raw=mtype in ("raw", "csv"),
         output_file=p.get_str("measurement.output_file", ""),
+        interval_log=p.get_str("measurement.interval_log", ""),
+        interval_csv=p.get_str("measurement.interval_csv", ""),
         insert_retry_limit=max(0, p.get_int("core_workload_insertion_retry_limit", 0)),
         insert_retry_interval_s=p.get_float("core_workload_insertion_retry_interval", 3.0),
         operation_chooser=g.Discrete(positive or [(1.0, "READ")]),

@@ -2,84 +2,185 @@
 
 A manifest says which services must be healthy, which host ports come from which environment
 variables, how to reach the cluster API and Prometheus from the host and from inside the network,
-the YCSB tool/binding/properties, the PromQL queries to collect and plot, and which checks apply.
-Every problem is reported with the file and the key, before anything starts.
+the YCSB tool/binding/properties (optional: a subject may have no load generator), the PromQL
+queries to collect and plot, which checks apply, the in-network probe service and the raw
+`[faults]` table (its model lives in workbench.faults). pydantic validates the TOML: every problem
+is listed in ONE ManifestError naming the file and each key, before anything starts.
+
+Lives here: the manifest's data classes, `load_manifest` (cached per file and mtime), subject
+lookup, the default subject and the workload file naming. Not here: reading the compose YAML,
+starting anything, the fault model.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import re
 import tomllib
-from dataclasses import dataclass, field
+import typing
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    Strict,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+    field_validator,
+)
+from pydantic.dataclasses import dataclass
 
 from workbench.errors import ManifestError
 
 SUBJECTS_DIR = Path(__file__).resolve().parents[2] / "subjects"
-DEFAULT_SUBJECT = "etcd"
+DEFAULT_SUBJECT = "etcd"  # the ONE place the default subject is written
+YCSB_TOOLS = ("native", "go-ycsb")  # names the YCSB tool registry implements
+QUERY_KINDS = ("throughput", "latency", "resource", "other")
 _ENV_REF = re.compile(r"\$\{([A-Z][A-Z0-9_]*)\}")
-_CHECK_PHASES = ("pre", "post")
+_CONFIG = ConfigDict(extra="forbid")
+Number = Annotated[float, Strict()]  # a TOML int or float, never a bool or a string
 
 
-@dataclass(frozen=True)
+def _job_counts(v: dict[str, int]) -> dict[str, int]:
+    if not v or any(n < 1 for n in v.values()):
+        raise ValueError("expected {job = expected_count >= 1, ...}")
+    return v
+
+
+JobCounts = Annotated[dict[StrictStr, StrictInt], AfterValidator(_job_counts)]
+
+
+def workload_file_name(workload: str) -> str:
+    """The shipped file name of a workload: `a` and `workloada` both give `workloada`."""
+    return workload if workload.startswith("workload") else f"workload{workload}"
+
+
+@dataclass(frozen=True, config=_CONFIG)
 class ImageSpec:
     """An image the workbench builds itself (offline), once, before `up`."""
 
-    tag: str
-    dockerfile: str
-    context: str = "."
-    wheelhouse: bool = False  # needs the project's wheel + a host-built wheelhouse in the context
+    tag: StrictStr
+    dockerfile: StrictStr
+    context: StrictStr = "."
+    wheelhouse: StrictBool = False  # needs the project's wheel + a host-built wheelhouse
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=_CONFIG)
 class PortSpec:
     """A host port published on 127.0.0.1, chosen free per run and passed via `env`."""
 
-    env: str
-    service: str
-    container_port: int
-    default: int
+    env: StrictStr
+    service: StrictStr
+    container_port: StrictInt
+    default: StrictInt
+
+    @field_validator("env")
+    @classmethod
+    def _env_name(cls, v: str) -> str:
+        if not re.fullmatch(r"[A-Z][A-Z0-9_]*", v):
+            raise ValueError(f"not an environment variable name: {v!r}")
+        return v
+
+    @field_validator("container_port", "default")
+    @classmethod
+    def _port(cls, v: int) -> int:
+        if not 1 <= v <= 65535:
+            raise ValueError(f"port out of range: {v}")
+        return v
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=_CONFIG)
 class Endpoint:
     """How to reach an API from the host and from inside the compose network."""
 
-    name: str
-    host: str
-    network: str
+    name: StrictStr
+    host: StrictStr
+    network: StrictStr
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=_CONFIG)
 class Query:
     """A PromQL query collected over the run window and plotted."""
 
-    name: str
-    query: str
-    unit: str
-    kind: str = "other"  # throughput | latency | resource | other
-    description: str = ""
+    name: StrictStr
+    query: StrictStr
+    unit: StrictStr
+    kind: StrictStr = "other"  # throughput | latency | resource | other
+    description: StrictStr = ""
+
+    @field_validator("name")
+    @classmethod
+    def _file_name(cls, v: str) -> str:
+        if not re.fullmatch(r"[a-z0-9_]+", v):
+            raise ValueError(f"query names are [a-z0-9_]+ (used as file names): {v!r}")
+        return v
+
+    @field_validator("kind")
+    @classmethod
+    def _kind(cls, v: str) -> str:
+        if v not in QUERY_KINDS:
+            raise ValueError(f"unknown kind {v!r}; valid: {', '.join(QUERY_KINDS)}")
+        return v
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=_CONFIG)
 class TargetsReadiness:
     """Readiness beyond healthchecks: Prometheus must report these targets `up`."""
 
-    jobs: dict[str, int]
+    jobs: JobCounts
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=_CONFIG)
 class YcsbSpec:
-    tool: str  # "native" (the workbench's generator) or "go-ycsb"
-    service: str  # compose service that runs the tool inside the network
-    binding: str
-    workloads_dir: str  # on the host, relative to the subject dir
-    workloads_path_in_container: str
-    properties: dict[str, str]  # binding props; values may use ${ENDPOINT:network}
+    """The subject's load generator: the default `tool`, and every tool it accepts (`tools`)."""
+
+    tool: StrictStr  # "native" (the workbench's generator) or "go-ycsb"
+    service: StrictStr  # compose service that runs the tool inside the network
+    binding: StrictStr
+    workloads_dir: StrictStr = "workloads"  # on the host, relative to the subject dir
+    workloads_path_in_container: StrictStr = "/workloads"
+    properties: dict[StrictStr, str] = dataclasses.field(default_factory=dict)  # ${ENDPOINT:...}
+    tools: tuple[StrictStr, ...] = Field(default=(), validate_default=True)  # () = (tool,)
+
+    @field_validator("properties", mode="before")
+    @classmethod
+    def _scalar_props(cls, v: Any) -> Any:
+        if isinstance(v, dict):
+            bad = [k for k, x in v.items() if not isinstance(x, str | int | float | bool)]
+            if bad:
+                raise ValueError(f"property {bad[0]!r}: expected a string or number")
+            return {k: str(x) for k, x in v.items()}
+        return v
+
+    @field_validator("tool")
+    @classmethod
+    def _known_tool(cls, v: str) -> str:
+        if v not in YCSB_TOOLS:
+            raise ValueError(f"unknown tool {v!r}; valid: {', '.join(YCSB_TOOLS)}")
+        return v
+
+    @field_validator("tools")
+    @classmethod
+    def _known_tools(cls, v: tuple[str, ...], info: Any) -> tuple[str, ...]:
+        tool = info.data.get("tool")
+        bad = [t for t in v if t not in YCSB_TOOLS]
+        if bad:
+            raise ValueError(f"unknown tool {bad[0]!r}; valid: {', '.join(YCSB_TOOLS)}")
+        if v and tool is not None and tool not in v:
+            raise ValueError(f"the default tool {tool!r} is not among tools {list(v)}")
+        return v or ((tool,) if tool else ())
+
+    def workloads_dir_path(self, directory: Path) -> Path:
+        return directory / self.workloads_dir
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=ConfigDict(extra="forbid", arbitrary_types_allowed=True))
 class Manifest:
     name: str
     description: str
@@ -93,20 +194,23 @@ class Manifest:
     ports: tuple[PortSpec, ...]
     endpoints: dict[str, Endpoint]
     readiness_targets: TargetsReadiness | None
-    ycsb: YcsbSpec
+    ycsb: YcsbSpec | None
     queries: tuple[Query, ...]
     checks: dict[str, tuple[str, ...]]
-    check_options: dict[str, Any] = field(default_factory=dict)
+    check_options: dict[str, Any] = dataclasses.field(default_factory=dict)
     stop_grace_s: int = 1
     health_timeout_s: float = 120.0
+    probe: str | None = None  # compose service the in-network probe check runs in
+    faults: dict[str, Any] = dataclasses.field(default_factory=dict)  # raw; see workbench.faults
 
     def workload_file(self, workload: str) -> Path:
         """Host path of a shipped workload file; `a` and `workloada` both work."""
-        name = workload if workload.startswith("workload") else f"workload{workload}"
-        return self.directory / self.ycsb.workloads_dir / name
+        return self.ycsb_spec().workloads_dir_path(self.directory) / workload_file_name(workload)
 
     def workloads(self) -> list[str]:
-        d = self.directory / self.ycsb.workloads_dir
+        if self.ycsb is None:
+            return []
+        d = self.ycsb.workloads_dir_path(self.directory)
         if not d.is_dir():
             return []
         return sorted(p.name.removeprefix("workload") for p in d.glob("workload?"))
@@ -131,6 +235,57 @@ class Manifest:
         ep = self.endpoints[name]
         return self.resolve(ep.host if where == "host" else ep.network, ports or {})
 
+    def ycsb_spec(self) -> YcsbSpec:
+        """The `[ycsb]` table, or a ManifestError naming the subject that has none."""
+        if self.ycsb is None:
+            raise ManifestError(self.path, "ycsb", f"subject {self.name!r} has no [ycsb] table")
+        return self.ycsb
+
+
+# -- the file as written (TOML shapes that differ from the objects above) ----------------------
+
+
+class _EndpointTable(BaseModel):
+    model_config = _CONFIG
+    host: StrictStr
+    network: StrictStr
+
+
+class _ReadinessTable(BaseModel):
+    model_config = _CONFIG
+    prometheus_targets: JobCounts | None = None
+
+
+class _ChecksTable(BaseModel):
+    model_config = _CONFIG
+    pre: tuple[StrictStr, ...] = ()
+    post: tuple[StrictStr, ...] = ()
+    options: dict[StrictStr, Any] = {}
+
+
+class _ManifestFile(BaseModel):
+    model_config = _CONFIG
+    name: StrictStr
+    description: StrictStr = ""
+    compose_file: StrictStr = "compose.yaml"
+    project_prefix: StrictStr = "wb"
+    healthy_services: tuple[StrictStr, ...]
+    images: tuple[ImageSpec, ...] = ()
+    pulled_images: tuple[StrictStr, ...] = ()
+    ports: tuple[PortSpec, ...] = ()
+    endpoints: dict[StrictStr, _EndpointTable]
+    readiness: _ReadinessTable | None = None
+    ycsb: YcsbSpec | None = None
+    queries: tuple[Query, ...] = ()
+    checks: _ChecksTable = _ChecksTable()
+    stop_grace_s: StrictInt = 1
+    health_timeout_s: Number = 120.0
+    probe: StrictStr | None = None
+    faults: dict[StrictStr, Any] = {}
+
+
+# -- loading ------------------------------------------------------------------------------------
+
 
 def available_subjects(root: Path = SUBJECTS_DIR) -> list[str]:
     return sorted(p.parent.name for p in root.glob("*/manifest.toml"))
@@ -150,198 +305,119 @@ def subject_dir(name_or_path: str | Path, root: Path = SUBJECTS_DIR) -> Path:
 
 
 def load_manifest(subject: str | Path = DEFAULT_SUBJECT, root: Path = SUBJECTS_DIR) -> Manifest:
-    """Load and validate a subject's manifest.toml; errors name the file and the key."""
-    directory = subject_dir(subject, root)
-    path = directory / "manifest.toml"
+    """Load and validate a subject's manifest.toml; errors name the file and every bad key.
+
+    Cached per resolved file and modification time: an edited manifest is read again."""
+    path = (subject_dir(subject, root) / "manifest.toml").resolve()
+    return _load(path, path.stat().st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=64)
+def _load(path: Path, mtime_ns: int) -> Manifest:
+    del mtime_ns  # part of the cache key only
     try:
         data = tomllib.loads(path.read_text())
     except tomllib.TOMLDecodeError as exc:
         raise ManifestError(path, "(syntax)", str(exc)) from exc
-    return _build(path, directory, data)
+    try:
+        raw = _ManifestFile.model_validate(data)
+    except ValidationError as exc:
+        raise _error(path, [_problem(e) for e in exc.errors()]) from None
+    problems = _cross_problems(raw, path.parent)
+    if problems:
+        raise _error(path, problems)
+    return _build(raw, path)
 
 
-class _Reader:
-    """Typed access to a TOML table with errors that carry the dotted key."""
-
-    def __init__(self, path: Path, data: dict[str, Any], prefix: str = "") -> None:
-        self.path, self.data, self.prefix = path, data, prefix
-        self.seen: set[str] = set()
-
-    def strict(self) -> None:
-        """Reject keys nobody read: a typo, or a key swallowed by the TOML table above it."""
-        unknown = sorted(set(self.data) - self.seen)
-        if unknown:
-            known = ", ".join(sorted(self.seen)) or "(none)"
-            raise self.fail(unknown[0], f"unknown key; known keys here: {known}")
-
-    def key(self, k: str) -> str:
-        return f"{self.prefix}{k}"
-
-    def get(
-        self,
-        k: str,
-        typ: type | tuple[type, ...],
-        default: Any = ...,
-    ) -> Any:
-        self.seen.add(k)
-        if k not in self.data:
-            if default is ...:
-                raise ManifestError(self.path, self.key(k), "required key is missing")
-            return default
-        v = self.data[k]
-        if typ is float and isinstance(v, int) and not isinstance(v, bool):
-            v = float(v)
-        if not isinstance(v, typ) or (isinstance(v, bool) and typ in (int, float)):
-            tname = typ.__name__ if isinstance(typ, type) else "/".join(t.__name__ for t in typ)
-            raise ManifestError(
-                self.path, self.key(k), f"expected {tname}, got {type(v).__name__} {v!r}"
-            )
-        return v
-
-    def str_list(self, k: str, default: Any = ...) -> tuple[str, ...]:
-        v = self.get(k, list, default)
-        if any(not isinstance(x, str) for x in v):
-            raise ManifestError(self.path, self.key(k), "expected a list of strings")
-        return tuple(v)
-
-    def table(self, k: str, default: Any = ...) -> _Reader:
-        return _Reader(self.path, self.get(k, dict, default), f"{self.prefix}{k}.")
-
-    def items(self, k: str, default: Any = ...) -> list[_Reader]:
-        v = self.get(k, list, default)
-        out = []
-        for i, item in enumerate(v):
-            if not isinstance(item, dict):
-                raise ManifestError(self.path, f"{self.key(k)}[{i}]", "expected a table")
-            out.append(_Reader(self.path, item, f"{self.prefix}{k}[{i}]."))
-        return out
-
-    def fail(self, k: str, msg: str) -> ManifestError:
-        return ManifestError(self.path, self.key(k), msg)
-
-
-def _build(path: Path, directory: Path, data: dict[str, Any]) -> Manifest:
-    r = _Reader(path, data)
-    compose = directory / r.get("compose_file", str, "compose.yaml")
-    if not compose.is_file():
-        raise r.fail("compose_file", f"file not found: {compose}")
-
-    images = []
-    for it in r.items("images", []):
-        img = ImageSpec(
-            tag=it.get("tag", str),
-            dockerfile=it.get("dockerfile", str),
-            context=it.get("context", str, "."),
-            wheelhouse=it.get("wheelhouse", bool, False),
-        )
-        it.strict()
-        if not (directory / img.context / img.dockerfile).is_file():
-            raise it.fail(
-                "dockerfile", f"file not found: {directory / img.context / img.dockerfile}"
-            )
-        images.append(img)
-
-    ports = []
-    for it in r.items("ports", []):
-        env = it.get("env", str)
-        if not re.fullmatch(r"[A-Z][A-Z0-9_]*", env):
-            raise it.fail("env", f"not an environment variable name: {env!r}")
-        cport = it.get("container_port", int)
-        default = it.get("default", int)
-        for k, v in (("container_port", cport), ("default", default)):
-            if not 1 <= v <= 65535:
-                raise it.fail(k, f"port out of range: {v}")
-        ports.append(PortSpec(env, it.get("service", str), cport, default))
-        it.strict()
-    known_env = {p.env for p in ports}
-
-    endpoints = {}
-    ep_table = r.table("endpoints")
-    for name in ep_table.data:
-        e = ep_table.table(name)
-        ep = Endpoint(name, e.get("host", str), e.get("network", str))
-        e.strict()
-        for ref in _ENV_REF.findall(ep.host + ep.network):
-            if ref not in known_env:
-                raise e.fail("host", f"${{{ref}}} is not declared in [[ports]]")
-        endpoints[name] = ep
-    for required in ("prometheus",):
-        if required not in endpoints:
-            raise ep_table.fail(required, "required endpoint is missing")
-
-    readiness = None
-    if "readiness" in data:
-        rt = r.table("readiness")
-        if "prometheus_targets" in rt.data:
-            jobs = rt.get("prometheus_targets", dict)
-            if not jobs or any(not isinstance(v, int) or v < 1 for v in jobs.values()):
-                raise rt.fail("prometheus_targets", "expected {job = expected_count >= 1, ...}")
-            readiness = TargetsReadiness(dict(jobs))
-        rt.strict()
-
-    y = r.table("ycsb")
-    tool = y.get("tool", str)
-    if tool not in ("native", "go-ycsb"):
-        raise y.fail("tool", f"unknown tool {tool!r}; valid: native, go-ycsb")
-    props = y.get("properties", dict, {})
-    ycsb = YcsbSpec(
-        tool=tool,
-        service=y.get("service", str),
-        binding=y.get("binding", str),
-        workloads_dir=y.get("workloads_dir", str, "workloads"),
-        workloads_path_in_container=y.get("workloads_path_in_container", str, "/workloads"),
-        properties={str(k): str(v) for k, v in props.items()},
-    )
-    y.strict()
-
-    queries = []
-    seen = set()
-    for it in r.items("queries", []):
-        q = Query(
-            name=it.get("name", str),
-            query=it.get("query", str),
-            unit=it.get("unit", str),
-            kind=it.get("kind", str, "other"),
-            description=it.get("description", str, ""),
-        )
-        if not re.fullmatch(r"[a-z0-9_]+", q.name):
-            raise it.fail("name", f"query names are [a-z0-9_]+ (used as file names): {q.name!r}")
-        it.strict()
-        if q.name in seen:
-            raise it.fail("name", f"duplicate query name {q.name!r}")
-        if q.kind not in ("throughput", "latency", "resource", "other"):
-            raise it.fail(
-                "kind", f"unknown kind {q.kind!r}; valid: throughput, latency, resource, other"
-            )
-        seen.add(q.name)
-        queries.append(q)
-
-    ct = r.table("checks", {})
-    checks = {ph: ct.str_list(ph, []) for ph in _CHECK_PHASES}
-    for k in ct.data:
-        if k not in (*_CHECK_PHASES, "options"):
-            raise ct.fail(k, f"unknown check phase; valid: {', '.join(_CHECK_PHASES)}, options")
-    options = ct.get("options", dict, {})
-
-    manifest = Manifest(
-        name=r.get("name", str),
-        description=r.get("description", str, ""),
+def _build(raw: _ManifestFile, path: Path) -> Manifest:
+    directory = path.parent
+    targets = raw.readiness.prometheus_targets if raw.readiness else None
+    return Manifest(
+        name=raw.name,
+        description=raw.description,
         directory=directory,
         path=path,
-        compose_file=compose,
-        project_prefix=r.get("project_prefix", str, "wb"),
-        healthy_services=r.str_list("healthy_services"),
-        images=tuple(images),
-        pulled_images=r.str_list("pulled_images", []),
-        ports=tuple(ports),
-        endpoints=endpoints,
-        readiness_targets=readiness,
-        ycsb=ycsb,
-        queries=tuple(queries),
-        checks=checks,
-        check_options=dict(options),
-        stop_grace_s=r.get("stop_grace_s", int, 1),
-        health_timeout_s=r.get("health_timeout_s", float, 120.0),
+        compose_file=directory / raw.compose_file,
+        project_prefix=raw.project_prefix,
+        healthy_services=raw.healthy_services,
+        images=raw.images,
+        pulled_images=raw.pulled_images,
+        ports=raw.ports,
+        endpoints={n: Endpoint(n, e.host, e.network) for n, e in raw.endpoints.items()},
+        readiness_targets=TargetsReadiness(targets) if targets is not None else None,
+        ycsb=raw.ycsb,
+        queries=raw.queries,
+        checks={"pre": raw.checks.pre, "post": raw.checks.post},
+        check_options=dict(raw.checks.options),
+        stop_grace_s=raw.stop_grace_s,
+        health_timeout_s=raw.health_timeout_s,
+        probe=raw.probe,
+        faults=dict(raw.faults),
     )
-    r.strict()
-    return manifest
+
+
+def _cross_problems(raw: _ManifestFile, directory: Path) -> list[tuple[str, str]]:
+    """What one key cannot know alone: files on disk, declared ports, unique names."""
+    out: list[tuple[str, str]] = []
+    if not (directory / raw.compose_file).is_file():
+        out.append(("compose_file", f"file not found: {directory / raw.compose_file}"))
+    for i, img in enumerate(raw.images):
+        dockerfile = directory / img.context / img.dockerfile
+        if not dockerfile.is_file():
+            out.append((f"images[{i}].dockerfile", f"file not found: {dockerfile}"))
+    known_env = {p.env for p in raw.ports}
+    for name, ep in raw.endpoints.items():
+        for ref in _ENV_REF.findall(ep.host + ep.network):
+            if ref not in known_env:
+                out.append((f"endpoints.{name}.host", f"${{{ref}}} is not declared in [[ports]]"))
+    if "prometheus" not in raw.endpoints:
+        out.append(("endpoints.prometheus", "required endpoint is missing"))
+    seen: set[str] = set()
+    for i, q in enumerate(raw.queries):
+        if q.name in seen:
+            out.append((f"queries[{i}].name", f"duplicate query name {q.name!r}"))
+        seen.add(q.name)
+    return out
+
+
+def _error(path: Path, problems: list[tuple[str, str]]) -> ManifestError:
+    """ONE error for every problem; its `key` is the first problem's key."""
+    (key, first), rest = problems[0], problems[1:]
+    more = "".join(f"\n  [{k}] {m}" for k, m in rest)
+    return ManifestError(path, key, first + more)
+
+
+def _problem(err: Any) -> tuple[str, str]:
+    loc = tuple(err["loc"])
+    key = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc).lstrip(".")
+    kind, value = err["type"], err.get("input")
+    if kind in ("extra_forbidden", "unexpected_keyword_argument"):
+        known = ", ".join(_known_keys(loc[:-1])) or "(none)"
+        return key, f"unknown key; known keys here: {known}"
+    if kind == "missing":
+        return key, "required key is missing"
+    msg = str(err["msg"]).removeprefix("Value error, ").replace("valid tuple", "valid list")
+    if kind == "value_error":
+        return key, msg
+    return key, f"{msg}, got {type(value).__name__} {value!r}"
+
+
+def _known_keys(loc: tuple[Any, ...]) -> list[str]:
+    """The keys valid in the table at `loc` (for the "unknown key" hint)."""
+    t: Any = _ManifestFile
+    for part in loc:
+        t = _element(t, part)
+    fields = getattr(t, "__pydantic_fields__", None)
+    return sorted(fields) if fields else []
+
+
+def _element(t: Any, part: Any) -> Any:
+    """The type one step further down `loc` from type `t`."""
+    args = [a for a in typing.get_args(t) if a is not type(None)]
+    origin = typing.get_origin(t)
+    if origin in (tuple, dict):
+        return args[-1] if origin is dict else args[0]
+    if len(args) == 1 and origin is not None:  # X | None
+        return _element(args[0], part)
+    fields = getattr(t, "__pydantic_fields__", {})
+    return fields[part].annotation if part in fields else None

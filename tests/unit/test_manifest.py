@@ -1,12 +1,18 @@
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
 import pytest
 
 from workbench.errors import ManifestError
-from workbench.manifest import SUBJECTS_DIR, available_subjects, load_manifest
+from workbench.manifest import (
+    SUBJECTS_DIR,
+    available_subjects,
+    load_manifest,
+    workload_file_name,
+)
 
 
 def test_etcd_manifest_loads() -> None:
@@ -92,3 +98,75 @@ def test_workload_files_resolve() -> None:
     m = load_manifest("etcd")
     assert m.workload_file("a") == m.directory / "workloads" / "workloada"
     assert m.workload_file("workloadb").name == "workloadb"
+
+
+def test_every_problem_is_listed_in_one_error(tmp_path: Path) -> None:
+    d = _copy_subject(tmp_path)
+    _edit(d / "manifest.toml", "container_port = 9090", "container_port = 0\nbogus = 1")
+    _edit(d / "manifest.toml", 'unit = "ops/s"', "unit = 7")
+    with pytest.raises(ManifestError) as info:
+        load_manifest(d)
+    text = str(info.value)
+    assert info.value.key == "ports[3].container_port"
+    assert "port out of range: 0" in text
+    assert "[ports[3].bogus] unknown key; known keys here: container_port, default" in text
+    assert "[queries[0].unit] Input should be a valid string, got int 7" in text
+
+
+@pytest.mark.parametrize(
+    ("tools", "expect"),
+    [
+        (None, ("native",)),
+        ('["go-ycsb", "native"]', ("go-ycsb", "native")),
+        ('["go-ycsb"]', "the default tool 'native' is not among tools"),
+        ('["native", "jmeter"]', "unknown tool 'jmeter'"),
+    ],
+)
+def test_ycsb_tools_default_to_the_one_tool(tmp_path: Path, tools: str | None, expect) -> None:
+    d = _copy_subject(tmp_path)
+    if tools is not None:
+        _edit(d / "manifest.toml", 'binding = "etcd"', f'binding = "etcd"\ntools = {tools}')
+    if isinstance(expect, tuple):
+        m = load_manifest(d)
+        assert m.ycsb is not None and m.ycsb.tools == expect
+        return
+    with pytest.raises(ManifestError, match=expect) as info:
+        load_manifest(d)
+    assert info.value.key == "ycsb.tools"
+
+
+def test_a_subject_without_a_load_generator(tmp_path: Path) -> None:
+    d = _copy_subject(tmp_path)
+    text = (d / "manifest.toml").read_text()
+    start, end = text.index("[ycsb]"), text.index("[[queries]]")
+    (d / "manifest.toml").write_text(text[:start] + text[end:])
+    m = load_manifest(d)
+    assert m.ycsb is None and m.workloads() == []
+    with pytest.raises(ManifestError, match="has no \\[ycsb\\] table") as info:
+        m.workload_file("a")
+    assert info.value.key == "ycsb"
+
+
+def test_probe_and_raw_faults(tmp_path: Path) -> None:
+    assert load_manifest("etcd").probe == "probe" and load_manifest("tikv").probe == "probe"
+    assert load_manifest("etcd").faults == {}
+    d = _copy_subject(tmp_path)
+    with (d / "manifest.toml").open("a") as f:
+        f.write('\n[faults]\nkill_leader = { after = "5s", service = "etcd0" }\n')
+    assert load_manifest(d).faults == {"kill_leader": {"after": "5s", "service": "etcd0"}}
+
+
+def test_loading_is_cached_until_the_file_changes(tmp_path: Path) -> None:
+    d = _copy_subject(tmp_path)
+    first = load_manifest(d)
+    assert load_manifest(d) is first and load_manifest(str(d)) is first
+    path = d / "manifest.toml"
+    path.write_text(path.read_text().replace('description = "', 'description = "edited: ', 1))
+    st = path.stat()
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))
+    again = load_manifest(d)
+    assert again is not first and again.description.startswith("edited: ")
+
+
+def test_workload_file_name_is_one_rule() -> None:
+    assert workload_file_name("a") == workload_file_name("workloada") == "workloada"

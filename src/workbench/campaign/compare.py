@@ -1,0 +1,191 @@
+"""Groups of runs side by side: statistics per group and metric, verdicts against a baseline group.
+
+`compare(dirs)` takes directories and makes groups from them:
+  - a campaign directory (campaign.json) gives one group per configuration (its counted runs);
+    with more than one directory given, the group is named `<campaign dir>/<config>`;
+  - a run directory (run.json) is a group of that one run, named by its run id;
+  - a directory holding run directories (no run.json of its own) is one group of all of them.
+The first group is the baseline unless one is named. A single campaign directory brings its own
+metrics, alpha, min_effect and seed. `analyze` does the statistics for any samples (the campaign
+runner uses it for stats.json); `format_table` prints the benchstat-style table and
+`CompareTable.to_json` is the `--json` form. No run is executed here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from workbench import stats
+from workbench.campaign.metrics import counted, run_metrics
+from workbench.campaign.store import CampaignStore
+from workbench.errors import ConfigError
+
+DEFAULT_METRICS = ("throughput", "p50_ms", "p99_ms", "p999_ms", "errors")
+
+
+@dataclass
+class CompareTable:
+    baseline: str
+    groups: list[str]
+    metrics: list[str]
+    alpha: float
+    min_effect: float
+    summaries: dict[str, dict[str, stats.Summary]]  # metric -> group -> summary
+    comparisons: dict[str, dict[str, stats.Comparison]]  # metric -> group (not baseline) -> ...
+    excluded: dict[str, int] = field(default_factory=dict)  # group -> runs left out
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "baseline": self.baseline,
+            "groups": self.groups,
+            "alpha": self.alpha,
+            "min_effect": self.min_effect,
+            "excluded": self.excluded,
+            "metrics": {
+                m: {
+                    "unit": stats.metric(m).unit,
+                    "higher_is_better": stats.metric(m).higher_is_better,
+                    "summaries": {g: s.to_dict() for g, s in self.summaries[m].items()},
+                    "comparisons": {
+                        g: {**c.to_dict(), "text": stats.format_comparison(c)}
+                        for g, c in self.comparisons[m].items()
+                    },
+                }
+                for m in self.metrics
+            },
+        }
+
+
+def analyze(
+    samples: dict[str, list[dict[str, Any]]],
+    baseline: str,
+    metrics: Sequence[str] = DEFAULT_METRICS,
+    *,
+    alpha: float = 0.05,
+    min_effect: float = 0.05,
+    seed: int = stats.DEFAULT_SEED,
+    excluded: dict[str, int] | None = None,
+) -> CompareTable:
+    """Statistics of `samples` (group -> list of per-run metric dicts), the baseline first."""
+    if baseline not in samples:
+        raise ConfigError(f"baseline {baseline!r} is not a group; groups: {', '.join(samples)}")
+    groups = [baseline, *(g for g in samples if g != baseline)]
+    summaries: dict[str, dict[str, stats.Summary]] = {}
+    comparisons: dict[str, dict[str, stats.Comparison]] = {}
+    for m in metrics:
+        values = {g: [run.get(m) for run in samples[g]] for g in groups}
+        summaries[m] = {g: stats.summarize(values[g], seed=seed) for g in groups}
+        comparisons[m] = {
+            g: stats.compare(
+                m, values[baseline], values[g], alpha=alpha, min_effect=min_effect, seed=seed
+            )
+            for g in groups[1:]
+        }
+    return CompareTable(
+        baseline, groups, list(metrics), alpha, min_effect, summaries, comparisons,
+        dict(excluded or dict.fromkeys(groups, 0)),
+    )  # fmt: skip
+
+
+def compare(
+    dirs: Sequence[Path | str],
+    *,
+    baseline: str | None = None,
+    metrics: Sequence[str] | None = None,
+    alpha: float | None = None,
+    min_effect: float | None = None,
+) -> CompareTable:
+    """Compare run directories, directories of runs and campaign directories (see the module)."""
+    samples: dict[str, list[dict[str, Any]]] = {}
+    excluded: dict[str, int] = {}
+    defaults: dict[str, Any] = {}
+    for d in map(Path, dirs):
+        prefix = f"{d.name}/" if len(dirs) > 1 else ""
+        for name, (runs, left_out) in _groups(d, defaults if len(dirs) == 1 else {}).items():
+            key = _unique(prefix + name, samples)
+            samples[key], excluded[key] = runs, left_out
+    if not samples:
+        raise ConfigError("nothing to compare: no run or campaign directories given")
+    return analyze(
+        samples,
+        baseline or defaults.get("baseline") or next(iter(samples)),
+        metrics or defaults.get("metrics") or DEFAULT_METRICS,
+        alpha=alpha or defaults.get("alpha", 0.05),
+        min_effect=defaults.get("min_effect", 0.05) if min_effect is None else min_effect,
+        seed=defaults.get("seed", stats.DEFAULT_SEED),
+        excluded=excluded,
+    )
+
+
+def _groups(d: Path, defaults: dict[str, Any]) -> dict[str, tuple[list[dict[str, Any]], int]]:
+    if (d / "campaign.json").is_file():
+        store = CampaignStore(d)
+        f = store.file
+        defaults.update(
+            baseline=store.record["baseline"], metrics=f.compare.metrics, alpha=f.compare.alpha,
+            min_effect=f.compare.min_effect, seed=f.seed,
+        )  # fmt: skip
+        left_out = store.excluded()
+        return {c: (runs, left_out[c]) for c, runs in store.samples().items()}
+    if (d / "run.json").is_file():
+        return {d.name: _run_group([d])}
+    runs = sorted(p for p in d.iterdir() if (p / "run.json").is_file()) if d.is_dir() else []
+    if not runs:
+        raise ConfigError(
+            f"{d}: neither a run directory, a campaign directory nor a folder of runs"
+        )
+    return {d.name: _run_group(runs)}
+
+
+def _run_group(paths: list[Path]) -> tuple[list[dict[str, Any]], int]:
+    numbers = [run_metrics(p) for p in paths]
+    kept = [n for n in numbers if counted(n)]
+    return kept, len(numbers) - len(kept)
+
+
+def _unique(name: str, taken: dict[str, Any]) -> str:
+    out, i = name, 2
+    while out in taken:
+        out, i = f"{name}#{i}", i + 1
+    return out
+
+
+def _ci_text(s: stats.Summary) -> str:
+    if s.ci_low is None or s.ci_high is None:
+        return ""
+    return f"[{s.ci_low:,.2f}, {s.ci_high:,.2f}]"
+
+
+def format_table(t: CompareTable) -> str:
+    """The terminal table: one block per metric, one line per group, verdicts against the
+    baseline in benchstat's words."""
+    blocks = []
+    for m in t.metrics:
+        info = stats.metric(m)
+        way = "higher" if info.higher_is_better else "lower"
+        head = ["", "n", "median", "95% CI", "cv", f"vs {t.baseline}"]
+        rows = [head]
+        for g in t.groups:
+            s = t.summaries[m][g]
+            c = t.comparisons[m].get(g)
+            rows.append(
+                [
+                    g,
+                    str(s.n) + (f" (-{t.excluded[g]})" if t.excluded.get(g) else ""),
+                    "—" if s.median is None else f"{s.median:,.2f}",
+                    _ci_text(s),
+                    "" if s.cv is None else f"{s.cv * 100:.1f}%",
+                    "" if c is None else stats.format_comparison(c),
+                ]
+            )
+        widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
+        lines = [
+            "  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip()
+            for r in rows
+        ]
+        blocks.append(f"{info.label} ({info.unit}, {way} is better)\n" + "\n".join(lines))
+    note = f"alpha={t.alpha:g} min_effect={t.min_effect:.0%}; (-k): k runs excluded (not passed)"
+    return "\n\n".join(blocks) + "\n\n" + note

@@ -1,0 +1,240 @@
+"""The campaign's self-contained report.html (jinja2 with autoescape, figures as embedded PNGs).
+
+Per metric every counted run as a point by configuration with the median and its 95% CI; the
+comparison table with verdicts; the runs in execution order (drift over time shows); when the
+configurations differ in `threads` or `target`, the latency-throughput curve (p50 and p99 against
+achieved throughput, one point per run, medians with CIs); relative links to each run's report.
+The statistics come in computed (compare.analyze); nothing here runs or reads a run directory.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+import jinja2
+from matplotlib.figure import Figure
+
+from workbench import stats
+
+if TYPE_CHECKING:
+    from workbench.campaign.compare import CompareTable
+    from workbench.campaign.store import CampaignStore
+
+TEMPLATES = Path(__file__).with_name("templates")
+CURVE_PARAMS = ("threads", "target")
+_ENV = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, undefined=jinja2.StrictUndefined
+)
+
+
+def render(store: CampaignStore, table: CompareTable) -> Path:
+    """Write `<campaign dir>/report.html` and return its path."""
+    f = store.file
+    runs = store.runs
+    context = {
+        "campaign_id": store.campaign_id,
+        "name": f.name,
+        "subject": f.subject,
+        "workload": f.workload,
+        "repeat": f.repeat,
+        "order": f.order,
+        "seed": f.seed,
+        "status": store.record.get("status"),
+        "n_planned": len(runs),
+        "n_done": sum(r["state"] in ("done", "error") for r in runs),
+        "n_counted": sum(bool(r.get("counted")) for r in runs),
+        "n_excluded": sum(table.excluded.values()),
+        "baseline": table.baseline,
+        "alpha": f"{table.alpha:g}",
+        "min_effect": f"{table.min_effect:.0%}",
+        "rows": _comparison_rows(table),
+        "figures": _figures(store, table),
+        "runs": [_run_row(r) for r in runs],
+        "configs": _differing(store.record["configs"]),
+        "source": store.record.get("source") or json.dumps(store.record["spec"], indent=2),
+    }
+    out = store.path / "report.html"
+    tmp = out.with_name(f".{out.name}.tmp")
+    tmp.write_text(_ENV.get_template("campaign.html.j2").render(**context))
+    tmp.replace(out)
+    return out
+
+
+def _num(v: float | None, digits: int = 2) -> str:
+    return "—" if v is None else f"{v:,.{digits}f}"
+
+
+def _comparison_rows(t: CompareTable) -> list[dict[str, Any]]:
+    rows = []
+    for m in t.metrics:
+        info = stats.metric(m)
+        for g in t.groups:
+            s, c = t.summaries[m][g], t.comparisons[m].get(g)
+            ci = "" if s.ci_low is None else f"[{_num(s.ci_low)}, {_num(s.ci_high)}]"
+            ratio = ""
+            if c is not None and c.ratio is not None:
+                ratio = f"{c.ratio:.3f}"
+                if c.ratio_low is not None:
+                    ratio += f" [{c.ratio_low:.3f}, {c.ratio_high:.3f}]"
+            verdict = "baseline" if c is None else c.verdict
+            rows.append(
+                {
+                    "metric": f"{info.label} ({info.unit})",
+                    "group": g,
+                    "n": s.n,
+                    "excluded": t.excluded.get(g, 0),
+                    "median": _num(s.median),
+                    "ci": ci,
+                    "cv": "" if s.cv is None else f"{s.cv * 100:.1f}%",
+                    "ratio": ratio,
+                    "verdict": verdict,
+                    "css": {"better": "better", "worse": "worse", "unknown": "unknown"}.get(
+                        verdict, ""
+                    ),
+                    "text": "" if c is None else stats.format_comparison(c),
+                }
+            )
+    return rows
+
+
+def _run_row(r: dict[str, Any]) -> dict[str, Any]:
+    numbers = r.get("metrics") or {}
+    href = quote(f"{r['dir']}/report.html") if r.get("dir") else ""
+    return {
+        "order": r["index"] + 1,
+        "config": r["config"],
+        "rep": r["repetition"] + 1,
+        "run_id": r.get("run_id") or "",
+        "href": href,
+        "state": r["state"],
+        "status": r.get("run_status") or "",
+        "counted": "yes" if r.get("counted") else "no",
+        **{k: _num(numbers.get(k)) for k in ("throughput", "p50_ms", "p99_ms", "p999_ms")},
+        "errors": _num(numbers.get("errors"), 0),
+        "verdicts": " ".join(f"{k}={v}" for k, v in sorted((r.get("verdicts") or {}).items())),
+        "error": r.get("error") or "",
+    }
+
+
+def _differing(configs: dict[str, dict[str, Any]]) -> list[tuple[str, str]]:
+    keys = sorted({k for p in configs.values() for k in p})
+    varying = [
+        k for k in keys if len({json.dumps(p.get(k), default=str) for p in configs.values()}) > 1
+    ]
+    return [
+        (n, ", ".join(f"{k}={p.get(k)}" for k in varying) or "(same)") for n, p in configs.items()
+    ]
+
+
+def _png(fig: Figure) -> str:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _figures(store: CampaignStore, t: CompareTable) -> list[dict[str, str]]:
+    figs = [
+        {
+            "name": "runs by configuration",
+            "title": "Every run by configuration",
+            "caption": "One point per counted run; bar: median with its 95% bootstrap CI.",
+            "data": _png(_strip_figure(store, t)),
+        },
+        {
+            "name": "runs in execution order",
+            "title": "Runs in execution order",
+            "caption": "Each counted run at its place in the order: drift over time shows here.",
+            "data": _png(_drift_figure(store, t)),
+        },
+    ]
+    configs = store.record["configs"]
+    if any(len({str(p.get(k)) for p in configs.values()}) > 1 for k in CURVE_PARAMS):
+        figs.append(
+            {
+                "name": "latency-throughput",
+                "title": "Latency against throughput",
+                "caption": "TOTAL p50 and p99 against achieved throughput, one point per run; "
+                "crosses: medians with 95% CIs.",
+                "data": _png(_curve_figure(store, t)),
+            }
+        )
+    return figs
+
+
+def _values(store: CampaignStore, group: str, metric: str) -> list[float]:
+    return [r[metric] for r in store.samples().get(group, []) if r.get(metric) is not None]
+
+
+def _strip_figure(store: CampaignStore, t: CompareTable) -> Figure:
+    fig = Figure(figsize=(4.0 * len(t.metrics), 3.6))
+    for ax, m in zip(fig.subplots(1, len(t.metrics), squeeze=False)[0], t.metrics, strict=True):
+        for i, g in enumerate(t.groups):
+            ys = _values(store, g, m)
+            xs = [i + 0.18 * ((j % 5) - 2) / 2 for j in range(len(ys))]
+            ax.scatter(xs, ys, s=18, alpha=0.7)
+            s = t.summaries[m][g]
+            if s.median is not None:
+                low = s.median - (s.ci_low if s.ci_low is not None else s.median)
+                high = (s.ci_high if s.ci_high is not None else s.median) - s.median
+                ax.errorbar([i], [s.median], yerr=[[low], [high]], fmt="_k", ms=22, capsize=6)
+        ax.set_xticks(range(len(t.groups)), t.groups, rotation=20)
+        info = stats.metric(m)
+        ax.set_title(f"{info.label} ({info.unit})", fontsize=10)
+    return fig
+
+
+def _drift_figure(store: CampaignStore, t: CompareTable) -> Figure:
+    fig = Figure(figsize=(9.0, 2.4 * len(t.metrics)))
+    axes = fig.subplots(len(t.metrics), 1, squeeze=False, sharex=True)[:, 0]
+    for ax, m in zip(axes, t.metrics, strict=True):
+        for g in t.groups:
+            pts = [(r["index"] + 1, (r.get("metrics") or {}).get(m)) for r in store.runs]
+            pts = [
+                (x, y)
+                for (x, y), r in zip(pts, store.runs, strict=True)
+                if r["config"] == g and r.get("counted") and y is not None
+            ]
+            ax.plot([x for x, _ in pts], [y for _, y in pts], "o-", ms=4, label=g)
+        ax.set_ylabel(stats.metric(m).unit)
+        ax.set_title(stats.metric(m).label, fontsize=10)
+    axes[0].legend(fontsize=8)
+    axes[-1].set_xlabel("run (execution order)")
+    return fig
+
+
+def _curve_figure(store: CampaignStore, t: CompareTable) -> Figure:
+    fig = Figure(figsize=(7.0, 4.2))
+    ax = fig.subplots()
+    summaries = {
+        m: {g: stats.summarize(_values(store, g, m)) for g in t.groups}
+        for m in ("throughput", "p50_ms", "p99_ms")
+    }
+    for m, style in (("p50_ms", "o"), ("p99_ms", "s")):
+        xs = [r.get("throughput") for g in t.groups for r in store.samples()[g]]
+        ys = [r.get(m) for g in t.groups for r in store.samples()[g]]
+        pts = [(x, y) for x, y in zip(xs, ys, strict=True) if x is not None and y is not None]
+        ax.scatter([x for x, _ in pts], [y for _, y in pts], marker=style, s=16, alpha=0.5, label=m)
+        for g in t.groups:
+            sx, sy = summaries["throughput"][g], summaries[m][g]
+            if sx.median is None or sy.median is None:
+                continue
+            ax.errorbar([sx.median], [sy.median], xerr=_err(sx), yerr=_err(sy), fmt="+k", capsize=3)
+            ax.annotate(
+                g, (sx.median, sy.median), fontsize=7, xytext=(4, 4), textcoords="offset points"
+            )
+    ax.set_xlabel("throughput (ops/s)")
+    ax.set_ylabel("latency (ms)")
+    ax.legend(fontsize=8)
+    return fig
+
+
+def _err(s: stats.Summary) -> list[list[float]]:
+    assert s.median is not None
+    low = s.median - (s.ci_low if s.ci_low is not None else s.median)
+    high = (s.ci_high if s.ci_high is not None else s.median) - s.median
+    return [[low], [high]]

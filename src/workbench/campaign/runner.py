@@ -1,0 +1,100 @@
+"""Run a campaign's plan with an injected executor, recording every run as it ends.
+
+`execute(params, run_id, results_dir) -> run directory` runs ONE benchmark (stack up, load, run,
+checks, teardown: the executor's business, so it is also the one that tears down on Ctrl-C).
+Here: the planned order, progress ("run 3 of 10 ... about 2m10s left", estimated from the runs so
+far), a failed run recorded and the campaign going on, Ctrl-C recorded (the run `interrupted`, the
+campaign `interrupted`) and re-raised, and at the end runs.parquet, stats.json and report.html.
+A resume is the same call on a reopened store: only pending runs are run, in the same order.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from workbench.campaign import report
+from workbench.campaign.compare import CompareTable, analyze
+from workbench.campaign.store import CampaignStore
+
+Executor = Callable[[dict[str, Any], str, Path], Path]
+Progress = Callable[[str], None]
+
+
+def run_campaign(
+    store: CampaignStore,
+    execute: Executor,
+    *,
+    progress: Progress = print,
+    clock: Callable[[], float] = time.monotonic,
+) -> CompareTable:
+    """Run every pending run of `store` in the planned order, then write the statistics."""
+    campaign = store.campaign()
+    total = len(store.runs)
+    took: list[float] = []
+    pending = store.pending()
+    for k, entry in enumerate(pending):
+        index, config = entry["index"], entry["config"]
+        run_id, results_dir = store.start_run(index)
+        left = _eta(took, len(pending) - k)
+        progress(f"run {index + 1} of {total}: {config} #{entry['repetition'] + 1} {run_id}{left}")
+        params = {**campaign.configs[config], "run_id": run_id, "results_dir": str(results_dir)}
+        begun = clock()
+        try:
+            run_dir = execute(params, run_id, results_dir)
+        except KeyboardInterrupt:
+            store.finish_run(index, "interrupted", error="interrupted (Ctrl-C)")
+            store.set_status("interrupted")
+            store.write_runs()
+            progress(f"campaign interrupted at run {index + 1} of {total}; --resume continues it")
+            raise
+        except Exception as exc:  # recorded; the campaign goes on
+            done = store.finish_run(index, "error", error=f"{type(exc).__name__}: {exc}")
+        else:
+            done = store.finish_run(index, "done", run_dir=Path(run_dir))
+        took.append(clock() - begun)
+        store.write_runs()
+        progress(f"  {_outcome(done)} ({took[-1]:.1f}s)")
+    return finalize(store)
+
+
+def finalize(store: CampaignStore) -> CompareTable:
+    """runs.parquet, stats.json and report.html from what the store holds now."""
+    f = store.file
+    table = analyze(
+        store.samples(),
+        store.record["baseline"],
+        f.compare.metrics,
+        alpha=f.compare.alpha,
+        min_effect=f.compare.min_effect,
+        seed=f.seed,
+        excluded=store.excluded(),
+    )
+    store.write_runs()
+    store.write_stats({"campaign_id": store.campaign_id, **table.to_json()})
+    report.render(store, table)
+    store.set_status("complete" if not store.pending() else "interrupted")
+    return table
+
+
+def _eta(took: list[float], remaining: int) -> str:
+    if not took:
+        return ""
+    seconds = sum(took) / len(took) * remaining
+    minutes, secs = divmod(round(seconds), 60)
+    return f" (about {minutes}m{secs:02d}s left)" if minutes else f" (about {secs}s left)"
+
+
+def _outcome(entry: dict[str, Any]) -> str:
+    if entry["state"] == "error":
+        return f"error: {entry.get('error')}"
+    numbers = entry.get("metrics") or {}
+    ops, p99 = numbers.get("throughput"), numbers.get("p99_ms")
+    text = f"{entry.get('run_status')}"
+    if ops is not None:
+        text += f": {ops:,.1f} ops/s"
+    if p99 is not None:
+        text += f", p99 {p99:.2f} ms"
+    return text + ("" if entry.get("counted") else " (not counted)")

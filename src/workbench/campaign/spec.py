@@ -1,0 +1,209 @@
+"""The campaign file: TOML, validated into a `Campaign`, every problem reported in one error.
+
+    name = "threads"   subject = "etcd"   workload = "a"   repeat = 5
+    order = "interleaved"   seed = 1   stack = "per-run"
+    [base] duration = 10          # run parameters every run shares (`workbench run` names)
+    [[configs]] name = "t2"  threads = 2     # named configurations, or
+    [matrix] threads = [1, 2, 4, 8]          # a cartesian product (names generated), not both
+    [compare] baseline = "t2"  metrics = ["throughput", "p99_ms"]  alpha = 0.05  min_effect = 0.05
+
+The shape is checked by pydantic; the run parameters of each configuration (top-level subject and
+workload, then [base], then the configuration) by an injected `validate_params(dict) -> dict`
+(default: `workbench.params.validate_run(values).to_dict()`). The run order is plan.py's business.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from workbench import params as run_params
+from workbench import stats
+from workbench.errors import ParameterError
+from workbench.manifest import DEFAULT_SUBJECT
+
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+RESERVED = ("run_id", "results_dir")  # the campaign sets these for every run
+ValidateParams = Callable[[dict[str, Any]], dict[str, Any]]
+Scalar = str | int | float | bool
+
+
+class CompareSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    baseline: str | None = None  # default: the first configuration
+    metrics: list[str] = Field(default_factory=lambda: ["throughput", "p99_ms"], min_length=1)
+    alpha: float = Field(default=0.05, gt=0, lt=1)
+    min_effect: float = Field(default=0.05, ge=0, lt=1)
+
+
+class CampaignFile(BaseModel):
+    """The file as written (after defaults): what campaign.json keeps as `spec`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(pattern=NAME_PATTERN)
+    subject: str = DEFAULT_SUBJECT
+    workload: str = "a"
+    repeat: int = Field(default=5, ge=1, le=1000)
+    order: Literal["interleaved", "blocked", "random"] = "interleaved"
+    seed: int = 1
+    stack: Literal["per-run", "per-campaign"] = "per-run"
+    base: dict[str, Any] = Field(default_factory=dict)
+    configs: list[dict[str, Any]] = Field(default_factory=list)
+    matrix: dict[str, list[Scalar]] = Field(default_factory=dict)
+    compare: CompareSpec = Field(default_factory=CompareSpec)
+
+
+@dataclass(frozen=True)
+class Campaign:
+    """A validated campaign: the file, and each configuration's validated run parameters."""
+
+    file: CampaignFile
+    configs: dict[str, dict[str, Any]]  # name -> validated run parameters, in file order
+    baseline: str
+
+    @property
+    def name(self) -> str:
+        return self.file.name
+
+
+def default_validate_params(values: dict[str, Any]) -> dict[str, Any]:
+    return run_params.validate_run(values).to_dict()
+
+
+def load(path: Path | str, validate_params: ValidateParams | None = None) -> Campaign:
+    """Read and validate a campaign file; raise ParameterError listing every problem."""
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text())
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ParameterError([f"{path}: {exc}"]) from exc
+    return validate(raw, validate_params)
+
+
+def validate(raw: Mapping[str, Any], validate_params: ValidateParams | None = None) -> Campaign:
+    problems = _shape_problems(raw)
+    try:
+        file = CampaignFile.model_validate(raw)
+    except ValidationError as exc:
+        raise ParameterError(_pydantic_problems(exc) + problems) from None
+    if problems:
+        raise ParameterError(problems)
+    configs, problems = _validated_configs(file, validate_params or default_validate_params)
+    if problems:
+        raise ParameterError(problems)
+    return Campaign(file, configs, file.compare.baseline or next(iter(configs)))
+
+
+def config_overrides(file: CampaignFile) -> dict[str, dict[str, Any]]:
+    """Each configuration's own parameters by name (named configs, or the matrix product)."""
+    if file.matrix:
+        keys = list(file.matrix)
+        out = {}
+        for values in itertools.product(*(file.matrix[k] for k in keys)):
+            combo = dict(zip(keys, values, strict=True))
+            out[matrix_name(combo)] = combo
+        return out
+    return {str(c["name"]): {k: v for k, v in c.items() if k != "name"} for c in file.configs}
+
+
+def matrix_name(combo: Mapping[str, Any]) -> str:
+    """`threads-2_target-100`: a name usable in a run id."""
+    parts = [f"{k}-{v}" for k, v in combo.items()]
+    return re.sub(r"[^A-Za-z0-9._-]+", ".", "_".join(parts))[:64]
+
+
+def _pydantic_problems(exc: ValidationError) -> list[str]:
+    out = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"]) or "(file)"
+        if err["type"] == "extra_forbidden":
+            out.append(f"{loc}: unknown key")
+        else:
+            out.append(f"{loc}: {err['msg']}")
+    return out
+
+
+def _shape_problems(raw: Mapping[str, Any]) -> list[str]:
+    """What pydantic's per-field checks cannot see; tolerant of wrong types (reported there)."""
+    configs = raw.get("configs") or []
+    matrix = raw.get("matrix") or {}
+    out: list[str] = []
+    if configs and matrix:
+        out.append("configs and matrix: give one of them, not both")
+    if not configs and not matrix:
+        out.append("configs: give [[configs]] or [matrix]")
+    names = _config_names(configs, out) if isinstance(configs, list) else []
+    if isinstance(matrix, dict):
+        for key, values in matrix.items():
+            if isinstance(values, list) and not values:
+                out.append(f"matrix.{key}: an empty list")
+        if matrix and all(isinstance(v, list) for v in matrix.values()):
+            names = [
+                matrix_name(dict(zip(matrix, c, strict=True)))
+                for c in itertools.product(*matrix.values())
+            ]
+    compare = raw.get("compare")
+    baseline = compare.get("baseline") if isinstance(compare, dict) else None
+    if baseline is not None and names and baseline not in names:
+        out.append(
+            f"compare.baseline: {baseline!r} is not a configuration; valid: {', '.join(names)}"
+        )
+    metrics = compare.get("metrics", []) if isinstance(compare, dict) else []
+    for m in metrics if isinstance(metrics, list) else []:
+        if m not in stats.METRICS:
+            out.append(f"compare.metrics: unknown metric {m!r}; valid: {', '.join(stats.METRICS)}")
+    for section in ("base", *(f"configs.{n}" for n in names if not matrix)):
+        table = raw.get("base") if section == "base" else _config_by_name(configs, section[8:])
+        for key in RESERVED:
+            if isinstance(table, dict) and key in table:
+                out.append(f"{section}.{key}: set by the campaign, not by the file")
+    return out
+
+
+def _config_names(configs: list[Any], out: list[str]) -> list[str]:
+    names: list[str] = []
+    for i, c in enumerate(configs):
+        name = c.get("name") if isinstance(c, dict) else None
+        if not isinstance(name, str) or not re.fullmatch(NAME_PATTERN, name):
+            out.append(f"configs.{i}.name: a name of letters, digits, '.', '_', '-' is required")
+        elif name in names:
+            out.append(f"configs.{i}.name: {name!r} appears twice")
+        else:
+            names.append(name)
+    return names
+
+
+def _config_by_name(configs: list[Any], name: str) -> Any:
+    return next((c for c in configs if isinstance(c, dict) and c.get("name") == name), None)
+
+
+def _validated_configs(
+    file: CampaignFile, validate_params: ValidateParams
+) -> tuple[dict[str, dict[str, Any]], list[str]]:
+    """Each configuration's run parameters through `validate_params`; common problems once."""
+    configs: dict[str, dict[str, Any]] = {}
+    per_config: dict[str, list[str]] = {}
+    for name, own in config_overrides(file).items():
+        values = {"subject": file.subject, "workload": file.workload, **file.base, **own}
+        try:
+            configs[name] = validate_params(values)
+        except ParameterError as exc:
+            per_config[name] = exc.problems
+    if not per_config:
+        return configs, []
+    every = set.intersection(*(set(p) for p in per_config.values()))
+    if len(per_config) < len(config_overrides(file)):
+        every = set()
+    out = [f"every configuration: {p}" for p in sorted(every)]
+    for name, problems in per_config.items():
+        out.extend(f"configs.{name}: {p}" for p in problems if p not in every)
+    return configs, out

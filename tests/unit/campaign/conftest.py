@@ -1,0 +1,61 @@
+"""A fake executor: writes a finished run directory the way a benchmark run does (run.json through
+RunDir, the YCSB final block's TOTAL row, checks.json), with numbers a test chooses per config."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from workbench.artifacts import RunDir
+from workbench.model import Verdict
+
+
+def write_run(
+    results_dir: Path,
+    run_id: str,
+    params: dict[str, Any],
+    throughput: float,
+    p99_ms: float,
+    status: str = "passed",
+) -> Path:
+    rd = RunDir.create(results_dir, run_id, "etcd", params)
+    final = pd.DataFrame(
+        [
+            {
+                "operation": "TOTAL",
+                "count": int(throughput * 10),
+                "ops": throughput,
+                "p50_us": p99_ms * 250.0,
+                "p99_us": p99_ms * 1000.0,
+                "p999_us": p99_ms * 3000.0,
+            }
+        ]
+    )
+    rd.save_ycsb("run", final, pd.DataFrame({"t_s": [1.0]}))
+    check = "pass" if status == "passed" else "fail"
+    rd.save_verdicts([Verdict("cluster_healthy", "pre", check, "3 members healthy")])
+    rd.update(summary={"throughput": throughput, "p99_ms": p99_ms, "errors": 0})
+    rd.finish(status)
+    return rd.path
+
+
+class FakeExecutor:
+    """Records each call; `numbers(config, call_no)` gives (throughput, p99_ms, status) or raises."""
+
+    def __init__(self, numbers: Callable[[dict[str, Any], int], tuple[float, float, str]]) -> None:
+        self.numbers = numbers
+        self.calls: list[str] = []
+
+    def __call__(self, params: dict[str, Any], run_id: str, results_dir: Path) -> Path:
+        self.calls.append(run_id)
+        ops, p99, status = self.numbers(params, len(self.calls))
+        return write_run(results_dir, run_id, params, ops, p99, status)
+
+
+@pytest.fixture
+def fake_executor() -> type[FakeExecutor]:
+    return FakeExecutor

@@ -187,6 +187,7 @@ def _unavailability(
 ) -> None:
     if completions is not None and len(completions):
         ok = np.sort(completions.loc[completions["ok"].astype(bool), "t_s"].to_numpy(float))
+        until = min(until, float(completions["t_s"].max()))
         r.unavailability_s, r.unavailability_from = (
             _longest_gap(ok, r.start_s, until),
             "completions",

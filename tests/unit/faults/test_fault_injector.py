@@ -1,0 +1,189 @@
+"""The injector with fake actions and a fake clock: timing, records, undo on every way out."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import pytest
+
+from workbench.faults.actions import Applied
+from workbench.faults.injector import Injector, compose_lookup, faults_json
+from workbench.faults.schedule import build_schedule
+from workbench.faults.targets import FaultsConfig, Resolution
+
+CONFIG = FaultsConfig.from_table(
+    {
+        "targets": ["etcd0", "etcd1", "etcd2"],
+        "leader": {"kind": "etcd", "members": {f"etcd{i}": f"http://e{i}" for i in range(3)}},
+    }
+)
+ALL = dict.fromkeys(["kill", "stop", "restart", "pause", "partition", "loss", "bandwidth", "delay"])
+
+
+class Clock:
+    def __init__(self, t: float = 1000.0) -> None:
+        self.t = t
+        self.waits: list[float] = []
+
+    def __call__(self) -> float:
+        return self.t
+
+    def wait(self, s: float) -> bool:
+        self.waits.append(s)
+        self.t += s
+        return False
+
+
+class Resolver:
+    seed = 5
+
+    def __init__(self, mapping: dict[str, str]) -> None:
+        self.mapping = mapping
+
+    def resolve(self, target: str) -> Resolution:
+        return Resolution(
+            self.mapping.get(target, target), "leader" if target == "leader" else "service", {}
+        )
+
+
+class Actions:
+    def __init__(
+        self, clock: Clock, fail_on: str | None = None, interrupt_on: str | None = None
+    ) -> None:
+        self.clock, self.fail_on, self.interrupt_on = clock, fail_on, interrupt_on
+        self.log: list[tuple[float, str, str]] = []
+
+    def __call__(self, action: str, container: str, arg: str | None) -> Applied:
+        if action == self.fail_on:
+            raise RuntimeError("docker said no")
+        if action == self.interrupt_on:
+            raise KeyboardInterrupt
+        self.log.append((self.clock(), action, container))
+
+        def undo() -> None:
+            self.log.append((self.clock(), "undo-" + action, container))
+
+        return Applied(undo, took_effect=True, evidence={"fake": True})
+
+
+def _injector(
+    texts: list[str], clock: Clock, actions: Actions, wait: Callable[[float], bool] | None = None
+) -> Injector:
+    sched = build_schedule(texts, config=CONFIG, supported=ALL, run_duration_s=60)
+    return Injector(
+        sched,
+        resolver=Resolver({"leader": "etcd1"}),
+        lookup=lambda s: f"c-{s}",
+        apply=actions,
+        clock=clock,
+        wait=wait or clock.wait,
+    )
+
+
+def test_schedule_runs_on_time_and_records() -> None:
+    clock = Clock()
+    acts = Actions(clock)
+    inj = _injector(["kill:etcd0@10+5", "pause:etcd2@12+3"], clock, acts)
+    recs = inj.run(1000.0)
+    assert acts.log == [
+        (1010.0, "kill", "c-etcd0"),
+        (1012.0, "pause", "c-etcd2"),
+        (1015.0, "undo-kill", "c-etcd0"),
+        (1015.0, "undo-pause", "c-etcd2"),
+    ]
+    assert [(r.start, r.end, r.service, r.took_effect, r.undone) for r in recs] == [
+        (1010.0, 1015.0, "etcd0", True, True),
+        (1012.0, 1015.0, "etcd2", True, True),
+    ]
+    doc = faults_json(recs, seed=5, t0=1000.0, schedule=inj.schedule)
+    assert doc["faults"][0]["spec"]["text"] == "kill:etcd0@10+5" and doc["seed"] == 5
+
+
+def test_busy_container_is_not_hit_twice() -> None:
+    clock = Clock()
+    acts = Actions(clock)
+    recs = _injector(["kill:leader@10+5", "pause:etcd1@12+1"], clock, acts).run(1000.0)
+    assert recs[1].error is not None and "already has kill:leader in force" in recs[1].error
+    assert [a for _, a, _ in acts.log] == ["kill", "undo-kill"]
+
+
+def test_a_failing_action_is_recorded_and_the_schedule_goes_on() -> None:
+    clock = Clock()
+    acts = Actions(clock, fail_on="pause")
+    recs = _injector(["pause:etcd0@1+1", "kill:etcd1@3+1"], clock, acts).run(clock.t)
+    assert recs[0].error is not None and "docker said no" in recs[0].error and not recs[0].undone
+    assert recs[1].undone and recs[1].error is None
+
+
+def test_undo_on_keyboard_interrupt_mid_fault() -> None:
+    clock = Clock()
+    acts = Actions(clock)
+
+    def wait(s: float) -> bool:
+        if any(a == "kill" for _, a, _ in acts.log):
+            raise KeyboardInterrupt
+        return clock.wait(s)
+
+    inj = _injector(["kill:etcd0@10+5", "pause:etcd2@20+3"], clock, acts, wait)
+    with pytest.raises(KeyboardInterrupt):
+        inj.run(clock.t)
+    assert [a for _, a, _ in acts.log] == ["kill", "undo-kill"]
+    assert inj.records[0].undone and inj.active() == []
+
+
+def test_interrupt_inside_an_action_still_undoes_the_others() -> None:
+    clock = Clock()
+    acts = Actions(clock, interrupt_on="pause")
+    inj = _injector(["kill:etcd0@1+10", "pause:etcd2@2+3"], clock, acts)
+    with pytest.raises(KeyboardInterrupt):
+        inj.run(clock.t)
+    assert [a for _, a, _ in acts.log] == ["kill", "undo-kill"]
+
+
+def test_close_stops_the_thread_and_undoes() -> None:
+    acts = Actions(Clock())
+    sched = build_schedule(["kill:etcd0@0+30"], config=CONFIG, supported=ALL, run_duration_s=60)
+    inj = Injector(sched, resolver=Resolver({}), lookup=lambda s: s, apply=acts)
+    inj.start(time.time())
+    deadline = time.time() + 5
+    while not acts.log and time.time() < deadline:
+        time.sleep(0.01)
+    t = time.time()
+    recs = inj.close()
+    assert time.time() - t < 2
+    assert [a for _, a, _ in acts.log] == ["kill", "undo-kill"] and recs[0].undone
+
+
+def test_an_undo_that_fails_once_is_retried() -> None:
+    clock = Clock()
+    calls: list[str] = []
+
+    def apply(action: str, container: str, arg: str | None) -> Applied:
+        def undo() -> None:
+            calls.append("undo")
+            if len(calls) == 1:
+                raise RuntimeError("engine busy")
+
+        return Applied(undo, True)
+
+    sched = build_schedule(["kill:etcd0@1+1"], config=CONFIG, supported=ALL, run_duration_s=60)
+    recs = Injector(
+        sched, resolver=Resolver({}), lookup=str, apply=apply, clock=clock, wait=clock.wait
+    ).run(clock.t)
+    assert calls == ["undo", "undo"] and recs[0].undone and recs[0].undo_error is None
+
+
+def test_compose_lookup_argv() -> None:
+    seen: list[list[str]] = []
+
+    def run(argv: object) -> str:
+        seen.append(list(argv))  # type: ignore[call-overload]
+        return "wb-etcd-x-etcd1-1\n"
+
+    assert compose_lookup("wb-etcd-x", run)("etcd1") == "wb-etcd-x-etcd1-1"
+    assert "label=com.docker.compose.service=etcd1" in seen[0] and seen[0][:3] == [
+        "docker",
+        "ps",
+        "-a",
+    ]

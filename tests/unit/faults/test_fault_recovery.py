@@ -1,0 +1,116 @@
+"""Recovery metrics on synthetic per-interval series and completion times."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from workbench.faults.recovery import FaultWindow, distribution, recoveries, recovery
+
+
+def _series(
+    thr: dict[int, float],
+    *,
+    n: int = 40,
+    level: float = 1000.0,
+    p99: float = 5.0,
+    errors: dict[int, float] | None = None,
+    slow: dict[int, float] | None = None,
+) -> pd.DataFrame:
+    """Two operations (READ, UPDATE) at level/2 each, 1 s intervals ending at t_s = 1..n."""
+    rows = []
+    for t in range(1, n + 1):
+        total = thr.get(t, level)
+        for op in ("READ", "UPDATE"):
+            lat = (slow or {}).get(t, p99) if total > 0 else np.nan
+            rows.append({"t_s": float(t), "operation": op, "ops": total / 2, "p99_ms": lat})
+        e = (errors or {}).get(t, 0.0)
+        if e:
+            rows.append({"t_s": float(t), "operation": "READ_ERROR", "ops": e, "p99_ms": 7000.0})
+    return pd.DataFrame(rows)
+
+
+def test_clean_dip() -> None:
+    # fault at 10-15 s: one interval with nothing (11), two low ones, back at 14
+    s = _series(
+        {11: 0.0, 12: 300.0, 13: 700.0}, errors={11: 2.0, 12: 1.0}, slow={12: 900.0, 13: 40.0}
+    )
+    r = recovery(s, FaultWindow(10.0, 15.0, "kill:leader"))
+    assert r.pre_throughput == 1000.0 and r.pre_p99_ms == 5.0
+    assert r.time_to_first_error_s == 0.0  # interval (10, 11]
+    assert r.unavailability_s == 1.0 and r.unavailability_from == "intervals"
+    assert r.throughput_recovery_s == 3.0  # last low interval ends at 13
+    assert r.p99_recovery_s == 3.0  # 40 ms at 13 > 2 x 5 ms
+    assert r.errors_during == 3.0 and r.errors_after == 0.0
+    assert r.reasons == {}
+
+
+def test_dip_that_never_recovers() -> None:
+    s = _series({t: 0.0 for t in range(11, 41)})
+    r = recovery(s, FaultWindow(10.0, 15.0, "partition:leader"))
+    assert r.throughput_recovery_s is None and "not back" in r.reasons["throughput_recovery_s"]
+    assert r.p99_recovery_s is None
+    assert r.unavailability_s is None and "at least 30.0 s" in r.reasons["unavailability_s"]
+    assert r.time_to_first_error_s is None and "no error" in r.reasons["time_to_first_error_s"]
+
+
+def test_two_overlapping_effects_count_until_the_last() -> None:
+    # the fault's own dip (11-12) and a second one when the member comes back (17)
+    s = _series({11: 100.0, 12: 500.0, 17: 400.0})
+    r = recovery(s, FaultWindow(10.0, 15.0, "kill:leader"))
+    assert r.throughput_recovery_s == 7.0
+    assert r.unavailability_s == 0.0
+
+
+def test_two_faults_each_observed_until_the_next() -> None:
+    s = _series({11: 0.0, 12: 0.0, 21: 200.0, 22: 200.0, 23: 200.0, 24: 200.0, 25: 200.0})
+    first, second = recoveries(s, [FaultWindow(20.0, 22.0, "b"), FaultWindow(10.0, 12.0, "a")])
+    assert (first.label, first.throughput_recovery_s, first.unavailability_s) == ("a", 2.0, 2.0)
+    assert second.throughput_recovery_s == 5.0 and second.pre_throughput == 1000.0
+    d = distribution([first, second])
+    assert d["throughput_recovery_s"] == {
+        "values": [2.0, 5.0],
+        "n": 2,
+        "unknown": 0,
+        "median": 3.5,
+        "max": 5.0,
+    }
+
+
+def test_a_fault_observed_only_until_the_next_one_starts() -> None:
+    s = _series({t: 200.0 for t in range(11, 22)})
+    first, _ = recoveries(s, [FaultWindow(10.0, 12.0, "a"), FaultWindow(18.0, 20.0, "b")])
+    assert first.throughput_recovery_s is None
+    assert "observed span (18.0 s)" in first.reasons["throughput_recovery_s"]
+
+
+def test_no_pre_fault_data() -> None:
+    s = _series({}, n=20)
+    r = recovery(s, FaultWindow(0.0, 3.0, "kill:etcd1"))
+    assert r.throughput_recovery_s is None
+    assert "no pre-fault throughput" in r.reasons["throughput_recovery_s"]
+
+
+def test_unavailability_from_completions_at_100ms() -> None:
+    s = _series({})
+    ok_times = np.concatenate([np.arange(0.0, 10.35, 0.01), np.arange(12.8, 20.0, 0.01)])
+    comp = pd.DataFrame(
+        {
+            "t_s": np.concatenate([ok_times, [10.9, 11.5]]),
+            "ok": [True] * len(ok_times) + [False, False],
+        }
+    )
+    r = recovery(s, FaultWindow(10.0, 15.0, "pause:follower"), completions=comp)
+    assert r.unavailability_from == "completions"
+    assert r.unavailability_s == pytest.approx(2.4)  # bins 10.4 .. 12.7 were empty
+    assert r.time_to_first_error_s == pytest.approx(0.9)
+
+
+def test_distribution_keeps_unknowns() -> None:
+    s = _series({t: 0.0 for t in range(11, 41)})
+    good = recovery(_series({11: 0.0}), FaultWindow(10.0, 12.0))
+    bad = recovery(s, FaultWindow(10.0, 12.0))
+    d = distribution([good, bad, good])
+    assert d["throughput_recovery_s"]["values"] == [1.0, None, 1.0]
+    assert d["throughput_recovery_s"]["unknown"] == 1 and d["throughput_recovery_s"]["max"] == 1.0

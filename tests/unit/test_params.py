@@ -180,3 +180,34 @@ def test_run_ids_sort_by_time_and_are_unique() -> None:
     assert a.startswith("20260102T030405.678Z-etcd-a-") and a < b
     assert len({P.new_run_id("etcd", "a", t) for _ in range(200)}) == 200
     assert P.RUN_ID_RE.fullmatch(P.new_run_id("/x/my subject", "w?"))
+
+
+def test_unknown_names_get_a_close_match_hint(subject: str) -> None:
+    got = problems("benchmark", {"subject": subject, "threds": 2, "zzz": 1})
+    assert got[0].startswith("threds: unknown parameter (did you mean 'threads'?); valid: ")
+    assert got[1].startswith("zzz: unknown parameter; valid: subject, workload")
+
+
+def test_none_words_and_digit_groups_coerce(subject: str) -> None:
+    p = P.validate_run(
+        {"subject": subject, "operationcount": "1_000", "duration": "none", "keep_stack": "OFF"}
+    )
+    assert (p.operationcount, p.duration, p.keep_stack) == (1000, None, False)
+
+
+def test_params_are_frozen_and_replace_validates_again(subject: str) -> None:
+    p = P.validate_run({"subject": subject})
+    with pytest.raises(ValueError, match="frozen"):
+        p.threads = 2  # type: ignore[misc]
+    q = P.replace(p, run_id="r1", threads="3")
+    assert (q.run_id, q.threads, q.subject, p.run_id) == ("r1", 3, subject, "")
+    with pytest.raises(ParameterError, match="threads: must be >= 1"):
+        P.replace(p, threads=0)
+
+
+def test_default_subject_and_workload_file_name_are_the_manifests() -> None:
+    from workbench import manifest
+
+    assert P.DEFAULT_SUBJECT is manifest.DEFAULT_SUBJECT
+    assert P.defaults("benchmark")["subject"] == manifest.DEFAULT_SUBJECT
+    assert P.workload_file_name("c") == "workloadc" == P.workload_file_name("workloadc")

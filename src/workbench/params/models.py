@@ -1,0 +1,312 @@
+"""The four parameter sets as frozen pydantic models, and the value rules that need no I/O.
+
+`benchmark` (`RunParams`), `verify`, `compare`, `explore`: one per notebook. YCSB properties travel
+in `props` under YCSB's own names; the few the workbench itself needs (`recordcount`,
+`operationcount`, `threadcount`, `target`, `maxexecutiontime`, `warmuptime`) are lifted into typed
+parameters so they are validated and shown in reports.
+
+pydantic's lax mode turns papermill values and `-p key=value` strings into the field types ("8" ->
+8, "yes" -> True); the few shapes it does not know (booleans that are not integers, "none" for an
+optional value, `a=1,b=2` mappings, comma lists) are the `Before` validators here. Not here: the
+checks against subjects, workloads and run directories on disk (`workbench.params.rules`).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+from workbench.manifest import DEFAULT_SUBJECT
+
+DEFAULT_DURATION_S = 20.0
+RUN_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+PHASES = ("load", "run")
+
+# YCSB core-workload and measurement properties (go-ycsb names). Dotted names (binding props such
+# as `etcd.endpoints`, `measurement.interval`) are always accepted: each binding has its own.
+YCSB_CORE_PROPS = frozenset(
+    """table recordcount operationcount insertstart insertcount fieldcount fieldlength
+    fieldlengthdistribution readallfields writeallfields readproportion updateproportion
+    insertproportion scanproportion readmodifywriteproportion deleteproportion requestdistribution
+    minscanlength maxscanlength scanlengthdistribution insertorder keyprefix zeropadding
+    hotspotdatafraction hotspotopnfraction threadcount target measurementtype outputstyle silence
+    warmuptime maxexecutiontime dataintegrity workload fieldnameprefix batchsize dropdata verbose
+    debug.pprof""".split()  # noqa: SIM905 - a word list reads better than 39 quoted strings
+)
+# YCSB names that map onto typed run parameters.
+YCSB_ALIASES = {
+    "threadcount": "threads",
+    "recordcount": "recordcount",
+    "operationcount": "operationcount",
+    "target": "target",
+    "maxexecutiontime": "duration",
+    "warmuptime": "warmup",
+}
+_TRUE, _FALSE = ("true", "yes", "1", "on"), ("false", "no", "0", "off")
+
+
+def _boolean(raw: Any) -> Any:
+    if isinstance(raw, str) and raw.strip().lower() in _TRUE + _FALSE:
+        return raw.strip().lower() in _TRUE
+    if not isinstance(raw, bool):
+        raise ValueError(f"expected true/false, got {raw!r}")
+    return raw
+
+
+def _not_bool(expected: str) -> Any:
+    def check(raw: Any) -> Any:
+        if isinstance(raw, bool):
+            raise ValueError(f"expected {expected}, got {raw!r}")
+        return raw.strip().replace("_", "") if isinstance(raw, str) else raw
+
+    return check
+
+
+def _none_words(raw: Any) -> Any:
+    if isinstance(raw, str) and raw.strip().lower() in ("", "none", "null"):
+        return None
+    return raw
+
+
+def _string_list(raw: Any) -> Any:
+    """A JSON list, or `a,b` (papermill and `-p` strings); elements must be strings."""
+    if isinstance(raw, str):
+        text = raw.strip()
+        raw = json.loads(text) if text.startswith("[") else [p.strip() for p in text.split(",")]
+        raw = [p for p in raw if not isinstance(p, str) or p]
+    if not isinstance(raw, list | tuple) or not all(isinstance(x, str) for x in raw):
+        raise ValueError(f"expected a list of strings, got {raw!r}")
+    return tuple(raw)
+
+
+def _properties(raw: Any) -> dict[str, str]:
+    """`{"a": 1}` (a mapping or JSON) or `a=1,b=2`; scalar values, as YCSB strings."""
+    if isinstance(raw, str):
+        raw = _parse_mapping(raw)
+    if not isinstance(raw, dict):
+        raise ValueError(f"expected a mapping of name to value, got {raw!r}")
+    out = {}
+    for k, v in raw.items():
+        if not isinstance(v, str | int | float | bool):
+            raise ValueError(f"value of {k!r} must be a scalar, got {v!r}")
+        out[str(k)] = str(v).lower() if isinstance(v, bool) else str(v)
+    return out
+
+
+def _parse_mapping(text: str) -> dict[str, Any]:
+    text = text.strip()
+    if text.startswith("{"):
+        value = json.loads(text)
+        if not isinstance(value, dict):
+            raise ValueError(f"expected a JSON object, got {text!r}")
+        return value
+    out = {}
+    for part in filter(None, text.split(",")):
+        k, sep, v = part.partition("=")
+        if not sep or not k.strip():
+            raise ValueError(f"expected key=value pairs separated by commas, got {text!r}")
+        out[k.strip()] = v.strip()
+    return out
+
+
+Bool = Annotated[bool, BeforeValidator(_boolean)]
+Int = Annotated[int, BeforeValidator(_not_bool("an integer"))]
+Float = Annotated[float, BeforeValidator(_not_bool("a number"))]
+OptInt = Annotated[Int | None, BeforeValidator(_none_words)]
+OptFloat = Annotated[Float | None, BeforeValidator(_none_words)]
+StrList = Annotated[tuple[str, ...], BeforeValidator(_string_list)]
+Props = Annotated[dict[str, str], BeforeValidator(_properties)]
+
+
+def doc(default: Any, text: str) -> Any:
+    """A field with its one-line doc (the notebook parameters cell's comment; no `=` in it)."""
+    if isinstance(default, dict | list | tuple):
+        return Field(default_factory=type(default), description=text)
+    return Field(default=default, description=text)
+
+
+class Params(BaseModel):
+    """Common base: frozen, unknown names rejected, numbers accepted where a string is expected."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", coerce_numbers_to_str=True)
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.model_dump()
+
+    def problems(self) -> list[str]:
+        """Impossible values and combinations (no I/O); empty when the set is consistent."""
+        return []
+
+    def resolved(self) -> Params:
+        """Fill defaults that depend on other values."""
+        return self
+
+
+class RunParams(Params):
+    """Everything one benchmark run needs (the `benchmark.ipynb` parameters)."""
+
+    subject: str = doc(DEFAULT_SUBJECT, "subject name or directory")
+    workload: str = doc("a", "YCSB workload letter (a..f)")
+    recordcount: Int = doc(1000, "records loaded")
+    operationcount: OptInt = doc(None, "operations in the run phase (or use duration)")
+    duration: OptFloat = doc(None, f"run phase seconds (default {DEFAULT_DURATION_S:g})")
+    threads: Int = doc(4, "client threads (YCSB threadcount)")
+    target: Int = doc(0, "total ops/s, 0: unthrottled")
+    warmup: Float = doc(0.0, "seconds at run start marked as warmup")
+    status_interval: Float = doc(1.0, "YCSB status interval, s")
+    props: Props = doc({}, "extra YCSB -p properties, YCSB's own names")
+    phases: str = doc("load,run", "load,run | load | run")
+    prometheus_step: Float = doc(1.0, "range-query step, s")
+    keep_stack: Bool = doc(False, "leave the stack running")
+    run_id: str = doc("", "run id; empty: generated")
+    results_dir: str = doc("results", "where run directories go")
+
+    @property
+    def phase_list(self) -> tuple[str, ...]:
+        return tuple(p.strip() for p in self.phases.split(",") if p.strip())
+
+    def ycsb_properties(self) -> dict[str, str]:
+        """All YCSB `-p` properties of this run (typed parameters folded back in)."""
+        out = dict(self.props)
+        out["recordcount"] = str(self.recordcount)
+        if self.operationcount is not None:
+            out["operationcount"] = str(self.operationcount)
+        return out
+
+    def problems(self) -> list[str]:
+        out = [*self._count_problems(), *self._time_problems(), *self._phase_problems()]
+        out.extend(_run_id_problems(self.run_id))
+        for k in self.props:
+            out.extend(_prop_name_problems(k))
+        return out
+
+    def _count_problems(self) -> list[str]:
+        out = []
+        ops, threads = self.operationcount, self.threads
+        if self.recordcount < 1:
+            out.append(f"recordcount: must be >= 1, got {self.recordcount}")
+        if ops is not None and ops < 1:
+            out.append(f"operationcount: must be >= 1, got {ops}")
+        if threads < 1:
+            out.append(f"threads: must be >= 1, got {threads}")
+        if ops is not None and 1 <= ops < threads:
+            out.append(f"operationcount: {ops} is below threads ({threads}); YCSB refuses that")
+        if self.target < 0:
+            out.append(f"target: must be >= 0 ops/s (0 = unthrottled), got {self.target}")
+        return out
+
+    def _time_problems(self) -> list[str]:
+        out = []
+        if self.duration is not None and self.duration <= 0:
+            out.append(f"duration: must be > 0 seconds, got {self.duration:g}")
+        if self.operationcount is not None and self.duration is not None:
+            out.append("operationcount and duration: give one of them, not both")
+        if self.warmup < 0:
+            out.append(f"warmup: must be >= 0, got {self.warmup:g}")
+        if self.duration is not None and self.warmup >= self.duration:
+            out.append(f"warmup: {self.warmup:g}s leaves nothing of duration {self.duration:g}s")
+        for name in ("status_interval", "prometheus_step"):
+            if getattr(self, name) <= 0:
+                out.append(f"{name}: must be > 0, got {getattr(self, name):g}")
+        return out
+
+    def _phase_problems(self) -> list[str]:
+        phases = self.phase_list
+        bad = [p for p in phases if p not in PHASES]
+        if bad or not phases or len(set(phases)) != len(phases):
+            return [f"phases: expected a comma list of {', '.join(PHASES)}, got {self.phases!r}"]
+        if "run" in phases:
+            return []
+        return [
+            f"{name}: set, but there is no run phase (phases={self.phases!r})"
+            for name in ("target", "operationcount", "duration", "warmup")
+            if getattr(self, name)
+        ]
+
+    def resolved(self) -> RunParams:
+        """A run phase without operationcount or duration runs for the default duration."""
+        if "run" in self.phase_list and self.operationcount is None and self.duration is None:
+            return self.model_copy(update={"duration": DEFAULT_DURATION_S})
+        return self
+
+
+class VerifyParams(Params):
+    """`verify.ipynb`: the subject's checks against a stack it starts or one already running."""
+
+    subject: str = doc(DEFAULT_SUBJECT, "subject name or directory")
+    project: str = doc("", "attach to this running project; '': start one")
+    keep_stack: Bool = doc(False, "leave a started stack running")
+    run_id: str = doc("", "run id; empty: generated")
+    results_dir: str = doc("results", "where checks.json goes")
+
+    def problems(self) -> list[str]:
+        return _run_id_problems(self.run_id)
+
+
+class CompareParams(Params):
+    """`compare.ipynb`: two or more run directories side by side."""
+
+    run_dirs: StrList = doc((), "run directories (>= 2)")
+    baseline: Int = doc(0, "index of the run the others compare to")
+
+    def problems(self) -> list[str]:
+        out = []
+        if len(self.run_dirs) < 2:
+            out.append(f"run_dirs: need at least two run directories, got {len(self.run_dirs)}")
+        if self.run_dirs and not 0 <= self.baseline < len(self.run_dirs):
+            out.append(f"baseline: index {self.baseline} out of range 0..{len(self.run_dirs) - 1}")
+        return out
+
+
+class ExploreParams(Params):
+    """`explore.ipynb`: attach to a running stack and ask Prometheus ad-hoc questions."""
+
+    subject: str = doc(DEFAULT_SUBJECT, "subject name or directory")
+    project: str = doc("", "running compose project; '': the newest")
+    queries: StrList = doc((), "PromQL; empty: the manifest's")
+    lookback: Float = doc(300.0, "seconds of history to query")
+    step: Float = doc(2.0, "range-query step, s")
+
+    def problems(self) -> list[str]:
+        out = []
+        if self.lookback <= 0:
+            out.append(f"lookback: must be > 0 seconds, got {self.lookback:g}")
+        if self.step <= 0:
+            out.append(f"step: must be > 0 seconds, got {self.step:g}")
+        elif self.lookback / self.step > 11000:
+            out.append("lookback/step: more than 11,000 points; raise step")
+        return out
+
+
+def new_run_id(subject: str, workload: str, now: datetime | None = None) -> str:
+    """Sortable, unique: UTC timestamp, subject, workload, 6 random hex digits."""
+    now = now or datetime.now(UTC)
+    stamp = now.astimezone(UTC).strftime("%Y%m%dT%H%M%S") + f".{now.microsecond // 1000:03d}Z"
+    safe = re.sub(r"[^A-Za-z0-9]+", "_", Path(subject).name).strip("_") or "subject"
+    wl = re.sub(r"[^A-Za-z0-9]+", "_", workload) or "w"
+    return f"{stamp}-{safe}-{wl}-{secrets.token_hex(3)}"
+
+
+def _run_id_problems(run_id: str) -> list[str]:
+    if run_id and not RUN_ID_RE.fullmatch(run_id):
+        return [f"run_id: only letters, digits, '.', '_' and '-' allowed: {run_id!r}"]
+    return []
+
+
+def _prop_name_problems(name: str) -> list[str]:
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.\-]*", name):
+        return [f"props: {name!r} is not a property name"]
+    if "." in name or name in YCSB_CORE_PROPS:
+        if name in YCSB_ALIASES:
+            return [f"props: {name!r} has its own parameter {YCSB_ALIASES[name]!r}; set that"]
+        return []
+    return [
+        f"{name}: unknown parameter (neither a run parameter nor a YCSB core property; "
+        "binding properties are dotted, e.g. etcd.dial_timeout)"
+    ]

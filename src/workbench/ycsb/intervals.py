@@ -164,7 +164,7 @@ def read_interval_csv(path: str | Path) -> pd.DataFrame:
     import pandas as pd
 
     df = pd.read_csv(path)
-    return frame(df.to_dict("records"))
+    return frame({str(k): v for k, v in rec.items()} for rec in df.to_dict("records"))
 
 
 # --------------------------------------------------------------------------- go-ycsb raw samples

@@ -7,11 +7,17 @@ Understood inputs (they may be mixed in one log, in any order, and may be cut sh
   the v1.0.0 format (no 50th/90th/95th columns, no TOTAL row) is just a block with fewer columns.
 - Cumulative status blocks (before ``Run finished``) → per-interval series by differencing.
 - ``Run finished, takes <Go duration>`` → ``run_seconds``; the block after it is the final block.
+  A lone block with no ``Run finished`` line and no properties banner (a pasted final block) is
+  the final block too.
+- Status blocks are placed at ``interval_s`` multiples: the argument, else the log's
+  ``measurement.interval``, else go-ycsb's default 10 s when the log shows go-ycsb's properties
+  banner; with none of these they get no time (``t_s=None``, no interval rows), never a guess.
 - The properties banner (``"key"="value"`` lines).
 - raw/CSV measurement files (``operation,timestamp_us,latency_us``) → samples + derived final rows.
 - Java YCSB's final block (``[READ], Operations, 10``) and its ``-s`` status lines.
 - The native generator's extra rows: ``<OP>-INTENDED`` (latency from the intended start under
-  ``target``) and the ``TARGET - Target(ops/s): ...`` line (how far the run fell behind).
+  ``target``), ``<OP>_NOTFOUND`` (the record did not exist: apart from successes and errors) and
+  the ``TARGET - Target(ops/s): ...`` line (how far the run fell behind).
 
 Lines that match none of these are kept in ``unknown_lines``; nothing here raises on bad input.
 """
@@ -27,6 +33,7 @@ from workbench import units
 from workbench.ycsb.results import (
     ERROR_SUFFIX,
     INTENDED_SUFFIX,
+    NOTFOUND_SUFFIX,
     STAT_FIELDS,
     IntervalRow,
     OpStats,
@@ -38,6 +45,7 @@ from workbench.ycsb.results import (
 __all__ = [
     "ERROR_SUFFIX",
     "INTENDED_SUFFIX",
+    "NOTFOUND_SUFFIX",
     "STAT_FIELDS",
     "IntervalRow",
     "OpStats",
@@ -446,15 +454,21 @@ def _finish(st: _State, interval_s: float | None) -> None:
         res.final = finals[-1]
         res.complete = True
         status.extend(finals[:-1])
+    elif len(status) == 1 and not st.after_finish and not res.properties:
+        res.final, status = status[0], []  # a pasted final block without its "Run finished"
+        res.complete = True
     if st.java_final:
         java_rows = _java_final_rows(st.java_final, res)
         if java_rows:
             res.final = java_rows
             res.complete = True
     if interval_s is None:
-        interval_s = _f(res.properties.get("measurement.interval")) or 10.0
+        interval_s = _f(res.properties.get("measurement.interval"))
+    if interval_s is None and res.properties:
+        interval_s = 10.0  # go-ycsb's default: the banner shows whose log this is
     for idx, rows in enumerate(status):
-        res.status_blocks.append(StatusBlock(idx, tuple(rows), t_s=(idx + 1) * interval_s))
+        t_s = None if interval_s is None else (idx + 1) * interval_s
+        res.status_blocks.append(StatusBlock(idx, tuple(rows), t_s=t_s))
     res.intervals = cumulative_to_intervals(res.status_blocks)
     if st.java_status:
         base = len(res.status_blocks)

@@ -13,6 +13,7 @@ if TYPE_CHECKING:  # pandas is imported lazily: the native generator must start 
 
 INTENDED_SUFFIX = "-INTENDED"
 ERROR_SUFFIX = "_ERROR"
+NOTFOUND_SUFFIX = "_NOTFOUND"
 
 
 @dataclass(frozen=True)
@@ -35,20 +36,23 @@ class OpStats:
 
     @property
     def base_operation(self) -> str:
-        """The operation without ``_ERROR``/``-INTENDED`` decorations."""
+        """The operation without ``_ERROR``/``_NOTFOUND``/``-INTENDED`` decorations."""
         name = self.operation
-        for suffix in (INTENDED_SUFFIX, ERROR_SUFFIX):
+        for suffix in (INTENDED_SUFFIX, ERROR_SUFFIX, NOTFOUND_SUFFIX):
             if name.endswith(suffix):
                 name = name[: -len(suffix)]
         return name
 
     @property
     def kind(self) -> str:
-        """``ok``, ``error`` or ``intended`` (latency measured from the intended start)."""
+        """``ok``, ``error``, ``notfound`` (the record did not exist) or ``intended`` (latency
+        measured from the intended start)."""
         if self.operation.endswith(INTENDED_SUFFIX):
             return "intended"
         if self.operation.endswith(ERROR_SUFFIX):
             return "error"
+        if self.operation.endswith(NOTFOUND_SUFFIX):
+            return "notfound"
         return "ok"
 
 
@@ -112,6 +116,10 @@ class YcsbResult:
         """Sum of the ``Count`` of every ``<OP>_ERROR`` final row."""
         return sum(r.count or 0 for r in self.final if r.kind == "error")
 
+    def not_found_count(self) -> int:
+        """Sum of the ``Count`` of every ``<OP>_NOTFOUND`` final row."""
+        return sum(r.count or 0 for r in self.final if r.kind == "notfound")
+
     def client_summary(
         self,
         *,
@@ -123,18 +131,21 @@ class YcsbResult:
         """The final block in the terms checks need (``workbench.model.ClientSummary``).
 
         Successful operations exclude TOTAL and the ``-INTENDED`` rows (same operations, other
-        clock); errors are keyed by the base operation (READ for READ_ERROR).
+        clock); errors and not-found counts are keyed by the base operation (READ for READ_ERROR
+        and for READ_NOTFOUND).
         """
         from workbench.model import ClientSummary
 
         ops: dict[str, int] = {}
         errors: dict[str, int] = {}
+        not_found: dict[str, int] = {}
         total: int | None = None
         for row in self.final:
             if row.count is None:
                 continue
-            if row.kind == "error":
-                errors[row.base_operation] = errors.get(row.base_operation, 0) + row.count
+            if row.kind in ("error", "notfound"):
+                into = errors if row.kind == "error" else not_found
+                into[row.base_operation] = into.get(row.base_operation, 0) + row.count
             elif row.kind == "ok" and row.operation == "TOTAL":
                 total = row.count
             elif row.kind == "ok":
@@ -150,6 +161,7 @@ class YcsbResult:
             target_ops=target_ops,
             cpu_seconds=cpu_seconds,
             cpu_cores=cpu_cores,
+            not_found=not_found,
         )
 
     def final_frame(self) -> pd.DataFrame:

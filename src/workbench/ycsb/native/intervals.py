@@ -53,11 +53,12 @@ class IntervalLog:
 
     def start_at(self, t_s: float) -> None:
         """Where the first interval starts (after a warm-up nothing was recorded)."""
-        self._prev_t = t_s
+        self._prev_t = round(t_s, 3)
 
     def tick(self, cumulative: Mapping[str, Counts], t_s: float) -> list[dict[str, Any]]:
-        """Close the interval ending at ``t_s`` (seconds since the run started)."""
-        length = max(t_s - self._prev_t, 0.0)
+        """Close the interval ending at ``t_s`` (seconds since the run started, kept to 1 ms)."""
+        t_s = round(t_s, 3)
+        length = round(max(t_s - self._prev_t, 0.0), 3)
         hists: dict[str, HdrHistogram] = {}
         for op in sorted(set(cumulative) | set(self._prev)):
             now = cumulative.get(op, {})
@@ -67,7 +68,7 @@ class IntervalLog:
             for op, h in hists.items():
                 self._hlog.write(iv.hlog_line(op, self._prev_t, length, h))
             self._hlog.flush()
-        rows = iv.interval_rows(round(t_s, 3), round(length, 3), hists, self.start_wall_s)
+        rows = iv.interval_rows(t_s, length, hists, self.start_wall_s)
         if self._csv is not None:
             for row in rows:
                 self._csv.writerow({k: _cell(v) for k, v in row.items()})

@@ -103,7 +103,8 @@ def compare(
     excluded: dict[str, int] = {}
     defaults: dict[str, Any] = {}
     for d in map(Path, dirs):
-        prefix = f"{d.name}/" if len(dirs) > 1 else ""
+        campaign = (d / "campaign.json").is_file()
+        prefix = f"{d.name}/" if campaign and len(dirs) > 1 else ""
         for name, (runs, left_out) in _groups(d, defaults if len(dirs) == 1 else {}).items():
             key = _unique(prefix + name, samples)
             samples[key], excluded[key] = runs, left_out

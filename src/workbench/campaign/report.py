@@ -54,7 +54,7 @@ def render(store: CampaignStore, table: CompareTable) -> Path:
         "min_effect": f"{table.min_effect:.0%}",
         "rows": _comparison_rows(table),
         "figures": _figures(store, table),
-        "runs": [_run_row(r) for r in runs],
+        "runs": [_run_row(r, _exists(store, r)) for r in runs],
         "configs": _differing(store.record["configs"]),
         "source": store.record.get("source") or json.dumps(store.record["spec"], indent=2),
     }
@@ -102,9 +102,15 @@ def _comparison_rows(t: CompareTable) -> list[dict[str, Any]]:
     return rows
 
 
-def _run_row(r: dict[str, Any]) -> dict[str, Any]:
+def _exists(store: CampaignStore, r: dict[str, Any]) -> bool:
+    path = store.run_path(r)
+    return path is not None and (path / "run.json").is_file()
+
+
+def _run_row(r: dict[str, Any], linked: bool) -> dict[str, Any]:
+    """One line of the execution-order table; `linked`: its run directory exists."""
     numbers = r.get("metrics") or {}
-    href = quote(f"{r['dir']}/report.html") if r.get("dir") else ""
+    href = quote(f"{r['dir']}/report.html") if linked else ""
     return {
         "order": r["index"] + 1,
         "config": r["config"],

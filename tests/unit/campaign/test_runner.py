@@ -1,0 +1,218 @@
+"""Running a campaign with a fake executor: order, resume, failures, statistics, report, compare."""
+
+from __future__ import annotations
+
+import json
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from workbench.campaign import compare as cmp
+from workbench.campaign import spec
+from workbench.campaign.runner import run_campaign
+from workbench.campaign.store import CampaignStore
+
+THROUGHPUT = {2: [701.0, 709.0, 698.0, 712.0, 705.0], 8: [1392.0, 1401.0, 1380.0, 1410.0, 1399.0]}
+
+
+def campaign(repeat: int = 4, configs: tuple[int, ...] = (2, 8), **extra: Any) -> spec.Campaign:
+    raw = {
+        "name": "threads",
+        "repeat": repeat,
+        "base": {"duration": 5},
+        "configs": [{"name": f"t{t}", "threads": t} for t in configs],
+        **extra,
+    }
+    return spec.validate(raw, validate_params=dict)
+
+
+def numbers(params: dict[str, Any], call: int) -> tuple[float, float, str]:
+    t = params["threads"]
+    ops = THROUGHPUT[t][call % 5]
+    return ops, 4.0 if t == 2 else 9.0, "passed"
+
+
+def quiet(_: str) -> None:
+    pass
+
+
+def test_interleaved_campaign_end_to_end(tmp_path: Path, fake_executor: Any) -> None:
+    store = CampaignStore.create(tmp_path, campaign(), source="name = 'threads'")
+    ex = fake_executor(numbers)
+    lines: list[str] = []
+    table = run_campaign(store, ex, progress=lines.append)
+    assert [c.split("-")[-2] for c in ex.calls] == ["t2", "t8"] * 4  # ABAB
+    assert lines[0].startswith("run 1 of 8: t2 #1 ") and "left)" in lines[2]
+    assert store.record["status"] == "complete" and not store.pending()
+    c = table.comparisons["throughput"]["t8"]
+    assert c.verdict == "better" and c.n_base == c.n_other == 4
+    assert table.comparisons["p99_ms"]["t8"].verdict == "worse"
+    saved = json.loads((store.path / "stats.json").read_text())
+    assert set(saved["metrics"]["throughput"]["summaries"]) == {"t2", "t8"}
+    assert saved["metrics"]["throughput"]["comparisons"]["t8"]["text"].startswith("+")
+    runs = pd.read_parquet(store.path / "runs.parquet")
+    assert list(runs["order"]) == list(range(8)) and runs["counted"].all()
+    assert runs.loc[0, "p999_ms"] == pytest.approx(12.0) and runs.loc[0, "verdicts"] == "pass=1"
+    for r in store.runs:  # every run a normal run directory beside the others
+        assert (store.run_path(r) / "run.json").is_file()
+        assert store.run_path(r).parent == tmp_path
+
+
+def test_resume_after_interrupt_repeats_nothing_and_skips_nothing(
+    tmp_path: Path, fake_executor: Any
+) -> None:
+    c = campaign(repeat=3)
+    store = CampaignStore.create(tmp_path, c)
+
+    def interrupt_third(params: dict[str, Any], call: int) -> tuple[float, float, str]:
+        if call == 3:
+            raise KeyboardInterrupt
+        return numbers(params, call)
+
+    first = fake_executor(interrupt_third)
+    with pytest.raises(KeyboardInterrupt):
+        run_campaign(store, first, progress=quiet)
+    reopened = CampaignStore(store.path)
+    assert reopened.record["status"] == "interrupted"
+    assert [r["state"] for r in reopened.runs] == ["done", "done", "interrupted"] + ["planned"] * 3
+    found = CampaignStore.find_resumable(tmp_path, c)
+    assert found is not None and found.path == store.path
+    second = fake_executor(numbers)
+    run_campaign(found, second, progress=quiet)
+    done = [r["run_id"] for r in found.runs]
+    assert len(set(done)) == 6 and all(r["state"] == "done" for r in found.runs)
+    assert second.calls == done[2:]  # the interrupted one again (a new attempt), then the rest
+    assert done[2].endswith("-a2") and first.calls[:2] == done[:2]
+    assert [(r["config"], r["repetition"]) for r in found.runs] == [
+        (f"t{t}", rep) for rep in range(3) for t in (2, 8)
+    ]
+    assert CampaignStore.find_resumable(tmp_path, c) is None  # nothing left to resume
+
+
+def test_a_failed_run_is_recorded_excluded_and_the_campaign_goes_on(
+    tmp_path: Path, fake_executor: Any
+) -> None:
+    store = CampaignStore.create(tmp_path, campaign(repeat=5))
+
+    def flaky(params: dict[str, Any], call: int) -> tuple[float, float, str]:
+        if call == 2:
+            raise RuntimeError("stack did not come up <b>")
+        if call == 4:
+            return 1.0, 100.0, "failed"  # checks failed: recorded, not counted
+        return numbers(params, call)
+
+    ex = fake_executor(flaky)
+    table = run_campaign(store, ex, progress=quiet)
+    assert len(ex.calls) == 10
+    states = [(r["state"], r.get("run_status"), r["counted"]) for r in store.runs]
+    assert states[1] == ("error", None, False) and states[3] == ("done", "failed", False)
+    assert table.excluded == {"t2": 0, "t8": 2}
+    assert table.summaries["throughput"]["t8"].n == 3
+    assert "RuntimeError: stack did not come up" in store.runs[1]["error"]
+
+
+def test_a_a_campaign_reports_no_difference(tmp_path: Path, fake_executor: Any) -> None:
+    raw = {
+        "name": "aa",
+        "repeat": 5,
+        "configs": [{"name": "A", "threads": 2}, {"name": "A2", "threads": 2}],
+    }
+    store = CampaignStore.create(tmp_path, spec.validate(raw, validate_params=dict))
+    table = run_campaign(store, fake_executor(numbers), progress=quiet)
+    for m in table.metrics:
+        assert table.comparisons[m]["A2"].verdict == "~", m
+    assert cmp.format_table(table).count("~ (p=") == 2
+
+
+def test_too_few_runs_say_how_many_are_needed(tmp_path: Path, fake_executor: Any) -> None:
+    store = CampaignStore.create(tmp_path, campaign(repeat=2))
+    table = run_campaign(store, fake_executor(numbers), progress=quiet)
+    c = table.comparisons["throughput"]["t8"]
+    assert c.verdict == "unknown" and c.needed_n == 4
+    assert "? (n=2+2, needs 4+4)" in cmp.format_table(table)
+
+
+class Page(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+
+def test_report_is_self_contained_links_runs_and_escapes(
+    tmp_path: Path, fake_executor: Any
+) -> None:
+    evil = "<script>alert('x')</script>"
+    c = campaign(repeat=4, compare={"metrics": ["throughput", "p99_ms", "p50_ms"]})
+    store = CampaignStore.create(tmp_path, c, source=f"# {evil}")
+
+    def once_evil(params: dict[str, Any], call: int) -> tuple[float, float, str]:
+        if call == 1:
+            raise RuntimeError(evil)
+        return numbers(params, call)
+
+    run_campaign(store, fake_executor(once_evil), progress=quiet)
+    text = (store.path / "report.html").read_text()
+    assert "<script>" not in text and "&lt;script&gt;" in text
+    page = Page()
+    page.feed(text)
+    tags = [t for t, _ in page.tags]
+    assert "script" not in tags and "link" not in tags
+    imgs = [a for t, a in page.tags if t == "img"]
+    assert {a["alt"] for a in imgs} == {
+        "runs by configuration",
+        "runs in execution order",
+        "latency-throughput",  # threads vary
+    }
+    assert all((a["src"] or "").startswith("data:image/png;base64,") for a in imgs)
+    hrefs = [a["href"] or "" for t, a in page.tags if t == "a"]
+    assert len(hrefs) == 7  # the run whose executor raised has no directory to link
+    for h in hrefs:
+        assert (
+            not re.match(r"^[a-z]+:", h) and h.startswith("../../") and h.endswith("/report.html")
+        )
+        assert (store.path / h).parent.joinpath("run.json").is_file()
+    assert "better" in text and "t8" in text
+
+
+def test_no_curve_when_threads_and_target_do_not_vary(tmp_path: Path, fake_executor: Any) -> None:
+    raw = {
+        "name": "aa",
+        "repeat": 1,
+        "configs": [{"name": "A", "threads": 2}, {"name": "B", "threads": 2, "x": 1}],
+    }
+    store = CampaignStore.create(tmp_path, spec.validate(raw, validate_params=dict))
+    run_campaign(store, fake_executor(numbers), progress=quiet)
+    assert "latency-throughput" not in (store.path / "report.html").read_text()
+
+
+def test_compare_campaign_dirs_run_dirs_and_folders(tmp_path: Path, fake_executor: Any) -> None:
+    store = CampaignStore.create(tmp_path / "res", campaign(repeat=4))
+    run_campaign(store, fake_executor(numbers), progress=quiet)
+    one = cmp.compare([store.path])
+    assert one.groups == ["t2", "t8"] and one.metrics == ["throughput", "p99_ms"]
+    assert one.comparisons["throughput"]["t8"].verdict == "better"
+    # plain run directories: each one a group of one run; a folder of runs: one group
+    dirs = [store.run_path(r) for r in store.runs]
+    solo = cmp.compare([dirs[0], dirs[1]])
+    assert [s.n for s in solo.summaries["throughput"].values()] == [1, 1]
+    assert solo.comparisons["throughput"][dirs[1].name].verdict == "unknown"
+    folder = tmp_path / "t2runs"
+    folder.mkdir()
+    for d in dirs[0::2]:
+        (folder / d.name).symlink_to(d)
+    grouped = cmp.compare([folder, store.path])
+    assert grouped.groups[0] == "t2runs" and "res-campaign/t8" not in grouped.groups
+    assert grouped.summaries["throughput"]["t2runs"].n == 4
+    name = f"{store.path.name}/t2"
+    assert grouped.comparisons["throughput"][name].verdict == "~"
+    js = json.loads(json.dumps(grouped.to_json()))
+    assert js["baseline"] == "t2runs" and js["metrics"]["throughput"]["higher_is_better"]
+    with pytest.raises(Exception, match="neither a run directory"):
+        cmp.compare([tmp_path / "res" / "campaigns"])

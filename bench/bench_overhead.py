@@ -29,8 +29,8 @@ def main() -> int:
             subprocess.run([exe, "run", "--duration", str(args.duration), "--results", tmp,
                             "--run-id", "bench", "--quiet"], check=False)  # fmt: skip
         else:
+            from workbench import Benchmark
             from workbench.params import validate_run
-            from workbench.pipeline import Benchmark
 
             p = validate_run({"duration": args.duration, "results_dir": tmp, "run_id": "bench"})
             Benchmark(p, progress=lambda _m: None).execute()

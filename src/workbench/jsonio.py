@@ -29,10 +29,11 @@ def parse_iso(text: str) -> float:
     return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
 
 
-def jsonable(obj: Any) -> Any:
+def jsonable(obj: Any, strict: bool = False) -> Any:
     """Strict-JSON form of a value: NaN → None, ±Inf → "+Inf"/"-Inf", tuples and sets → lists,
-    numpy scalars → python, pydantic models and `to_dict` objects → dicts, paths and anything
-    else → str. The one place that decides how a value is written."""
+    numpy scalars → python, pydantic models and `to_dict` objects → dicts, paths → str, and
+    anything else → str (`strict`: TypeError). The one place that decides how a value is
+    written."""
     if isinstance(obj, bool) or obj is None or isinstance(obj, str | int):
         return obj
     if isinstance(obj, float):
@@ -42,25 +43,27 @@ def jsonable(obj: Any) -> Any:
             return "+Inf" if obj > 0 else "-Inf"
         return obj
     if isinstance(obj, Mapping):
-        return {str(k): jsonable(v) for k, v in obj.items()}
+        return {str(k): jsonable(v, strict) for k, v in obj.items()}
     if isinstance(obj, list | tuple | set | frozenset):
-        return [jsonable(v) for v in obj]
+        return [jsonable(v, strict) for v in obj]
     if isinstance(obj, datetime):
         return obj.isoformat()
     dump = getattr(obj, "model_dump", None)  # pydantic models
     if callable(dump):
-        return jsonable(dump(mode="json", by_alias=True))
+        return jsonable(dump(mode="json", by_alias=True), strict)
     to_dict = getattr(obj, "to_dict", None)
     if callable(to_dict):
-        return jsonable(to_dict())
+        return jsonable(to_dict(), strict)
     item = getattr(obj, "item", None)  # numpy scalars
     if callable(item):
-        return jsonable(item())
+        return jsonable(item(), strict)
+    if strict and not isinstance(obj, Path):
+        raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
     return str(obj)
 
 
 def dumps(obj: Any) -> str:
-    return json.dumps(jsonable(obj), indent=2, allow_nan=False) + "\n"
+    return json.dumps(jsonable(obj, strict=True), indent=2, allow_nan=False) + "\n"
 
 
 def write_json(path: Path, obj: Any, mode: int = 0o644) -> Path:

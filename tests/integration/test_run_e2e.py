@@ -346,7 +346,7 @@ def test_interrupt_inside_the_pipeline(etcd_manifest: Manifest, tmp_path: Path) 
     """Ctrl-C where the pipeline runs (JupyterLab's interrupt, or a script): the stage records
     `aborted`, the stack goes, the report shows it."""
     script = (
-        "import sys\nfrom workbench.params import validate_run\nfrom workbench.pipeline import Benchmark\n"
+        "import sys\nfrom workbench.params import validate_run\nfrom workbench import Benchmark\n"
         "p = validate_run({'duration': 120, 'recordcount': 200, 'results_dir': sys.argv[1], "
         "'run_id': 'inproc'})\nBenchmark(p).execute()\n"
     )

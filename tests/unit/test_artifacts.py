@@ -38,7 +38,7 @@ def synthetic_run(
     rng = np.random.default_rng(seconds)
     run_id = run_id or f"20260101T000000.000Z-etcd-{workload}-{seconds:06x}"
     rd = RunDir.create(results, run_id, "etcd", {"subject": "etcd", "workload": workload})
-    t0 = float(rd.record["started_unix"])
+    t0 = float(rd.record.started_unix)
     load_start, load_end = t0 + 1.0, t0 + 3.0
     run_start, run_end = t0 + 3.5, t0 + 3.5 + seconds
     rd.add_mark("load", load_start, load_end)
@@ -161,10 +161,24 @@ def test_create_lays_out_the_contract(tmp_path: Path) -> None:
     rec = json.loads((rd.path / "run.json").read_text())
     assert rec["run_id"] == "r1" and rec["subject"] == "etcd" and rec["status"] == "running"
     assert rec["params"] == {"threads": 4} and rec["started"].endswith("Z")
-    # Re-creating the same id reopens it (the CLI creates it, the notebook reopens it).
-    rd.update(status="running", extra=1)
-    again = RunDir.create(tmp_path, "r1", "etcd", {"threads": 8})
-    assert again.record["params"] == {"threads": 4} and again.record["extra"] == 1
+    assert rec["schema"] == 2
+    # An existing id is never reused: refused, the old record untouched.
+    rd.update(project="p1")
+    with pytest.raises(artifacts.ConfigError, match="exists already"):
+        RunDir.create(tmp_path, "r1", "etcd", {"threads": 8})
+    assert RunDir(rd.path).record.params == {"threads": 4}
+    # A record handed over by a supervisor is reopened once, by the kernel it was made for.
+    RunDir.create(tmp_path, "r2", "etcd", {"threads": 2}, handoff=True)
+    again = RunDir.open_handoff(tmp_path, "r2")
+    assert again is not None and again.record.params == {"threads": 2}
+    with pytest.raises(artifacts.ConfigError, match="exists already"):
+        RunDir.open_handoff(tmp_path, "r2")
+    assert RunDir.open_handoff(tmp_path, "none") is None
+    # The record is typed: an unknown field or a wrong type is refused, not written.
+    with pytest.raises(ValueError, match="extra"):
+        rd.update(extra=1)
+    with pytest.raises(ValueError, match="status"):
+        rd.update(status="bogus")
 
 
 def test_opening_a_non_run_directory_fails(tmp_path: Path) -> None:
@@ -216,7 +230,7 @@ def test_finish_validates_status(tmp_path: Path) -> None:
         rd.finish("great")
     rd.finish("aborted", error="Ctrl-C")
     rec = RunDir(rd.path).record
-    assert rec["status"] == "aborted" and rec["error"] == "Ctrl-C" and rec["ended"]
+    assert rec.status == "aborted" and rec.error == "Ctrl-C" and rec.ended
 
 
 def test_verdicts_merge_by_phase_and_name(tmp_path: Path) -> None:
@@ -296,4 +310,4 @@ def test_synthetic_run_round_trips(tmp_path: Path) -> None:
     files = {str(p) for p in again.files()}
     assert {"run.json", "checks.json", "timeline.parquet", "ycsb/run.final.csv"} <= files
     assert artifacts.list_run_dirs(tmp_path)[0].run_id == rd.run_id
-    assert time.time() - artifacts.parse_iso(again.record["ended"]) < 60
+    assert time.time() - artifacts.parse_iso(again.record.ended) < 60

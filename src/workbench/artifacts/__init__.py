@@ -6,6 +6,7 @@ fingerprint.py  the environment a run happened in
 timeline.py     client, server and mark rows on one clock (timeline.parquet)
 """
 
+from workbench.errors import ConfigError
 from workbench.jsonio import parse_iso, read_json, utc_iso, write_json
 
 from .fingerprint import fingerprint, host_fingerprint, sha256_file
@@ -15,6 +16,7 @@ from .timeline import TIMELINE_COLUMNS, build_timeline, client_rows, server_rows
 
 __all__ = [
     "FINAL_STATUSES",
+    "ConfigError",
     "RUN_STATUSES",
     "SCHEMA",
     "TIMELINE_COLUMNS",

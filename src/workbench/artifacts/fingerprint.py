@@ -13,8 +13,6 @@ from typing import Any
 
 import psutil
 
-import workbench
-
 KEY_LIBRARIES = (
     "pandas",
     "pyarrow",
@@ -90,7 +88,7 @@ def fingerprint(
     sha = _git(["rev-parse", "HEAD"], repo)
     status = _git(["status", "--porcelain", "--untracked-files=no"], repo)
     return {
-        "workbench_version": workbench.__version__,
+        "workbench_version": _version(),
         "git_sha": sha,
         "git_dirty": None if status is None else bool(status),
         "python": platform.python_version(),
@@ -104,3 +102,10 @@ def fingerprint(
         else None,
         "host": host_fingerprint(),
     }
+
+
+def _version() -> str | None:
+    try:
+        return metadata.version("workbench")
+    except metadata.PackageNotFoundError:
+        return None

@@ -8,7 +8,6 @@ Where a registry answers, the base image is pulled; where none does (the offline
 debootstrapped from the machine's own Debian mirror and imported. Nothing here starts a stack.
 """
 
-from workbench.provision.prereqs import Prereq, doctor, setup
 from workbench.provision.engine import compose_ok, engine_ok, ensure_compose, ensure_engine
 from workbench.provision.images import (
     BASE_IMAGE,
@@ -22,6 +21,7 @@ from workbench.provision.images import (
     image_label,
     image_status,
 )
+from workbench.provision.prereqs import Prereq, doctor, setup
 
 __all__ = [
     "BASE_IMAGE",

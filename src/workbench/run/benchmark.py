@@ -1,0 +1,290 @@
+"""The conductor: the only place that knows the order of a benchmark's stages.
+
+    stack up → pre checks → YCSB load → YCSB run → post checks → metrics → timeline + figures
+    → teardown (unless kept) → report
+
+`Benchmark` exposes each stage as a method so `benchmark.ipynb` can call them one cell at a time,
+and `execute()` runs them all. Every stage saves what it has before it raises; on any failure
+(stack never healthy, workload error, Ctrl-C, SIGTERM, the interpreter going away) the run gets
+the right status, the container logs, the verdicts known so far and a report, and the stack is
+torn down. What each stage does lives in its room: `stackctl` (the stack), `workload` (a YCSB
+phase through the tool registry), `observe` (checks, settle, window, metrics, timeline),
+`finishing` (status, summary, report).
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from workbench.artifacts import RunDir
+from workbench.checks import get_check, raise_for_verdicts
+from workbench.errors import WorkbenchError
+from workbench.manifest import Manifest, load_manifest
+from workbench.model import Verdict
+from workbench.params import RunParams, new_run_id
+from workbench.run import finishing, observe, workload
+from workbench.run.stackctl import StackControl
+from workbench.stack import Stack
+from workbench.ycsb.tools import PhaseRecord, get_tool
+
+Progress = Callable[[str], None]
+STAGES = ("stack_up", "pre_checks", "load", "run", "post_checks", "metrics", "timeline", "finish")
+
+
+def _print(msg: str) -> None:
+    print(msg, flush=True)
+
+
+class Benchmark:
+    """One benchmark run, stage by stage. Create it, then call the stages in order (or execute)."""
+
+    def __init__(
+        self,
+        params: RunParams,
+        *,
+        progress: Progress = _print,
+        kind: str = "benchmark",
+        project: str = "",
+        post_checks: tuple[str, ...] | None = None,
+    ) -> None:
+        """`project`: attach to that running compose project instead of starting a stack (it is
+        then never torn down). `post_checks`: check names instead of the manifest's post list."""
+        self.params, self.progress, self.kind = params, progress, kind
+        self.manifest: Manifest = load_manifest(params.subject)
+        self.post_names = post_checks
+        run_id = params.run_id or new_run_id(self.manifest.name, params.workload)
+        resolved = {**params.to_dict(), "run_id": run_id}
+        rd = RunDir.open_handoff(params.results_dir, run_id)  # a supervisor made it for us
+        self.rd = rd or RunDir.create(
+            params.results_dir, run_id, self.manifest.name, resolved, kind
+        )
+        self.ctl = StackControl(
+            self.manifest, self.rd, progress, project=project, keep=params.keep_stack
+        )
+        self.verdicts: list[Verdict] = []
+        self.phases: dict[str, PhaseRecord] = {}
+        self.done: list[str] = []
+        self.closed = False
+        self.settled_at: float | None = None
+        self.figures: dict[str, Any] = {}
+        self.figure_files: dict[str, Path] = {}
+        # side work off the critical path: the fingerprint, pre checks beside the load
+        self._side = ThreadPoolExecutor(3, thread_name_prefix="bench-side")
+        self._beside: Future[list[Verdict]] | None = None
+        self._fingerprint: Future[dict[str, Any]] | None = None
+        atexit.register(self._at_exit)
+
+    @property
+    def run_dir(self) -> Path:
+        return self.rd.path
+
+    @property
+    def stack(self) -> Stack | None:
+        return self.ctl.stack
+
+    # ---- bookkeeping: one place for stage records, save-then-raise and cleanup ---------------
+    def _at_exit(self) -> None:
+        """The interpreter (a notebook kernel) is going away with the run unfinished."""
+        if not self.closed:
+            with contextlib.suppress(Exception):
+                self._fail(RuntimeError("the process exited before the run finished"))
+
+    @contextlib.contextmanager
+    def _stage(self, name: str) -> Iterator[None]:
+        if self.closed:
+            raise WorkbenchError(f"run {self.rd.run_id} is already finished; start a new one")
+        self.progress(f"[{self.rd.run_id}] stage {name} ...")
+        t0 = time.monotonic()
+        try:
+            with self.rd.stage(name):
+                yield
+        except BaseException as exc:
+            self._fail(exc)
+            raise
+        self.done.append(name)
+        self.progress(f"[{self.rd.run_id}] stage {name} done in {time.monotonic() - t0:.1f}s")
+
+    def _fail(self, exc: BaseException) -> None:
+        """Save everything known, tear the stack down, mark the run, render the failure."""
+        status = "aborted" if isinstance(exc, KeyboardInterrupt) else "error"
+        message = finishing.describe(exc)
+        self.progress(f"[{self.rd.run_id}] {status}: {message.splitlines()[0][:300]}")
+        for side in (self._collect_beside, self._record_fingerprint):
+            with contextlib.suppress(Exception):
+                side()
+        try:
+            self.ctl.down(force=True)
+        except Exception as down_exc:  # keep the first error, note the second
+            message += f"\n(teardown also failed: {down_exc})"
+        self._close(status, message)
+
+    def _close(self, status: str, error: str | None) -> None:
+        self.rd.finish(status, error=error)
+        self.closed = True
+        atexit.unregister(self._at_exit)
+        self._side.shutdown(wait=False)
+        finishing.render(self.rd, self.progress)
+
+    def _record(self, got: list[Verdict]) -> list[Verdict]:
+        self.verdicts += got
+        self.rd.save_verdicts(got)
+        for v in got:
+            self.progress(f"  {v.phase:<4} {v.name:<20} {v.status.upper():<8} {v.summary}")
+        return got
+
+    def _names(self, phase: str) -> list[str]:
+        if phase == "post" and self.post_names is not None:
+            return list(self.post_names)
+        return list(self.manifest.checks.get(phase, ()))
+
+    def _collect_beside(self) -> list[Verdict]:
+        fut, self._beside = self._beside, None
+        return [] if fut is None else self._record(fut.result())
+
+    def _record_fingerprint(self) -> None:
+        fut, self._fingerprint = self._fingerprint, None
+        if fut is not None:
+            self.rd.update(fingerprint=fut.result())
+
+    # ---- stages --------------------------------------------------------------------------------
+    def stack_up(self) -> Stack:
+        """Bring the subject's stack up, health-gated; the fingerprint is taken beside."""
+        with self._stage("stack_up"):
+            st = self.ctl.open()
+            self._fingerprint = self._side.submit(finishing.fingerprint, self.manifest, self.ctl)
+        return st
+
+    def pre_checks(self) -> list[Verdict]:
+        """The subject's pre checks, at once. In a benchmark with a load, those that need no
+        idle cluster (a probe container) run on beside the load; its stage records them."""
+        with self._stage("pre_checks"):
+            st, names = self.ctl.require(), self._names("pre")
+            later: list[str] = []
+            if self.kind == "benchmark" and "load" in self.params.phase_list:
+                later = [n for n in names if get_check(n).beside_traffic]
+            if later:
+                self._beside = self._side.submit(observe.checks, st, self.manifest, "pre", later)
+                self.progress(f"  pre  {', '.join(later)}: running beside the load")
+            now = [n for n in names if n not in later]
+            return self._record(observe.checks(st, self.manifest, "pre", now))
+
+    def _phase(self, phase: str, gate: Callable[[], None] | None = None) -> PhaseRecord:
+        rec = workload.run_phase(
+            phase,
+            params=self.params,
+            manifest=self.manifest,
+            stack=self.ctl.require(),
+            rd=self.rd,
+            progress=self.progress,
+            gate=gate,
+        )
+        self.phases[phase] = rec
+        return rec
+
+    def _baseline(self) -> None:
+        """The idle span from healthy to the first YCSB launch (the checks subtract the server
+        counters' background rate over it). Recorded, never waited for."""
+        if self.ctl.healthy_at is not None and self.rd.record.baseline_window is None:
+            self.rd.update(baseline_window=(self.ctl.healthy_at, time.time()))
+
+    def load(self) -> PhaseRecord | None:
+        if "load" not in self.params.phase_list:
+            return None
+        with self._stage("load"):
+            self._baseline()
+            rec = self._phase("load")
+            self._collect_beside()
+            self._record_fingerprint()
+            return rec
+
+    def run(self) -> PhaseRecord | None:
+        if "run" not in self.params.phase_list:
+            return None
+        with self._stage("run"):
+            self._baseline()
+            load = self.phases.get("load")
+            if load is None:
+                return self._phase("run")
+            st, after = self.ctl.require(), load.traffic_end()
+
+            def gate() -> None:  # a gated tool starts up meanwhile
+                self.rd.record.settle_after_load = observe.settle(st, after)
+                self.settled_at = time.time()
+
+            try:
+                return self._phase("run", gate=gate)
+            finally:
+                self.rd.save()
+
+    def post_checks(self) -> list[Verdict]:
+        with self._stage("post_checks"):
+            rec = self.phases.get("run") or self.phases.get("load")
+            client = workload.client_summary(rec, self.params) if rec else None
+            names = self._names("post")
+            got = observe.checks(
+                self.ctl.require(),
+                self.manifest,
+                "post",
+                names,
+                client=client,
+                window=observe.window(self.phases, self.settled_at),
+                baseline_window=self.rd.record.baseline_window,
+                traffic_ended=rec.ended if rec else None,
+            )
+            return self._record(got)
+
+    def collect_metrics(self) -> dict[str, pd.DataFrame]:
+        """Every manifest query over the run into metrics/."""
+        with self._stage("metrics"):
+            frames, errors = observe.metrics(
+                self.ctl.require(), self.manifest, self.phases, self.rd, self.params.prometheus_step
+            )
+            for name, err in errors.items():
+                self.progress(f"  query {name} failed: {err.splitlines()[0]}")
+            return frames
+
+    def build_timeline(self) -> pd.DataFrame:
+        """Timeline and figures; nothing after the metrics needs the stack, so it goes down
+        meanwhile (finish waits)."""
+        with self._stage("timeline"):
+            self.ctl.down_in_background()
+            tl, self.figures = observe.timeline(self.rd, self.phases)
+            self.figure_files = {n: self.rd.save_figure(n, f) for n, f in self.figures.items()}
+            return tl
+
+    def finish(self) -> str:
+        """Tear down (unless kept), set the final status from the verdicts, render the report."""
+        with self._stage("finish"):
+            self._record_fingerprint()  # when there was no load stage to record it
+            self.ctl.down()
+            status, error = finishing.status(self.verdicts)
+        self._close(status, error)
+        self.progress(f"[{self.rd.run_id}] {status}: {self.rd.path}")
+        return status
+
+    def raise_for_checks(self) -> None:
+        """Raise CheckFailed when a check failed: AFTER everything was saved."""
+        raise_for_verdicts(self.verdicts)
+
+    def limitations(self) -> tuple[str, ...]:
+        """What this run's YCSB tool cannot measure (the report says so)."""
+        return get_tool(workload.tool_name(self.params, self.manifest)).limitations
+
+    def execute(self) -> str:
+        """All stages in order; returns the final status (checks are not raised)."""
+        self.stack_up()
+        self.pre_checks()
+        self.load()
+        self.run()
+        self.post_checks()
+        self.collect_metrics()
+        self.build_timeline()
+        return self.finish()

@@ -1,0 +1,60 @@
+"""The end of a run: its final status and reason from the verdicts, the environment fingerprint,
+the headline summary kept in run.json, and the report and index rendered from the directory."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from workbench import report
+from workbench.artifacts import RunDir, run_status
+from workbench.artifacts import fingerprint as env_fingerprint
+from workbench.artifacts.record import Summary
+from workbench.manifest import Manifest
+from workbench.model import Verdict
+from workbench.run.stackctl import StackControl
+from workbench.telemetry import engine_versions
+
+
+def describe(exc: BaseException) -> str:
+    """An exception as the run record states it (a signal is named as such)."""
+    if isinstance(exc, KeyboardInterrupt):
+        return f"interrupted: {exc}" if str(exc) else "interrupted (Ctrl-C)"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def status(verdicts: list[Verdict]) -> tuple[str, str | None]:
+    """The final status and, when not passed, which verdicts made it so."""
+    bad = [
+        f"{v.name}: {v.status}: {v.summary}" for v in verdicts if v.status in ("fail", "unknown")
+    ]
+    return run_status(verdicts), "; ".join(bad) if bad else None
+
+
+def fingerprint(manifest: Manifest, ctl: StackControl) -> dict[str, Any]:
+    """~0.2 s of docker and git calls, run beside the stages."""
+    return env_fingerprint(
+        compose_file=manifest.compose_file, engine=engine_versions(), images=ctl.image_ids()
+    )
+
+
+def render(rd: RunDir, progress: Callable[[str], None]) -> None:
+    """Keep the summary in run.json (`workbench run` prints it from there), then the report and
+    the index. Never raises: the run's outcome matters more than its rendering."""
+    try:
+        s = report.summarize(rd)
+        rd.update(
+            summary=Summary(
+                throughput=s.throughput,
+                p99_ms=s.p99_ms,
+                worst_p99_ms=getattr(s, "worst_p99_ms", None),
+                worst_p99_operation=getattr(s, "worst_p99_operation", None),
+                operations=s.operations,
+                errors=s.errors,
+                verdicts=s.verdicts,
+            )
+        )
+        report.render(rd.path)
+        report.render_index(rd.path.parent)
+    except Exception as exc:
+        progress(f"report rendering failed: {type(exc).__name__}: {exc}")

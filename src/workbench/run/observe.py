@@ -1,0 +1,116 @@
+"""What a run observes besides the client: checks against the live stack, the post-load settle
+(Prometheus has scraped every target), the measured window, the metric queries and the timeline
+with its figures. Knowledge of each technology stays in its room (`prometheus`, `checks`,
+`artifacts.timeline`, `report.plots`); this module passes them the run's facts.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import httpx
+import pandas as pd
+
+from workbench import artifacts
+from workbench.artifacts import RunDir
+from workbench.artifacts.record import Settle
+from workbench.checks import CheckContext, run_checks
+from workbench.manifest import Manifest
+from workbench.model import Verdict
+from workbench.prometheus import PrometheusClient, collect, scrape_interval, wait_for_scrape
+from workbench.report import plots
+from workbench.stack import Stack
+from workbench.ycsb.tools import PhaseRecord
+
+
+def checks(
+    stack: Stack, manifest: Manifest, phase: str, names: list[str], **ctx: Any
+) -> list[Verdict]:
+    """Run `names` against the live stack, at once; the context says where everything is."""
+    if not names:
+        return []
+    with httpx.Client(timeout=5.0) as http:
+        prom = PrometheusClient(http, stack.endpoint("prometheus"))
+        probe_service = getattr(manifest, "probe", None)
+        probe = None
+        if probe_service:
+
+            def probe() -> Any:
+                return stack.run(probe_service, [], timeout=60)
+
+        context = CheckContext.from_manifest(
+            manifest, stack.ports, http=http, prometheus=prom, probe=probe, **ctx
+        )
+        return run_checks(names, context, phase, parallel=True)  # type: ignore[arg-type]
+
+
+def settle(stack: Stack, after: float) -> Settle:
+    """Let Prometheus scrape every target after `after` (the load's end) before the run window
+    opens, so server counters at the window's start hold all the load's traffic. Waits only as
+    long as needed (about half a scrape interval on average)."""
+    t0 = time.time()
+    with httpx.Client(timeout=3.0) as http:
+        prom = PrometheusClient(http, stack.endpoint("prometheus"))
+        seen = wait_for_scrape(prom.targets, after)
+        if seen is None:  # cannot tell: a whole interval
+            wait = after + scrape_interval(prom) + 0.5 - time.time()
+            if wait > 0:
+                time.sleep(wait)
+    return Settle(after=after, seen=seen, waited_s=time.time() - t0)
+
+
+def window(phases: dict[str, PhaseRecord], settled_at: float | None) -> tuple[float, float] | None:
+    """The span holding the measured phase's traffic: from the tool's first line to the end of
+    its reported run time (not container start-up and removal)."""
+    rec = phases.get("run") or phases.get("load")
+    if rec is None:
+        return None
+    secs = rec.outcome.result.run_seconds
+    end = rec.ended if secs is None else min(rec.ended, rec.first_line + secs + 0.5)
+    start = rec.first_line - 0.25
+    if rec is phases.get("run") and settled_at is not None:
+        # counters are read at the window's start: not before the scrapes that hold all of the
+        # load (a fast container start can print its first line 0.15 s after them)
+        start = max(start, settled_at)
+    return (start, end)
+
+
+def metrics(
+    stack: Stack, manifest: Manifest, phases: dict[str, PhaseRecord], rd: RunDir, step: float
+) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
+    """Every manifest query over the run (first launch - 5 s .. last end + up to 2 s) into
+    metrics/; returns the frames and the errors by query name."""
+    recs = list(phases.values())
+    if not recs:
+        return {}, {}
+    start = min(r.launched for r in recs) - 5
+    # up to 2 s past the last phase, but no waiting for it: the post checks already waited for
+    # a scrape after the run, and a range query cannot see the future anyway
+    end = min(max(r.ended for r in recs) + 2, time.time())
+    queries: list[Any] = list(manifest.queries)  # frozen Query fits QueryLike
+    with httpx.Client(timeout=10.0) as http:
+        prom = PrometheusClient(http, stack.endpoint("prometheus"))
+        got = collect(prom, queries, start, end, step, rd.metrics_dir, raise_on_error=False)
+    return got.frames, got.errors
+
+
+def timeline(rd: RunDir, phases: dict[str, PhaseRecord]) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Client intervals, server series and marks on one clock (saved), and the figures."""
+    run = phases.get("run")
+    origin = run.first_line if run else rd.record.started_unix
+    client = [
+        artifacts.client_rows(rd.ycsb_intervals(ph), ph, rec.first_line)
+        for ph, rec in phases.items()
+    ]
+    q = {x["name"]: x for x in rd.queries()}
+    server = [
+        artifacts.server_rows(n, f, q.get(n, {}).get("unit", ""), q.get(n, {}).get("kind", "other"))
+        for n, f in rd.metrics().items()
+    ]
+    tl = artifacts.build_timeline(client, server, rd.marks(), origin)
+    rd.save_timeline(tl)
+    figures = {"throughput": plots.throughput(tl), "latency": plots.latency(tl)}
+    if (tl["kind"] == "resource").any():
+        figures["resources"] = plots.resources(tl)
+    return tl, figures

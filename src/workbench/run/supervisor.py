@@ -1,0 +1,259 @@
+"""`workbench run` around a papermill kernel: the process that owns a run from outside.
+
+It creates the run record and hands it to the notebook's kernel, pre-starts the stack while
+papermill and the kernel start, forwards the first Ctrl-C/SIGTERM to the kernel (which records
+`aborted` and tears down itself), and, when the kernel died or was interrupted twice, finishes the
+record from outside (`salvage`): container logs, teardown, status, report. Exit codes come from
+the final status.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import re
+import signal
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import psutil
+
+from workbench import report
+from workbench.artifacts import RunDir
+from workbench.artifacts.record import Prestart
+from workbench.manifest import Manifest, load_manifest
+from workbench.params import RunParams, new_run_id, replace
+from workbench.stack import Stack
+
+REPO = Path(__file__).resolve().parents[3]
+NOTEBOOKS = REPO / "notebooks"
+EXIT_CODES = {"passed": 0, "failed": 1}
+PROGRESS_LINE = re.compile(
+    r"^(\[[^\]]+\] |  (pre|post) |  (load|run): |  query |starting |stack |keeping |"
+    r"  [\w-]+: (healthy|starting|running|unhealthy|created|exited))"
+)
+
+
+class ProgressFilter(logging.Handler):
+    """papermill logs every cell output; print the conductor's progress lines as they come
+    (stages, verdicts, YCSB totals, stack health), not the tables a notebook reader sees."""
+
+    def __init__(self, quiet: bool, out: Callable[[str], None] | None = None) -> None:
+        super().__init__()
+        self.quiet = quiet
+        self.out = out or (lambda line: print(line, flush=True))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self.quiet:
+            return
+        for line in record.getMessage().splitlines():
+            if PROGRESS_LINE.match(line):
+                self.out(line.rstrip())
+
+
+def kernel_pids(parent: int) -> list[int]:
+    """Jupyter kernels started by this process."""
+    out = []
+    with contextlib.suppress(psutil.Error):
+        for child in psutil.Process(parent).children(recursive=True):
+            with contextlib.suppress(psutil.Error):
+                if any("ipykernel" in part for part in child.cmdline()):
+                    out.append(child.pid)
+    return out
+
+
+class Interrupts:
+    """Ctrl-C or SIGTERM while the notebook runs. The kernel lives in its own session and never
+    sees the terminal's Ctrl-C, so the first signal is forwarded to it as SIGINT: the conductor
+    stops its stage, records `aborted`, tears the stack down and renders the report itself.
+    A second signal (or no kernel to forward to) interrupts this process: `salvage` then."""
+
+    def __init__(self, kernels: Callable[[], list[int]] | None = None) -> None:
+        self.count = 0
+        self.signals: list[int] = []
+        self.kernels = kernels or (lambda: kernel_pids(os.getpid()))
+
+    def __call__(self, signum: int, frame: FrameType | None) -> None:
+        self.count += 1
+        self.signals.append(signum)
+        kernels = self.kernels()
+        if self.count == 1 and kernels:
+            print("interrupting the run: the stack is being removed (again to force)", flush=True)
+            for pid in kernels:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGINT)
+            return
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
+def prepare(params: RunParams) -> tuple[RunParams, Manifest, RunDir]:
+    """The run's id and absolute results folder, and its record, handed over to the kernel."""
+    manifest = load_manifest(params.subject)
+    results = Path(params.results_dir).resolve()
+    run_id = params.run_id or new_run_id(manifest.name, params.workload)
+    params = replace(params, run_id=run_id, results_dir=str(results))
+    rd = RunDir.create(results, run_id, manifest.name, params.to_dict(), handoff=True)
+    return params, manifest, rd
+
+
+def prestart(manifest: Manifest, rd: RunDir) -> None:
+    """Start creating the stack now, while papermill imports and the kernel starts (about 3 s
+    measured): the notebook's stack_up adopts the project from run.json and waits for health.
+    Recorded first, so a run that never reaches the notebook is still torn down (salvage)."""
+    st = Stack(manifest, run_dir=rd.path)
+    rd.update(project=st.project, ports=st.ports)
+    started = time.time()
+    try:
+        st.prestart()
+    except Exception as exc:  # e.g. no docker CLI: the notebook's own stack_up says it properly
+        print(f"workbench: could not pre-start the stack ({exc}); the notebook starts it")
+        return
+    rd.update(prestart=Prestart(project=st.project, started_unix=started))
+
+
+Executor = Callable[[dict[str, Any], Path], None]
+
+
+def papermill_execute(parameters: dict[str, Any], run_dir: Path) -> None:
+    """Execute benchmark.ipynb into run_dir/notebook.ipynb (raises what papermill raises)."""
+    # papermill -> nbformat -> jsonschema imports rfc3987_syntax when it is installed (JupyterLab
+    # brings it), which compiles a grammar at import: 1.5 s of papermill's 2.1 s import,
+    # measured. It only backs jsonschema's "iri" format check, which nbformat does not use.
+    if "jsonschema" not in sys.modules:
+        sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+    import papermill  # here: 0.6 s, after the stack's prestart has begun
+
+    papermill.execute_notebook(
+        str(NOTEBOOKS / "benchmark.ipynb"),
+        str(run_dir / "notebook.ipynb"),
+        parameters=parameters,
+        log_output=True,
+        progress_bar=False,
+        cwd=str(REPO),
+        kernel_name="python3",
+        # no graceful kernel exit (0.3 s measured): its atexit safety net is replaced by the
+        # salvage below, which tears the stack down when the run record was left open
+        shutdown_kernel="immediate",
+    )
+
+
+def supervise(
+    parameters: dict[str, Any],
+    run_dir: Path,
+    *,
+    quiet: bool,
+    before: Callable[[], None] | None = None,
+    execute: Executor = papermill_execute,
+) -> None:
+    """Run the notebook; never raises for a failed run: whatever the kernel left open is
+    finished here. `before` runs first, under the same salvage on Ctrl-C or error."""
+    log = logging.getLogger("papermill")
+    handler = ProgressFilter(quiet)
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    log.propagate = False
+    try:
+        if before is not None:
+            before()
+        execute(parameters, run_dir)
+        salvage(run_dir, "error", "the notebook ended without finishing the run record")
+    except KeyboardInterrupt as exc:
+        why = str(exc) or "SIGINT"
+        salvage(run_dir, "aborted", f"interrupted ({why}) while the notebook ran")
+    except Exception as exc:
+        ename, evalue = getattr(exc, "ename", None), getattr(exc, "evalue", None)
+        if ename is None:  # DeadKernelError, CellTimeoutError, ...: not a cell's own error
+            salvage(run_dir, "error", f"{type(exc).__name__}: {exc}")
+        else:  # a stage or a check failed: the notebook saved everything first (else: salvage)
+            first = (evalue or "").strip().splitlines()[:1]
+            salvage(run_dir, "error", f"notebook stopped: {ename}: {first[0] if first else ''}")
+            if not quiet:
+                print(f"notebook stopped: {ename}: {first[0][:300] if first else ''}", flush=True)
+    finally:
+        log.removeHandler(handler)
+
+
+def salvage(run_dir: Path, status: str, message: str) -> None:
+    """The kernel could not finish its own record (it died, or Ctrl-C twice): do it from
+    outside. Tear down the run's stack (logs first), mark the run, keep the verdicts written."""
+    rd = RunDir(run_dir)
+    if rd.status != "running":
+        return  # the conductor inside the kernel already finished the record
+    error = message
+    project = rd.record.project
+    if project and not rd.record.attached:
+        try:
+            st = Stack.attach(load_manifest(rd.record.params["subject"]), project)
+            with contextlib.suppress(Exception):
+                st.capture_logs(rd.logs_dir)
+            st.down()
+        except Exception as exc:
+            error += f"\n(teardown of {project} failed: {exc})"
+    rd.reload()
+    if rd.status == "running":
+        rd.update(pid=os.getpid())
+        rd.finish(status, error=error)
+
+
+def _rendered_after_finish(run_dir: Path) -> bool:
+    """report.html and the index were written after run.json's last change."""
+    try:
+        rec = (run_dir / "run.json").stat().st_mtime_ns
+        return all(
+            p.stat().st_mtime_ns >= rec
+            for p in (run_dir / "report.html", run_dir.parent / "index.html")
+        )
+    except OSError:
+        return False
+
+
+def conclude(run_dir: Path, *, quiet: bool = False) -> int:
+    """Render the report and the index when the kernel did not, print the headline and the
+    run directory, map the status to an exit code."""
+    rd = RunDir(run_dir)
+    if rd.status == "running":  # the kernel ended without finishing or raising: never "passed"
+        salvage(run_dir, "error", "the notebook ended without finishing the run")
+        rd.reload()
+    summary = rd.record.summary
+    if not _rendered_after_finish(rd.path) or summary.throughput is None:
+        report.render(rd.path)
+        report.render_index(rd.path.parent)
+        s = report.summarize(rd)
+        summary = summary.model_copy(update={"throughput": s.throughput, "p99_ms": s.p99_ms})
+    if not quiet:
+        print(headline(rd.status, summary.throughput, summary.p99_ms, rd.path / "report.html"))
+    print(rd.path)
+    return EXIT_CODES.get(rd.status, 2)
+
+
+def headline(status: str, throughput: float | None, p99_ms: float | None, report: Path) -> str:
+    ops = "—" if throughput is None else f"{throughput:,.1f} ops/s"
+    p99 = "—" if p99_ms is None else f"{p99_ms:.2f} ms"
+    return f"{status}: {ops}, p99 {p99}; report {report}"
+
+
+def run(params: RunParams, *, quiet: bool = False, execute: Executor = papermill_execute) -> int:
+    """The whole of `workbench run` after argument parsing: record, prestart, kernel, salvage,
+    report, exit code."""
+    params, manifest, rd = prepare(params)
+    if not quiet:
+        print(f"run {rd.run_id}: {manifest.name}, workload {params.workload} -> {rd.path}")
+    handler = Interrupts()
+    old = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        supervise(
+            params.to_dict(),
+            rd.path,
+            quiet=quiet,
+            before=lambda: prestart(manifest, rd),
+            execute=execute,
+        )
+    finally:
+        for sig, previous in old.items():
+            signal.signal(sig, previous)
+    return conclude(rd.path, quiet=quiet)

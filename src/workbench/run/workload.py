@@ -1,0 +1,122 @@
+"""One YCSB phase of a run: the tool-neutral request from the run's parameters and the subject's
+manifest, the tool run in the stack's network with its container's CPU measured, and what it
+produced saved to the run directory (raw log, final block, intervals, marks, record).
+
+How a tool is started, bounded and stopped is `workbench.ycsb.tools`; this module only joins the
+stack, the tool, the engine telemetry and the run directory.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from workbench.artifacts import RunDir
+from workbench.artifacts.record import Gate, PhaseInfo
+from workbench.manifest import Manifest
+from workbench.model import ClientSummary
+from workbench.params import RunParams, workload_file_name
+from workbench.stack import Stack
+from workbench.telemetry import ContainerCpu
+from workbench.ycsb.series import interval_frame
+from workbench.ycsb.tools import PhaseRecord, PhaseRequest, get_tool
+
+_ENDPOINT_REF = re.compile(r"\$\{([a-z][a-z0-9_]*)\}")
+
+
+def tool_name(params: RunParams, manifest: Manifest) -> str:
+    """The run's YCSB tool: the `tool` parameter when given, else the subject's own."""
+    assert manifest.ycsb is not None
+    return getattr(params, "tool", "") or manifest.ycsb.tool
+
+
+def request(phase: str, params: RunParams, manifest: Manifest, stack: Stack) -> PhaseRequest:
+    y = manifest.ycsb
+    assert y is not None
+    props = {
+        k: _ENDPOINT_REF.sub(lambda m: stack.endpoint(m.group(1), "network"), v)
+        for k, v in y.properties.items()
+    }
+    props.update(params.ycsb_properties())
+    return PhaseRequest(
+        phase=phase,
+        binding=y.binding,
+        workload_file=f"{y.workloads_path_in_container}/{workload_file_name(params.workload)}",
+        properties=props,
+        threads=params.threads,
+        target=params.target or None,
+        interval_s=max(1, round(params.status_interval)),
+        duration_s=params.duration if phase == "run" else None,
+        warmup_s=params.warmup if phase == "run" else 0.0,
+    )
+
+
+def run_phase(
+    phase: str,
+    *,
+    params: RunParams,
+    manifest: Manifest,
+    stack: Stack,
+    rd: RunDir,
+    progress: Callable[[str], None],
+    gate: Callable[[], None] | None = None,
+) -> PhaseRecord:
+    """Run one phase and save everything it produced; `gate`: the first operation waits until
+    it returns (tools that cannot start up first wait before they start)."""
+    y = manifest.ycsb
+    assert y is not None
+    tool = get_tool(tool_name(params, manifest))
+    req = request(phase, params, manifest, stack)
+
+    def on_line(line: str) -> None:
+        if ("Takes(s)" in line and line.startswith("TOTAL")) or "Run finished" in line:
+            progress(f"  {phase}: {line.strip()}")
+
+    with ContainerCpu(stack.project, y.service) as cpu:
+        rec = tool.run(
+            req,
+            lambda name: stack.run_argv(y.service, name=name),
+            project=stack.project,
+            service=y.service,
+            log_path=rd.ycsb_dir / f"{phase}.log",
+            on_line=on_line,
+            gate=gate,
+        )
+    rec.cpu_seconds, rec.cpu_cores = cpu.seconds, cpu.cores
+    save_phase(rd, rec, phase, warmup=req.warmup_s)
+    return rec
+
+
+def save_phase(rd: RunDir, rec: PhaseRecord, phase: str, warmup: float = 0.0) -> None:
+    result = rec.outcome.result
+    rd.save_ycsb(phase, result.final_frame(), interval_frame(result))
+    start = rec.first_line
+    rd.add_mark(phase, start, start + (result.run_seconds or (rec.ended - start)))
+    if warmup:
+        rd.add_mark("warmup", start, start + warmup)
+    gate = None
+    if rec.ready is not None:  # gated: the tool was up at `ready`, idle until released
+        gate = Gate(ready_unix=rec.ready, released_unix=rec.outcome.released_at)
+    rd.record.phases[phase] = PhaseInfo(
+        tool=rec.tool,
+        argv=rec.outcome.argv,
+        wall_s=rec.outcome.wall_seconds,
+        launched_unix=rec.launched,
+        ended_unix=rec.ended,
+        gate=gate,
+        run_seconds=result.run_seconds,
+        errors=result.error_count(),
+    )
+    rd.save()
+
+
+def client_summary(rec: PhaseRecord, params: RunParams) -> ClientSummary:
+    """The checks' view of a YCSB phase (the one rule: `ClientSummary.from_final_rows`)."""
+    return ClientSummary.from_final_rows(
+        rec.outcome.result.final,
+        rec.outcome.result.run_seconds,
+        threads=params.threads,
+        target_ops=float(params.target) if params.target else None,
+        cpu_seconds=rec.cpu_seconds,
+        cpu_cores=rec.cpu_cores,
+    )

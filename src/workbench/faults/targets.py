@@ -20,6 +20,7 @@ of injection through an httpx client passed in. What lives elsewhere: acting on 
 from __future__ import annotations
 
 import random
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -100,7 +101,12 @@ class TargetResolver:
         urls: Mapping[str, str],
         http: httpx.Client,
         seed: int,
+        *,
+        retry_s: float = 5.0,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        self.retry_s, self.clock, self.sleep = retry_s, clock, sleep
         self.config = config
         self.urls = dict(urls)
         self.http = http
@@ -114,8 +120,19 @@ class TargetResolver:
             choice = self.rng.choice(sorted(self.config.targets))
             return Resolution(choice, RANDOM, {"seed": self.seed})
         if target in self.config.roles():
-            return self._role(target)
+            return self._role_retried(target)
         raise ConfigError(f"unknown fault target {target!r}; valid: {self.config.allowed()}")
+
+    def _role_retried(self, role: str) -> Resolution:
+        """A role, asked again for up to retry_s while no member can tell (an election)."""
+        deadline = self.clock() + self.retry_s
+        while True:
+            try:
+                return self._role(role)
+            except QueryError:
+                if self.clock() >= deadline:
+                    raise
+                self.sleep(0.2)
 
     def _role(self, role: str) -> Resolution:
         if role in ("leader", "follower"):
@@ -137,10 +154,12 @@ class TargetResolver:
         try:
             r = self.http.post(url, json={})
             r.raise_for_status()
-            body: dict[str, Any] = r.json()
-            return body
+            body = r.json()
         except (httpx.HTTPError, ValueError):
             return None  # a member down or cut off: the others still tell
+        if not isinstance(body, dict) or "member_id" not in (body.get("header") or {}):
+            return None  # e.g. {"error": ..., "code": 14} while it has no leader
+        return body
 
     def _get(self, base: str, path: str) -> Any:
         try:

@@ -145,3 +145,26 @@ def test_manifest_table_errors() -> None:
         FaultsConfig.from_table({"targets": ["a"], "surprise": 1})
     urls = ETCD.member_urls(lambda u: u.replace("127.0.0.1", "localhost") + "/")
     assert urls["etcd1"] == "http://localhost:10001"
+
+
+def test_election_in_progress_is_asked_again() -> None:
+    """While no member names a leader (etcd answers an error body), the resolver asks again."""
+    calls = {"n": 0}
+    healthy = {URLS[s]: _status(f) for s, f in HEALTHY.items()}
+
+    def handler(req: httpx.Request) -> httpx.Response:
+        calls["n"] += 1
+        if calls["n"] <= 3:
+            return httpx.Response(200, json={"error": "etcdserver: no leader", "code": 14})
+        return httpx.Response(200, json=healthy[f"http://{req.url.host}:{req.url.port}"])
+
+    slept: list[float] = []
+    r = TargetResolver(
+        ETCD, URLS, httpx.Client(transport=httpx.MockTransport(handler)), seed=0, sleep=slept.append
+    )
+    assert r.resolve("leader").service == "etcd0" and slept == [0.2]
+    never = TargetResolver(
+        ETCD, URLS, _etcd_client({s: None for s in URLS}), seed=0, retry_s=0.0, sleep=slept.append
+    )
+    with pytest.raises(QueryError, match="no etcd member names a leader"):
+        never.resolve("leader")

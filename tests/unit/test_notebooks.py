@@ -1,13 +1,20 @@
-"""Notebooks: stored without outputs, a papermill `parameters` cell that matches params.py, and a
-validation cell right after it; thin (every code cell is short and calls the library)."""
+"""Notebooks: stored without outputs, a papermill `parameters` cell that matches params.py (values,
+type annotations `papermill --help-notebook` shows, docs), and a validation cell right after it;
+thin (every code cell but the parameters is short and calls the library)."""
 
 from __future__ import annotations
 
 import ast
+import logging
+import types
+import typing
 from pathlib import Path
 
 import nbformat
 import pytest
+from click.testing import CliRunner
+from papermill.cli import papermill
+from papermill.inspection import inspect_notebook
 
 from workbench import params as P
 
@@ -43,14 +50,20 @@ def test_parameters_cell_matches_params_py(name: str) -> None:
     assert len(tagged) == 1 and code[0] is tagged[0], "the first code cell is the parameters cell"
     ns: dict = {}
     exec(compile(tagged[0].source, f"{name}:parameters", "exec"), ns)  # plain literals only
-    declared = {k: v for k, v in ns.items() if not k.startswith("__")}
+    body = ast.parse(tagged[0].source).body
+    names = [n.target.id for n in body if isinstance(n, ast.AnnAssign | ast.Assign) and _is_name(n)]
+    declared = {k: ns[k] for k in names}
     expected = {
         k: list(v) if isinstance(v, tuple) else v for k, v in P.defaults(KINDS[name]).items()
     }
     assert declared == expected
-    # every assignment is a literal papermill can override
-    for node in ast.parse(tagged[0].source).body:
-        assert isinstance(node, ast.Assign)
+    # every assignment is an annotated literal papermill can override; the only other statement
+    # is the typing import its annotations need
+    for node in body:
+        if isinstance(node, ast.ImportFrom):
+            assert node.module == "typing", ast.unparse(node)
+            continue
+        assert isinstance(node, ast.AnnAssign) and node.value is not None, ast.unparse(node)
         ast.literal_eval(node.value)
     # the next code cell validates them
     assert f'from_namespace("{KINDS[name]}", globals())' in code[1].source
@@ -61,7 +74,9 @@ def test_notebooks_are_thin(name: str) -> None:
     nb = load(name)
     for cell in nb.cells:
         if cell.cell_type == "code":
-            assert len(cell.source.splitlines()) <= 16, cell.source
+            # the parameters cell is one declaration per parameter, as long as the parameter set
+            params_cell = "parameters" in cell.metadata.get("tags", [])
+            assert params_cell or len(cell.source.splitlines()) <= 16, cell.source
             tree = ast.parse(cell.source)
             assert not any(isinstance(n, ast.ClassDef) for n in ast.walk(tree))
 
@@ -101,3 +116,49 @@ def test_validation_cell_rejects_bad_injection() -> None:
             exec(compile(cell.source, "cell", "exec"), ns)
     text = str(info.value)
     assert "threads: must be >= 1" in text and "threds: unknown parameter" in text
+
+
+def _is_name(node: ast.AnnAssign | ast.Assign) -> bool:
+    target = node.target if isinstance(node, ast.AnnAssign) else node.targets[0]
+    return isinstance(target, ast.Name)
+
+
+def _papermill_type(hint: typing.Any) -> str:
+    """How a parameter's model type is written in the cell for papermill's parser."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin is typing.Annotated:
+        return _papermill_type(args[0])
+    if origin in (typing.Union, types.UnionType):
+        (inner,) = [a for a in args if a is not type(None)]
+        return f"Optional[{_papermill_type(inner)}]"
+    if origin is tuple:  # the notebook holds a list; papermill injects lists
+        return f"list[{_papermill_type(args[0])}]"
+    if origin is dict:
+        return f"dict[{', '.join(_papermill_type(a) for a in args)}]"
+    return str(hint.__name__)
+
+
+@pytest.mark.parametrize("name", sorted(KINDS))
+def test_help_notebook_lists_every_parameter_with_its_type(
+    name: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """What `papermill --help-notebook` shows: every parameter, its type, default and doc."""
+    path = str(NOTEBOOKS / f"{name}.ipynb")
+    with caplog.at_level(logging.WARNING, logger="papermill"):
+        shown = inspect_notebook(path)
+    assert not [r.getMessage() for r in caplog.records if "Unable to parse" in r.getMessage()]
+    fields = P.KINDS[KINDS[name]].model_fields
+    assert list(shown) == list(fields)
+    defaults, docs = P.defaults(KINDS[name]), P.docs(KINDS[name])
+    for param, info in shown.items():
+        assert info["inferred_type_name"] == _papermill_type(fields[param].annotation), param
+        default = defaults[param]
+        assert ast.literal_eval(info["default"]) == (
+            list(default) if isinstance(default, tuple) else default
+        ), param
+        assert info["help"] == docs[param]
+    result = CliRunner().invoke(papermill, ["--help-notebook", path])  # the CLI, in process
+    assert result.exit_code == 0, result.output
+    assert "Unknown type" not in result.output
+    for param in fields:
+        assert f"  {param}: {_papermill_type(fields[param].annotation)} (default " in result.output

@@ -252,7 +252,7 @@ class VerifyParams(Params):
 class CompareParams(Params):
     """`compare.ipynb`: two or more run directories side by side."""
 
-    run_dirs: StrList = doc((), "run directories (>= 2)")
+    run_dirs: StrList = doc((), "run directories (two or more)")
     baseline: Int = doc(0, "index of the run the others compare to")
 
     def problems(self) -> list[str]:

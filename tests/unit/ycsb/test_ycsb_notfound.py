@@ -184,8 +184,9 @@ def test_basic_simulatedelay_sleeps_each_call() -> None:
     row = parse(
         run_phase("run", db="basic", operationcount="200", **{"basicdb.simulatedelay": "25"})
     ).get("TOTAL")
-    assert row is not None and row.min_us is not None and row.max_us is not None
-    assert row.min_us < 1_000 and 10_000 < row.max_us < 25_000 + 5_000
+    assert row is not None and row.min_us is not None and row.p50_us is not None
+    # (a loaded machine oversleeps, so only the low end and the median are bounded)
+    assert row.min_us < 1_000 and 6_000 < row.p50_us < 20_000
 
 
 def test_basic_rejects_a_negative_delay() -> None:

@@ -7,18 +7,18 @@ says how far the achieved rate fell behind. Failed operations land only in ``<OP
 operations whose record did not exist (the binding raised ``NotFound``) only in ``<OP>_NOTFOUND``.
 With ``measurement.interval_log`` / ``measurement.interval_csv`` set, every status tick also
 writes that interval's own histograms (see ``native.intervals``); the status lines stay cumulative.
+The worker's operations stay closures over one thread's locals (the hot path), which is why this
+module is a little over 450 lines.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
 import random
-import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,9 +27,12 @@ from workbench.ycsb.native import measure as m
 from workbench.ycsb.native.bindings import Binding, NotFound, Session, create_binding
 from workbench.ycsb.native.intervals import IntervalLog
 from workbench.ycsb.native.props import Props
+from workbench.ycsb.native.signals import sigint_stops
 from workbench.ycsb.native.workload import CoreWorkload, ValueSource, build_workload
 from workbench.ycsb.parser import format_go_duration
 from workbench.ycsb.results import OpStats, TargetReport
+
+__all__ = ["NativeClient", "RunReport", "sigint_stops"]
 
 STAR_LINE = "*" * 46
 RMW = "READ_MODIFY_WRITE"
@@ -154,7 +157,11 @@ class NativeClient:
             ilog.close()
         self._emit(f"{STAR_LINE}\nRun finished, takes {format_go_duration(elapsed)}\n")
         final = self.measurements.summary(end_ns)
-        text = self._raw_csv(start_ns) if wl.raw else m.render(final, wl.output_style)
+        text = (
+            m.raw_csv(self._raw_samples, self._wall_offset_ns)
+            if wl.raw
+            else m.render(final, wl.output_style)
+        )
         if wl.output_file:
             with open(wl.output_file, "w", encoding="utf-8") as f:
                 f.write(text)
@@ -192,18 +199,6 @@ class NativeClient:
 
     def _cumulative(self) -> dict[str, dict[int, int]]:
         return {op: mg.counts for op, mg in self.measurements.snapshot().items()}
-
-    def _raw_csv(self, start_ns: int) -> str:
-        """``measurementtype=raw``: one row per sample (Unix µs start, µs latency), by operation."""
-        offset_ns = self._wall_offset_ns
-        by_op: dict[str, list[tuple[int, int]]] = {}
-        for samples in self._raw_samples:
-            for op, start, lat in list(samples):
-                by_op.setdefault(op, []).append(((start + offset_ns) // 1000, lat))
-        out = ["operation,timestamp_us,latency_us\n"]
-        for op in sorted(by_op):
-            out.extend(f"{op},{ts},{lat}\n" for ts, lat in sorted(by_op[op]))
-        return "".join(out)
 
     def _wait(self, threads: list[threading.Thread], start_ns: int) -> int:
         """Join workers; enforce maxexecutiontime; give up on threads stuck 10 s after a stop."""
@@ -470,30 +465,3 @@ class NativeClient:
             self._max_lag_ns[tid] = max_lag
             with contextlib.suppress(Exception):
                 sess.close()
-
-
-@contextlib.contextmanager
-def sigint_stops(
-    client: NativeClient, write: Callable[[str], None] = _stdout_write
-) -> Iterator[None]:
-    """Like go-ycsb: first SIGINT/SIGTERM finishes the run and prints; a second exits with 1."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    seen: list[int] = []
-
-    def handler(signum: int, frame: Any) -> None:
-        name = "interrupt" if signum == signal.SIGINT else "terminated"
-        if seen:
-            write(f"\nGot signal [{name}] again to exit.\n")
-            os._exit(1)
-        seen.append(signum)
-        write(f"\nGot signal [{name}] to exit.\n")
-        client.request_stop(f"signal {name}")
-
-    old = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for s, h in old.items():
-            signal.signal(s, h)

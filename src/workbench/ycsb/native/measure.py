@@ -143,6 +143,21 @@ class Measurements:
         return None if m is None else to_hdr(m.counts)
 
 
+def raw_csv(samples: Iterable[Iterable[tuple[str, int, int]]], wall_offset_ns: int) -> str:
+    """``measurementtype=raw``: one row per sample (Unix µs start, µs latency), by operation.
+
+    ``samples``: each thread's (operation, perf-counter start ns, latency µs) list.
+    """
+    by_op: dict[str, list[tuple[int, int]]] = {}
+    for thread_samples in samples:
+        for op, start, lat in list(thread_samples):
+            by_op.setdefault(op, []).append(((start + wall_offset_ns) // 1000, lat))
+    out = ["operation,timestamp_us,latency_us\n"]
+    for op in sorted(by_op):
+        out.extend(f"{op},{ts},{lat}\n" for ts, lat in sorted(by_op[op]))
+    return "".join(out)
+
+
 def to_hdr(counts: dict[int, int]) -> HdrHistogram:
     h = HdrHistogram(HDR_LOWEST, HDR_HIGHEST, HDR_DIGITS)
     for v, c in counts.items():

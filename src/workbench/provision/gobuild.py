@@ -141,7 +141,7 @@ def binaries_ok(program: GoProgram, root: Path | None = None) -> bool:
     )
 
 
-def module_dir(program: GoProgram, env: dict[str, str]) -> Path:
+def module_dir(program: GoProgram, env: dict[str, str], root: Path | None = None) -> Path:
     """The module's source in Go's module cache (downloaded once); a refusal says which module."""
     r = proc.run(download_argv(program), timeout=DOWNLOAD_TIMEOUT_S, env=env, check=False)
     try:
@@ -149,11 +149,20 @@ def module_dir(program: GoProgram, env: dict[str, str]) -> Path:
     except ValueError:
         info = {"Error": proc.tail(r.stdout + r.stderr)}
     if info.get("Error") or r.returncode != 0 or not info.get("Dir"):
+        reason = str(info.get("Error") or proc.tail(r.stdout + r.stderr))
+        refused = refusal_path(program, root)
+        refused.parent.mkdir(parents=True, exist_ok=True)
+        refused.write_text(reason + "\n")  # doctor shows it without asking the proxy again
         raise PrerequisiteError(
-            f"the Go module proxy did not give {program.module}@{program.version}: "
-            f"{info.get('Error') or proc.tail(r.stdout + r.stderr)}"
+            f"the Go module proxy did not give {program.module}@{program.version}: {reason}"
         )
+    refusal_path(program, root).unlink(missing_ok=True)
     return Path(info["Dir"])
+
+
+def refusal_path(program: GoProgram, root: Path | None = None) -> Path:
+    """Where the last refusal of the module download is kept (absent once it was served)."""
+    return (root or CACHE_DIR / "go") / f"{program.key}.refused"
 
 
 def _writable_copy(src: Path, dest: Path) -> None:
@@ -176,7 +185,7 @@ def ensure_binaries(
     env = build_env()
     t0 = time.monotonic()
     progress(f"go mod download {program.module}@{program.version}")
-    src = module_dir(program, env)
+    src = module_dir(program, env, root)
     d.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=f"wb-go-{program.name}-", dir=d.parent) as tmp:
         work, out = Path(tmp) / "src", Path(tmp) / "out"
@@ -320,6 +329,13 @@ def doctor_entries(program: GoProgram, engine: bool | None = None) -> list[Prere
     """
     have_go = go_binary() is not None
     fix = setup_command(program) if have_go else no_go_fix(program)
+    refused = refusal_path(program)
+    if have_go and refused.is_file():
+        fix = (
+            f"the Go module proxy refused {program.module}@{program.version} at the last "
+            f"`{setup_command(program)}` ({refused.read_text().strip().splitlines()[-1].strip()}): point "
+            f"GOPROXY at a proxy that serves it, then `{setup_command(program)}`"
+        )
     built = binaries_ok(program)
     engine = engine_ok() if engine is None else engine
     state = image_state(program) if engine else "unknown (no Docker engine)"

@@ -155,3 +155,18 @@ def test_ensure_binaries_without_go_raises_the_doctor_text(
     monkeypatch.setattr(gobuild, "go_binary", lambda: None)
     with pytest.raises(gobuild.PrerequisiteError, match="no Go toolchain"):
         gobuild.ensure_binaries(PD)
+
+
+def test_doctor_names_a_recorded_proxy_refusal(
+    no_cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    refused = gobuild.refusal_path(PD)
+    refused.parent.mkdir(parents=True)
+    refused.write_text("reading .../@v/x.info: 403 Forbidden\n\tserver response: not available.\n")
+    monkeypatch.setattr(gobuild, "go_binary", lambda: "/go")
+    monkeypatch.setattr(gobuild, "image_state", lambda p: "missing")
+    binary, image = gobuild.doctor_entries(PD, engine=True)
+    assert binary.fix.startswith(f"the Go module proxy refused github.com/tikv/pd@{PD.version}")
+    assert "(server response: not available.)" in binary.fix
+    assert binary.fix.endswith("then `workbench setup --subject pd`")
+    assert image.fix == binary.fix

@@ -28,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from workbench import proc
 from workbench.errors import WorkbenchError
 from workbench.faults.actions import ACTIONS, RULE_COMMENT, Applied, Host
+from workbench.faults.recovery import FaultWindow
 from workbench.faults.schedule import FaultSpec, Schedule
 from workbench.faults.targets import Resolution
 
@@ -62,6 +63,16 @@ class FaultRecord(BaseModel):
     undone: bool = False
     error: str | None = None
     undo_error: str | None = None
+
+
+def windows(records: Iterable[FaultRecord], t0: float) -> list[FaultWindow]:
+    """The faults that were applied, as recovery windows relative to t0 (the run's start)."""
+    out = []
+    for r in records:
+        if r.start is not None:
+            end = r.end if r.end is not None else r.scheduled_end
+            out.append(FaultWindow(r.start - t0, max(end, r.start) - t0, r.label))
+    return out
 
 
 def host_apply(host: Host | None = None) -> Apply:

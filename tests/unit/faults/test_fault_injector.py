@@ -8,7 +8,8 @@ from collections.abc import Callable
 import pytest
 
 from workbench.faults.actions import Applied
-from workbench.faults.injector import Injector, compose_lookup, faults_json
+from workbench.faults.injector import Injector, compose_lookup, faults_json, windows
+from workbench.faults.recovery import FaultWindow
 from workbench.faults.schedule import build_schedule
 from workbench.faults.targets import FaultsConfig, Resolution
 
@@ -95,6 +96,10 @@ def test_schedule_runs_on_time_and_records() -> None:
     assert [(r.start, r.end, r.service, r.took_effect, r.undone) for r in recs] == [
         (1010.0, 1015.0, "etcd0", True, True),
         (1012.0, 1015.0, "etcd2", True, True),
+    ]
+    assert windows(recs, 1000.0) == [
+        FaultWindow(10.0, 15.0, "kill:etcd0"),
+        FaultWindow(12.0, 15.0, "pause:etcd2"),
     ]
     doc = faults_json(recs, seed=5, t0=1000.0, schedule=inj.schedule)
     assert doc["faults"][0]["spec"]["text"] == "kill:etcd0@10+5" and doc["seed"] == 5

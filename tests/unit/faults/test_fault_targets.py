@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 
 import httpx
@@ -24,7 +25,7 @@ def _status(name: str) -> dict[str, object]:
     return body
 
 
-def _etcd_client(files: dict[str, str | None]) -> httpx.Client:
+def _etcd_client(files: Mapping[str, str | None]) -> httpx.Client:
     """Member URL -> captured status file (None: the member times out, as when partitioned)."""
     by_url = {URLS[s]: f for s, f in files.items()}
 
@@ -114,7 +115,7 @@ def _pd_client(
 
 
 def test_pd_leader_from_any_member() -> None:
-    r = TargetResolver(PD, PD_URLS, _pd_client(down={"pd0"}), seed=3)
+    r = TargetResolver(PD, PD_URLS, _pd_client(down=frozenset({"pd0"})), seed=3)
     lead = r.resolve("pd-leader")
     assert lead.service == "pd0" and lead.evidence["member_id"] == 2**63 + 12345
     fol = r.resolve("pd-follower")

@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 from test_artifacts import synthetic_run
 
-from workbench import plots
 from workbench.artifacts import TIMELINE_COLUMNS
+from workbench.report import plots
 
 
 @pytest.fixture(scope="module")

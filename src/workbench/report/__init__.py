@@ -1,0 +1,31 @@
+"""Reports: everything a reader sees of finished runs, rendered from run directories alone.
+
+summary.py   the numbers and the status of a run (RunSummary, summarize, list_runs, format_runs)
+html.py      report.html and index.html through jinja2 templates (render, render_index)
+templates/   the markup (autoescaped): base, macros, report, index, the stylesheet
+compare.py   several runs side by side as a frame (compare_runs)
+plots.py     frames to matplotlib figures (the report's and the notebooks')
+
+Nothing here talks to a live stack, a YCSB tool or Prometheus, and nothing runs a benchmark: the
+report reads `workbench.artifacts` (the run directory) and `workbench.model` only.
+"""
+
+from . import plots
+from .compare import COMPARE_METRICS, compare_runs, final_status
+from .html import render, render_index
+from .summary import RunSummary, display_status, final_numbers, format_runs, list_runs, summarize
+
+__all__ = [
+    "COMPARE_METRICS",
+    "RunSummary",
+    "compare_runs",
+    "display_status",
+    "final_numbers",
+    "final_status",
+    "format_runs",
+    "list_runs",
+    "plots",
+    "render",
+    "render_index",
+    "summarize",
+]

@@ -1,0 +1,79 @@
+"""Several runs side by side as one frame (the compare notebook's table): the run phase's numbers
+from each final block and their difference to a baseline run in percent. Statistics over
+repeated runs (confidence intervals, tests) are not here: they live in workbench.stats."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from workbench.artifacts import RunDir, run_status
+
+from .summary import summarize
+
+COMPARE_METRICS = (
+    "ops/s",
+    "p50 ms",
+    "p99 ms",
+    "worst op p99 ms",
+    "avg ms",
+    "operations",
+    "errors",
+)
+
+
+def _total_ms(final: pd.DataFrame | None, col: str) -> float | None:
+    """A latency column of the final block's TOTAL row, in ms (missing stays None)."""
+    if final is None or "operation" not in final.columns or col not in final.columns:
+        return None
+    t = final[final["operation"].astype(str) == "TOTAL"]
+    if t.empty or pd.isna(t[col].iloc[0]):
+        return None
+    return float(t[col].iloc[0]) / 1000.0
+
+
+def _row(path: Path | str) -> dict[str, Any]:
+    rd = RunDir(Path(path))
+    s = summarize(rd)
+    final = rd.ycsb_final("run")
+    params = rd.record.params
+    return {
+        "run": s.run_id,
+        "subject": s.subject,
+        "workload": s.workload,
+        "status": s.status,
+        "threads": params.get("threads"),
+        "target": params.get("target"),
+        "ops/s": s.throughput,
+        "p50 ms": _total_ms(final, "p50_us"),
+        "p99 ms": s.p99_ms,
+        "worst op p99 ms": s.worst_p99_ms,
+        "worst op": s.worst_p99_operation,
+        "avg ms": _total_ms(final, "avg_us"),
+        "operations": s.operations,
+        "errors": s.errors,
+    }
+
+
+def compare_runs(run_dirs: Iterable[Path | str], baseline: int = 0) -> pd.DataFrame:
+    """One row per run (run phase numbers from the final block) plus `Δ% <metric>` columns: the
+    difference to the baseline run in percent (missing when either side is missing or zero).
+    `p99 ms` is YCSB's TOTAL p99; `worst op p99 ms` the worst operation's (`worst op`)."""
+    df = pd.DataFrame([_row(d) for d in run_dirs])
+    if df.empty:
+        return df
+    df = df.set_index("run")
+    base = df.iloc[baseline]
+    for m in COMPARE_METRICS:
+        vals = pd.to_numeric(df[m], errors="coerce").astype(float)
+        b = pd.to_numeric(pd.Series([base[m]]), errors="coerce").astype(float).iloc[0]
+        df[f"Δ% {m}"] = (vals - b) / b * 100.0 if b and not pd.isna(b) else float("nan")
+    return df
+
+
+def final_status(rd: RunDir) -> str:
+    """The status a finished run deserves from its verdicts (errors are set by the conductor)."""
+    return run_status(rd.verdicts())

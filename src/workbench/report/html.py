@@ -1,0 +1,250 @@
+"""HTML pages rendered from a run directory alone, through jinja2 templates (autoescape on).
+
+`render(run_dir)` writes `report.html` (verdicts with evidence at the top, then the numbers, the
+figures as embedded PNGs, the per-operation tables, stages, parameters, the environment
+fingerprint and relative links to every raw file). `render_index(results_dir)` writes
+`results/index.html`, one row per run (a damaged directory is a row saying why). This module
+builds the templates' context; the markup lives in `templates/`, the numbers in summary.py, the
+figures in plots.py. Every piece of text that came from outside (logs, labels, errors,
+parameters) is escaped by the template engine. No scripts: the page works from a file share or an
+e-mail attachment.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import jinja2
+import markupsafe
+import pandas as pd
+from matplotlib.figure import Figure
+
+from workbench.artifacts import RunDir
+from workbench.model import Verdict
+
+from . import plots
+from .summary import (
+    READ_ERRORS,
+    RunSummary,
+    list_runs,
+    num,
+    read_verdicts,
+    summarize,
+    verdict_text,
+    worst_text,
+)
+
+STATUS_COLORS = {
+    "passed": "#1a7f37",
+    "pass": "#1a7f37",
+    "ok": "#1a7f37",
+    "failed": "#cf222e",
+    "fail": "#cf222e",
+    "error": "#9a6700",
+    "unknown": "#9a6700",
+    "unverified": "#9a6700",
+    "unreadable": "#9a6700",
+    "aborted": "#6e7781",
+    "abandoned": "#6e7781",
+    "skipped": "#6e7781",
+    "running": "#0969da",
+}
+VERDICT_ORDER = {"fail": 0, "unknown": 1, "pass": 2, "skipped": 3}
+INDEX_FILES = ("report.html", "run.json", "checks.json", "notebook.ipynb")
+
+
+def _href(rel: str | Path) -> str:
+    return quote(str(rel).replace("\\", "/"))
+
+
+def _finalize(value: Any) -> Any:
+    """Every `{{ value }}` as escaped text: None prints nothing; escaping is `html.escape`'s
+    (the same five characters markupsafe escapes, quotes as `&quot;`), already safe markup
+    (a macro's output) is left as it is."""
+    if isinstance(value, markupsafe.Markup):
+        return value
+    text = html.escape("" if value is None else str(value), quote=True)
+    return markupsafe.Markup(text)  # noqa: S704 (escaped on the line above)
+
+
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("workbench.report", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        finalize=_finalize,
+    )
+    env.filters["num"] = num
+    env.filters["href"] = _href
+    env.filters["status_color"] = lambda s: STATUS_COLORS.get(str(s), "#6e7781")
+    return env
+
+
+ENV = _environment()
+
+
+def _write(out: Path, page: str) -> Path:
+    tmp = out.with_name(f".{out.name}.tmp")
+    tmp.write_text(page, encoding="utf-8")
+    tmp.replace(out)
+    return out
+
+
+def _flatten(d: dict[str, Any], prefix: str = "") -> Iterable[tuple[str, Any]]:
+    for k, v in d.items():
+        key = f"{prefix}{k}"
+        if isinstance(v, dict) and v:
+            yield from _flatten(v, key + ".")
+        else:
+            yield key, json.dumps(v) if isinstance(v, list | dict) else v
+
+
+def _verdict_rows(verdicts: list[Verdict]) -> list[dict[str, Any]]:
+    ordered = sorted(verdicts, key=lambda v: (v.phase != "pre", VERDICT_ORDER.get(v.status, 9)))
+    return [
+        {
+            "status": v.status,
+            "name": v.name,
+            "phase": v.phase,
+            "summary": v.summary,
+            "evidence": json.dumps(v.evidence, indent=2, default=str, sort_keys=True),
+            "duration_s": v.duration_s,
+        }
+        for v in ordered
+    ]
+
+
+def _stage_rows(rd: RunDir) -> list[dict[str, Any]]:
+    t0 = rd.record.started_unix
+    return [
+        {
+            "name": s.name,
+            "start": s.started - t0,
+            "took": "—" if s.ended is None else f"{s.ended - s.started:.2f}s",
+            "status": s.status,
+            "error": s.error,
+        }
+        for s in rd.stages()
+    ]
+
+
+def _failure(rd: RunDir, status: str) -> dict[str, Any] | None:
+    """What the red box at the top says, or None when the run passed."""
+    err = rd.record.error
+    if status in ("passed", "unverified") and not err:
+        return None
+    if status == "failed" and not err:
+        return {
+            "message": "One or more checks failed: see the verdicts.",
+            "stage": None,
+            "error": None,
+        }
+    failed = next((s for s in rd.stages() if s.status in ("error", "aborted")), None)
+    message = None
+    if status == "running":
+        message = (
+            "The run did not finish: run.json still says running (the process was killed, "
+            "or is still going)."
+        )
+    elif status == "abandoned":
+        message = (
+            "The run did not finish: run.json still says running, but its process is gone "
+            "(killed): the run is abandoned."
+        )
+    if not (message or failed or err):
+        return None
+    return {"message": message, "stage": failed, "error": err}
+
+
+def _figure(rd: RunDir, name: str, title: str, make: Callable[[], Figure]) -> dict[str, str]:
+    """figures/<name>.png as base64, drawn from the timeline unless a fresh one exists."""
+    path = rd.figures_dir / f"{name}.png"
+    if path.is_file() and path.stat().st_mtime >= rd.timeline_path.stat().st_mtime:
+        png = path.read_bytes()
+    else:
+        png = plots.to_png(make())
+        path.write_bytes(png)
+    return {"name": name, "title": title, "data": base64.b64encode(png).decode("ascii")}
+
+
+def _figures(rd: RunDir, tl: pd.DataFrame | None) -> list[dict[str, str]]:
+    if tl is None or tl.empty:
+        return []
+    out = [
+        _figure(rd, "throughput", "Throughput", lambda: plots.throughput(tl)),
+        _figure(rd, "latency", "Latency", lambda: plots.latency(tl)),
+    ]
+    if (tl["kind"] == "resource").any():
+        out.append(_figure(rd, "resources", "Server resources", lambda: plots.resources(tl)))
+    return out
+
+
+def _tables(rd: RunDir) -> list[dict[str, Any]]:
+    out = []
+    for phase in ("run", "load"):
+        final = rd.ycsb_final(phase)
+        if final is None or final.empty:
+            continue
+        df = plots.percentile_table(final)
+        rows = [(idx, [plots._fmt(float(v)) for v in row]) for idx, row in df.iterrows()]
+        out.append({"phase": phase, "columns": [df.index.name or "", *df.columns], "rows": rows})
+    return out
+
+
+def _timeline(rd: RunDir) -> tuple[pd.DataFrame | None, str | None]:
+    try:
+        return rd.timeline(), None
+    except READ_ERRORS as exc:
+        return None, f"{type(exc).__name__}: {exc}"
+
+
+def render(run_dir: Path | str) -> Path:
+    """Write `report.html` of one run directory (and its figures/*.png) from the files alone."""
+    rd = RunDir(Path(run_dir))
+    s = summarize(rd)
+    verdicts, checks_problem = read_verdicts(rd)
+    tl, timeline_problem = _timeline(rd)
+    page = ENV.get_template("report.html").render(
+        s=s,
+        ended=rd.record.ended,
+        failure=_failure(rd, s.status),
+        verdicts=_verdict_rows(verdicts),
+        checks_problem=checks_problem,
+        figures=_figures(rd, tl),
+        timeline_problem=timeline_problem,
+        tables=_tables(rd),
+        stages=_stage_rows(rd),
+        params=list(_flatten(rd.record.params)),
+        environment=list(_flatten(rd.record.fingerprint)),
+        files=[p for p in rd.files() if p.name != "report.html"],
+        rendered=time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
+    )
+    return _write(rd.path / "report.html", page)
+
+
+def _index_row(s: RunSummary) -> dict[str, Any]:
+    return {
+        "summary": s,
+        "has_report": (s.path / "report.html").is_file(),
+        "files": [f for f in INDEX_FILES if (s.path / f).is_file()],
+        "verdicts": verdict_text(s),
+        "worst": worst_text(s),
+    }
+
+
+def render_index(results_dir: Path | str) -> Path:
+    """Write results_dir/index.html: one row per run with its verdicts, numbers and links; a
+    damaged run directory is listed as unreadable with the reason, and the others go on."""
+    root = Path(results_dir)
+    root.mkdir(parents=True, exist_ok=True)
+    rows = [_index_row(s) for s in list_runs(root)]
+    page = ENV.get_template("index.html").render(root=root.resolve(), rows=rows)
+    return _write(root / "index.html", page)

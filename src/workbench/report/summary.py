@@ -1,0 +1,258 @@
+"""The numbers and the status one line of `workbench ls`, the CLI and the index show for a run.
+
+`summarize(rd)` reads a run directory's record, checks.json and YCSB final block; the client
+counts (operations, errors) come from `ClientSummary.from_final_rows`, the one rule for a final
+block, while throughput and the TOTAL p99 come from the TOTAL row. `p99_ms` is YCSB's TOTAL p99;
+the worst single operation's p99 is `worst_p99_ms` (with its operation), named apart.
+`display_status` is what a reader shows: a `running` record whose process is gone is
+`abandoned`; a `passed` record with no readable verdicts is `unverified`. `list_runs` survives a
+damaged directory (it becomes a row saying `unreadable: why`). No HTML here (see html.py).
+"""
+
+from __future__ import annotations
+
+import math
+import platform
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import psutil
+
+from workbench.artifacts import RunDir, scan_run_dirs
+from workbench.errors import ConfigError
+from workbench.model import ClientSummary, Verdict
+
+# what a reader may meet in a damaged directory: JSON/CSV/Parquet parse errors are ValueErrors
+READ_ERRORS = (ConfigError, OSError, ValueError, KeyError, TypeError)
+NOT_OPERATIONS = ("TOTAL", "TARGET")
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """The numbers one line of the index (and `workbench ls`) shows for a run.
+
+    status: what a reader shows (`display_status`), `unreadable` for a damaged directory whose
+    reason is in `problem`; `problem` also names an unreadable checks.json of a readable run.
+    """
+
+    run_id: str
+    path: Path
+    subject: str = ""
+    workload: str = ""
+    status: str = "unreadable"
+    started: str = ""
+    verdicts: dict[str, int] = field(default_factory=dict)
+    throughput: float | None = None  # client ops/s of the run phase (TOTAL row)
+    p99_ms: float | None = None  # YCSB's TOTAL p99 of the run phase
+    worst_p99_ms: float | None = None  # the worst single operation's p99 of the run phase
+    worst_p99_operation: str | None = None
+    operations: int | None = None
+    errors: int | None = None
+    problem: str | None = None
+
+    @property
+    def readable(self) -> bool:
+        return self.status != "unreadable"
+
+
+@dataclass(frozen=True)
+class FinalNumbers:
+    """The run phase's headline numbers from its YCSB final block (missing stays None)."""
+
+    throughput: float | None = None
+    p99_ms: float | None = None
+    worst_p99_ms: float | None = None
+    worst_p99_operation: str | None = None
+    operations: int | None = None
+    errors: int | None = None
+
+
+def _float(v: object) -> float | None:
+    try:
+        f = float(v)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(f) else f
+
+
+def _is_operation(name: str) -> bool:
+    return (
+        name not in NOT_OPERATIONS
+        and "-" not in name
+        and not name.endswith(("_ERROR", "_NOTFOUND"))
+    )
+
+
+def _worst_p99(final: pd.DataFrame) -> tuple[float | None, str | None]:
+    """The highest p99 (ms) over the operations' own rows (no TOTAL, _ERROR, -INTENDED), and
+    which operation it was."""
+    if "p99_us" not in final.columns:
+        return None, None
+    ops = final[final["operation"].map(_is_operation)]
+    p99s = pd.to_numeric(ops["p99_us"], errors="coerce").to_numpy(dtype=float)
+    if not len(p99s) or np.isnan(p99s).all():
+        return None, None
+    i = int(np.nanargmax(p99s))
+    return float(p99s[i]) / 1000.0, str(ops["operation"].iloc[i])
+
+
+def final_numbers(final: pd.DataFrame | None, run_seconds: float | None = None) -> FinalNumbers:
+    """Headline numbers of a final block: counts through `ClientSummary.from_final_rows`,
+    throughput and p99 from the TOTAL row, the worst p99 over the operations' own rows."""
+    if final is None or final.empty or "operation" not in final.columns:
+        return FinalNumbers()
+    if "count" not in final.columns:
+        final = final.assign(count=None)
+    final = final.assign(operation=final["operation"].astype(str).str.upper())
+    if run_seconds is None and "takes_s" in final.columns:
+        run_seconds = _float(pd.to_numeric(final["takes_s"], errors="coerce").max())
+    client = ClientSummary.from_final_rows(
+        final[final["count"].notna()].itertuples(index=False), run_seconds
+    )
+    total = final[final["operation"] == "TOTAL"]
+    throughput = _float(total["ops"].iloc[0]) if len(total) and "ops" in final.columns else None
+    if throughput is None:
+        throughput = client.achieved_ops
+    p99 = _float(total["p99_us"].iloc[0]) if len(total) and "p99_us" in final.columns else None
+    worst, worst_op = _worst_p99(final)
+    has_counts = bool(client.operations) or client.total is not None
+    return FinalNumbers(
+        throughput=throughput,
+        p99_ms=None if p99 is None else p99 / 1000.0,
+        worst_p99_ms=worst,
+        worst_p99_operation=worst_op,
+        operations=client.total_ops if has_counts else None,
+        errors=client.total_errors if has_counts else None,
+    )
+
+
+def read_verdicts(rd: RunDir) -> tuple[list[Verdict], str | None]:
+    """checks.json's verdicts and, when it cannot be read, why (the verdicts are then [])."""
+    try:
+        return rd.verdicts(), None
+    except READ_ERRORS as exc:
+        return [], str(exc)
+
+
+def process_gone(rd: RunDir) -> bool:
+    """True when a `running` record's writer and supervisor are both dead on this host (a run
+    recorded on another host cannot be judged from here: False)."""
+    rec = rd.record
+    host = (rec.fingerprint.get("host") or {}).get("hostname")
+    if host and host != platform.node():
+        return False
+    pids = [rec.pid] + ([rec.supervisor.pid] if rec.supervisor else [])
+    return not any(psutil.pid_exists(p) for p in pids if p > 0)
+
+
+def display_status(rd: RunDir, verdicts: list[Verdict], checks_problem: str | None) -> str:
+    """The status a reader shows: the record's, except `abandoned` for a `running` record whose
+    process is gone and `unverified` for a `passed` record without readable verdicts."""
+    status = rd.status
+    if status == "running" and process_gone(rd):
+        return "abandoned"
+    if status == "passed" and (checks_problem or not verdicts):
+        return "unverified"
+    return status
+
+
+def _run_seconds(rd: RunDir) -> float | None:
+    phase = rd.record.phases.get("run")
+    return None if phase is None else phase.run_seconds
+
+
+def summarize(rd: RunDir) -> RunSummary:
+    verdicts, problem = read_verdicts(rd)
+    counts: dict[str, int] = {}
+    for v in verdicts:
+        counts[v.status] = counts.get(v.status, 0) + 1
+    nums = final_numbers(rd.ycsb_final("run"), _run_seconds(rd))
+    return RunSummary(
+        run_id=rd.run_id,
+        path=rd.path,
+        subject=rd.record.subject,
+        workload=str(rd.record.params.get("workload", "")),
+        status=display_status(rd, verdicts, problem),
+        started=rd.record.started,
+        verdicts=counts,
+        throughput=nums.throughput,
+        p99_ms=nums.p99_ms,
+        worst_p99_ms=nums.worst_p99_ms,
+        worst_p99_operation=nums.worst_p99_operation,
+        operations=nums.operations,
+        errors=nums.errors,
+        problem=problem,
+    )
+
+
+def unreadable(path: Path, why: str) -> RunSummary:
+    return RunSummary(run_id=path.name, path=path, problem=why)
+
+
+def list_runs(results_dir: Path | str) -> list[RunSummary]:
+    """Every run under results_dir, newest first; a damaged one is an `unreadable` summary."""
+    out = []
+    for item in reversed(scan_run_dirs(results_dir)):
+        if not isinstance(item, RunDir):
+            out.append(unreadable(*item))
+            continue
+        try:
+            out.append(summarize(item))
+        except READ_ERRORS as exc:
+            out.append(unreadable(item.path, f"{type(exc).__name__}: {exc}"))
+    return out
+
+
+def num(v: float | None, digits: int = 1) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "—"
+    return f"{v:,.{digits}f}"
+
+
+def worst_text(s: RunSummary) -> str:
+    """`3.90 (UPDATE)`: the worst operation's p99 in ms with its name, or `—`."""
+    if s.worst_p99_ms is None:
+        return "—"
+    return f"{num(s.worst_p99_ms, 2)} ({s.worst_p99_operation})"
+
+
+def verdict_text(s: RunSummary) -> str:
+    if s.problem and s.readable:
+        return "checks.json unreadable"
+    return " ".join(f"{n} {k}" for k, n in sorted(s.verdicts.items())) or "none"
+
+
+HEADER = ("run", "subject", "workload", "status", "verdicts", "ops/s", "p99 ms", "worst op p99 ms")
+
+
+def format_runs(runs: Iterable[RunSummary]) -> str:
+    """The index as a plain-text table (`workbench ls`); a damaged run is `unreadable: why`."""
+    runs = list(runs)
+    lines = [
+        (
+            s.run_id,
+            s.subject,
+            s.workload,
+            s.status,
+            verdict_text(s),
+            num(s.throughput),
+            num(s.p99_ms, 2),
+            worst_text(s),
+        )
+        for s in runs
+        if s.readable
+    ]
+    widths = [max(len(str(r[i])) for r in [HEADER, *lines]) for i in range(len(HEADER))]
+    fmt = "  ".join(f"{{:<{w}}}" for w in widths)
+    rows = iter(lines)
+    out = [fmt.format(*HEADER).rstrip()]
+    for s in runs:  # keep the newest-first order, damaged ones in their place
+        out.append(fmt.format(*next(rows)).rstrip() if s.readable else unreadable_line(s, widths))
+    return "\n".join(out)
+
+
+def unreadable_line(s: RunSummary, widths: list[int]) -> str:
+    return f"{s.run_id:<{widths[0]}}  unreadable: {s.problem}"

@@ -367,7 +367,9 @@ def test_damaged_siblings_do_not_stop_the_others(tmp_path: Path) -> None:
     assert f"{truncated.name}" in index and "unreadable:" in index and "run.json" in index
     runs = report.list_runs(tmp_path)
     assert [r.run_id for r in runs] == [bad_checks.run_id, truncated.name, good.run_id]
-    assert runs[1].status == "unreadable" and "run.json is unreadable" in (runs[1].problem or "")
+    assert runs[1].status == "unreadable" and (runs[1].problem or "").startswith(
+        "run.json is unreadable: "
+    )
     lines = report.format_runs(runs).splitlines()
     assert lines[2].startswith(truncated.name) and "unreadable: " in lines[2]
     assert "unverified" in lines[1] and "checks.json unreadable" in lines[1]

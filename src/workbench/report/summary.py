@@ -189,7 +189,8 @@ def summarize(rd: RunDir) -> RunSummary:
 
 
 def unreadable(path: Path, why: str) -> RunSummary:
-    return RunSummary(run_id=path.name, path=path, problem=why)
+    """A damaged run directory's row; `why` names its files relative to it."""
+    return RunSummary(run_id=path.name, path=path, problem=why.replace(f"{path}/", ""))
 
 
 def list_runs(results_dir: Path | str) -> list[RunSummary]:

@@ -11,7 +11,7 @@ report reads `workbench.artifacts` (the run directory) and `workbench.model` onl
 """
 
 from . import plots
-from .compare import COMPARE_METRICS, compare_runs, final_status
+from .compare import COMPARE_METRICS, compare_runs
 from .html import render, render_index
 from .summary import RunSummary, display_status, final_numbers, format_runs, list_runs, summarize
 
@@ -21,7 +21,6 @@ __all__ = [
     "compare_runs",
     "display_status",
     "final_numbers",
-    "final_status",
     "format_runs",
     "list_runs",
     "plots",

@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 
-from workbench.artifacts import RunDir, run_status
+from workbench.artifacts import RunDir
 
 from .summary import summarize
 
@@ -72,8 +72,3 @@ def compare_runs(run_dirs: Iterable[Path | str], baseline: int = 0) -> pd.DataFr
         b = pd.to_numeric(pd.Series([base[m]]), errors="coerce").astype(float).iloc[0]
         df[f"Δ% {m}"] = (vals - b) / b * 100.0 if b and not pd.isna(b) else float("nan")
     return df
-
-
-def final_status(rd: RunDir) -> str:
-    """The status a finished run deserves from its verdicts (errors are set by the conductor)."""
-    return run_status(rd.verdicts())

@@ -1,14 +1,10 @@
-"""Model types shared by every layer: one result type for numbers, one for verdicts.
-
-`Sample` is PerfKitBenchmarker's habit (metric, value, unit, labels, timestamp); `Verdict` is what
-a check says about a stack or a measurement, with the evidence that made it say so. Both are plain
-frozen dataclasses with `to_dict`/`from_dict` so they round-trip through JSON artifacts.
+"""Model types shared by every layer: what a check says (`Verdict`, with the evidence that made it
+say so) and what a load generator reported in the terms checks need (`ClientSummary`, built by
+ONE rule from a YCSB final block). Plain frozen dataclasses that round-trip through JSON.
 """
 
 from __future__ import annotations
 
-import math
-import time
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -17,41 +13,6 @@ Phase = Literal["pre", "during", "post"]
 
 VERDICT_STATUSES: tuple[str, ...] = ("pass", "fail", "unknown", "skipped")
 PHASES: tuple[str, ...] = ("pre", "during", "post")
-
-
-@dataclass(frozen=True)
-class Sample:
-    """One number: a metric's value in a unit, with labels and the time it was observed (unix s)."""
-
-    metric: str
-    value: float
-    unit: str
-    labels: dict[str, str] = field(default_factory=dict)
-    timestamp: float = field(default_factory=time.time)
-
-    def to_dict(self) -> dict[str, Any]:
-        v: float | str | None = self.value
-        if isinstance(v, float) and not math.isfinite(v):
-            v = None if math.isnan(v) else ("+Inf" if v > 0 else "-Inf")
-        return {
-            "metric": self.metric,
-            "value": v,
-            "unit": self.unit,
-            "labels": dict(self.labels),
-            "timestamp": self.timestamp,
-        }
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Sample:
-        raw = d.get("value")
-        value = float("nan") if raw is None else float(raw)
-        return cls(
-            metric=str(d["metric"]),
-            value=value,
-            unit=str(d.get("unit", "")),
-            labels={str(k): str(v) for k, v in (d.get("labels") or {}).items()},
-            timestamp=float(d.get("timestamp", 0.0)),
-        )
 
 
 @dataclass(frozen=True)
@@ -156,6 +117,7 @@ class ClientSummary:
             "target_ops": self.target_ops,
             "cpu_seconds": self.cpu_seconds,
             "cpu_cores": self.cpu_cores,
+            "not_found": dict(self.not_found),
         }
 
     @classmethod
@@ -171,11 +133,14 @@ class ClientSummary:
     ) -> ClientSummary:
         """Build from a YCSB final block: any rows with `.operation` and `.count` attributes.
 
-        `<OP>_ERROR` rows count as errors; TOTAL is kept as the total; rows with a `-` in the
+        `<OP>_ERROR` rows count as errors, `<OP>_NOTFOUND` rows as operations that found no
+        record (neither success nor error); TOTAL is kept as the total; rows with a `-` in the
         name (the native generator's `READ-INTENDED`) and the TARGET row are not operations.
+        This is the one rule: the parser's result, the conductor and the report all use it.
         """
         ops: dict[str, int] = {}
         errs: dict[str, int] = {}
+        nf: dict[str, int] = {}
         total: int | None = None
         for row in rows:
             name = str(row.operation).upper()
@@ -186,6 +151,8 @@ class ClientSummary:
                 total = int(count)
             elif name.endswith("_ERROR"):
                 errs[name.removesuffix("_ERROR")] = int(count)
+            elif name.endswith("_NOTFOUND"):
+                nf[name.removesuffix("_NOTFOUND")] = int(count)
             else:
                 ops[name] = int(count)
-        return cls(ops, errs, run_seconds, total, threads, target_ops, cpu_seconds, cpu_cores)
+        return cls(ops, errs, run_seconds, total, threads, target_ops, cpu_seconds, cpu_cores, nf)

@@ -75,7 +75,7 @@ def test_untrusted_text_is_escaped(tmp_path: Path) -> None:
     rd = synthetic_run(tmp_path, seconds=5, evil=True, status="error")
     html = report.render(rd.path).read_text()
     assert "<script>" not in html and "<img src=x" not in html
-    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in html
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in html
     assert "Txn" not in html  # the evil label replaced it, escaped, in the figure only
     assert 'class="failure"' in html
 

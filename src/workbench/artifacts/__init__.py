@@ -16,10 +16,10 @@ from .timeline import TIMELINE_COLUMNS, build_timeline, client_rows, server_rows
 
 __all__ = [
     "FINAL_STATUSES",
-    "ConfigError",
     "RUN_STATUSES",
     "SCHEMA",
     "TIMELINE_COLUMNS",
+    "ConfigError",
     "RunDir",
     "RunRecord",
     "Stage",

@@ -6,7 +6,7 @@ write_checks_json(run_dir / "checks.json", verdicts)
 raise_for_verdicts(verdicts)          # a separate step
 """
 
-from workbench.checks import cluster, measurement, observability
+from workbench.checks import cluster, faults, measurement, observability, reads
 from workbench.checks.base import (
     REGISTRY,
     Check,
@@ -44,6 +44,7 @@ __all__ = [
     "available_checks",
     "cluster",
     "exit_code",
+    "faults",
     "format_table",
     "get_check",
     "jsonable",
@@ -54,6 +55,7 @@ __all__ = [
     "parse_size",
     "raise_for_verdicts",
     "read_checks_json",
+    "reads",
     "register",
     "run_check",
     "run_checks",

@@ -20,6 +20,7 @@ COMMAND_MODULES = [
     "workbench.cli.ycsb_cmds",
     "workbench.cli.verify_cmds",
     "workbench.cli.run_cmds",
+    "workbench.cli.campaign_cmds",
 ]
 
 

@@ -13,6 +13,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from workbench.manifest import DEFAULT_SUBJECT
+
 REPO = Path(__file__).resolve().parents[3]
 NOTEBOOKS = REPO / "notebooks"
 
@@ -22,7 +24,11 @@ def register(sub: Any) -> None:
         "run",
         help="the main job: run benchmark.ipynb on a subject, write a run directory and report",
     )
-    p.add_argument("--subject", default="etcd", help="subject name or directory (default: etcd)")
+    p.add_argument(
+        "--subject",
+        default=DEFAULT_SUBJECT,
+        help=f"subject name or directory (default: {DEFAULT_SUBJECT})",
+    )
     p.add_argument("--workload", default="a", help="YCSB workload letter (default: a)")
     p.add_argument(
         "-p",

@@ -67,26 +67,9 @@ def find_project(manifest: Manifest, project: str | None) -> str:
 
 def verify_stack(st: Stack, phase: str = "pre") -> list[Verdict]:
     """Run the manifest's checks of `phase` against a live stack (the probe runs in-network)."""
-    import httpx
+    from workbench.run import observe
 
-    from workbench.checks import CheckContext, run_checks
-    from workbench.prometheus import PrometheusClient
-
-    m = st.manifest
-    names = list(m.checks.get(phase, ()))
-
-    def probe() -> Any:
-        return st.run("probe", [], timeout=90)
-
-    with httpx.Client(timeout=5.0) as http:
-        ctx = CheckContext.from_manifest(
-            m,
-            st.ports,
-            http=http,
-            prometheus=PrometheusClient(http, st.endpoint("prometheus")),
-            probe=probe,
-        )
-        return run_checks(names, ctx, phase)  # type: ignore[arg-type]
+    return observe.checks(st, st.manifest, phase, list(st.manifest.checks.get(phase, ())))
 
 
 def cmd_verify(args: argparse.Namespace) -> int:

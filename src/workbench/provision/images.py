@@ -26,7 +26,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[3]
 CACHE_DIR = Path(os.environ.get("WORKBENCH_CACHE_DIR", Path.home() / ".cache/workbench"))
 INPUTS_LABEL = "org.workbench.inputs"
 # What the slim workbench image needs at run time (probe, native YCSB generator, operator).
-IMAGE_REQUIREMENTS = ("httpx", "hdrhistogram", "pandas")
+IMAGE_REQUIREMENTS = ("httpx", "hdrhistogram", "pandas", "pydantic")
 
 
 def image_label(tag: str, label: str = INPUTS_LABEL) -> str | None:

@@ -13,7 +13,6 @@ e-mail attachment.
 from __future__ import annotations
 
 import base64
-import html
 import json
 import time
 from collections.abc import Callable, Iterable
@@ -22,7 +21,6 @@ from typing import Any
 from urllib.parse import quote
 
 import jinja2
-import markupsafe
 import pandas as pd
 from matplotlib.figure import Figure
 
@@ -65,13 +63,8 @@ def _href(rel: str | Path) -> str:
 
 
 def _finalize(value: Any) -> Any:
-    """Every `{{ value }}` as escaped text: None prints nothing; escaping is `html.escape`'s
-    (the same five characters markupsafe escapes, quotes as `&quot;`), already safe markup
-    (a macro's output) is left as it is."""
-    if isinstance(value, markupsafe.Markup):
-        return value
-    text = html.escape("" if value is None else str(value), quote=True)
-    return markupsafe.Markup(text)  # noqa: S704 (escaped on the line above)
+    """None prints nothing (escaping itself is the environment's autoescape)."""
+    return "" if value is None else value
 
 
 def _environment() -> jinja2.Environment:

@@ -47,8 +47,8 @@ def render(rd: RunDir, progress: Callable[[str], None]) -> None:
             summary=Summary(
                 throughput=s.throughput,
                 p99_ms=s.p99_ms,
-                worst_p99_ms=getattr(s, "worst_p99_ms", None),
-                worst_p99_operation=getattr(s, "worst_p99_operation", None),
+                worst_p99_ms=s.worst_p99_ms,
+                worst_p99_operation=s.worst_p99_operation,
                 operations=s.operations,
                 errors=s.errors,
                 verdicts=s.verdicts,

@@ -32,7 +32,7 @@ def checks(
         return []
     with httpx.Client(timeout=5.0) as http:
         prom = PrometheusClient(http, stack.endpoint("prometheus"))
-        probe_service = getattr(manifest, "probe", None)
+        probe_service = manifest.probe
         probe = None
         if probe_service:
 

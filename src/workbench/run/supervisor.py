@@ -25,9 +25,9 @@ import psutil
 
 from workbench import report
 from workbench.artifacts import RunDir
-from workbench.artifacts.record import Prestart
+from workbench.artifacts.record import Prestart, Summary
 from workbench.manifest import Manifest, load_manifest
-from workbench.params import RunParams, new_run_id, replace
+from workbench.params import RunParams, new_run_id, replace, validate_run
 from workbench.stack import Stack
 
 REPO = Path(__file__).resolve().parents[3]
@@ -224,17 +224,29 @@ def conclude(run_dir: Path, *, quiet: bool = False) -> int:
         report.render(rd.path)
         report.render_index(rd.path.parent)
         s = report.summarize(rd)
-        summary = summary.model_copy(update={"throughput": s.throughput, "p99_ms": s.p99_ms})
+        summary = summary.model_copy(
+            update={
+                "throughput": s.throughput,
+                "p99_ms": s.p99_ms,
+                "worst_p99_ms": s.worst_p99_ms,
+                "worst_p99_operation": s.worst_p99_operation,
+            }
+        )
     if not quiet:
-        print(headline(rd.status, summary.throughput, summary.p99_ms, rd.path / "report.html"))
+        print(headline(rd.status, summary, rd.path / "report.html"))
     print(rd.path)
     return EXIT_CODES.get(rd.status, 2)
 
 
-def headline(status: str, throughput: float | None, p99_ms: float | None, report: Path) -> str:
-    ops = "—" if throughput is None else f"{throughput:,.1f} ops/s"
-    p99 = "—" if p99_ms is None else f"{p99_ms:.2f} ms"
-    return f"{status}: {ops}, p99 {p99}; report {report}"
+def headline(status: str, summary: Summary, report: Path) -> str:
+    """The CLI's last line: TOTAL throughput and p99 (YCSB's), and the worst operation's p99
+    named as such."""
+    ops = "—" if summary.throughput is None else f"{summary.throughput:,.1f} ops/s"
+    p99 = "—" if summary.p99_ms is None else f"{summary.p99_ms:.2f} ms"
+    worst = ""
+    if summary.worst_p99_ms is not None:
+        worst = f", worst op p99 {summary.worst_p99_ms:.2f} ms ({summary.worst_p99_operation})"
+    return f"{status}: {ops}, p99 {p99}{worst}; report {report}"
 
 
 def run(params: RunParams, *, quiet: bool = False, execute: Executor = papermill_execute) -> int:
@@ -257,3 +269,14 @@ def run(params: RunParams, *, quiet: bool = False, execute: Executor = papermill
         for sig, previous in old.items():
             signal.signal(sig, previous)
     return conclude(rd.path, quiet=quiet)
+
+
+def execute_run(params: dict[str, Any], run_id: str, results_dir: Path) -> Path:
+    """One run of a campaign, exactly as `workbench run` does it; returns its directory.
+    Ctrl-C ends the run (torn down, `aborted`) and is raised again for the campaign."""
+    got = validate_run({**params, "run_id": run_id, "results_dir": str(results_dir)})
+    code = run(got, quiet=True)
+    rd = RunDir(Path(results_dir) / run_id)
+    if rd.status == "aborted" and code != 0:
+        raise KeyboardInterrupt("the campaign's run was interrupted")
+    return rd.path

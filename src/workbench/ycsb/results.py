@@ -6,10 +6,10 @@ import math
 from dataclasses import asdict, dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
+from workbench.model import ClientSummary
+
 if TYPE_CHECKING:  # pandas is imported lazily: the native generator must start fast
     import pandas as pd
-
-    from workbench.model import ClientSummary
 
 INTENDED_SUFFIX = "-INTENDED"
 ERROR_SUFFIX = "_ERROR"
@@ -134,34 +134,15 @@ class YcsbResult:
         clock); errors and not-found counts are keyed by the base operation (READ for READ_ERROR
         and for READ_NOTFOUND).
         """
-        from workbench.model import ClientSummary
-
-        ops: dict[str, int] = {}
-        errors: dict[str, int] = {}
-        not_found: dict[str, int] = {}
-        total: int | None = None
-        for row in self.final:
-            if row.count is None:
-                continue
-            if row.kind in ("error", "notfound"):
-                into = errors if row.kind == "error" else not_found
-                into[row.base_operation] = into.get(row.base_operation, 0) + row.count
-            elif row.kind == "ok" and row.operation == "TOTAL":
-                total = row.count
-            elif row.kind == "ok":
-                ops[row.operation.replace("-", "_")] = row.count
         if target_ops is None and self.target is not None:
             target_ops = self.target.target_ops
-        return ClientSummary(
-            operations=ops,
-            errors=errors,
-            run_seconds=self.run_seconds,
-            total=total,
+        return ClientSummary.from_final_rows(
+            self.final,
+            self.run_seconds,
             threads=threads,
             target_ops=target_ops,
             cpu_seconds=cpu_seconds,
             cpu_cores=cpu_cores,
-            not_found=not_found,
         )
 
     def final_frame(self) -> pd.DataFrame:

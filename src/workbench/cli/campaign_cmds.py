@@ -1,0 +1,58 @@
+"""`workbench campaign FILE` and `workbench compare A B ...`: repeated runs and their statistics.
+
+Each run of a campaign goes through the same supervisor as `workbench run` (a papermill kernel,
+its own run directory and report); the statistics and the campaign report are `workbench.campaign`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("campaign", help="run a campaign file: repeated, ordered runs + statistics")
+    p.add_argument("file", type=Path, help="the campaign TOML file")
+    p.add_argument("--results", type=Path, default=Path("results"), help="results folder")
+    p.add_argument("--resume", action="store_true", help="continue the unfinished campaign")
+    p.add_argument("--no-setup", action="store_true", help="skip provisioning")
+    p.set_defaults(func=cmd_campaign)
+
+    p = sub.add_parser("compare", help="compare run or campaign directories (benchstat style)")
+    p.add_argument("dirs", nargs="+", type=Path, help="run directories or campaign directories")
+    p.add_argument("--json", action="store_true", help="print the table as JSON")
+    p.set_defaults(func=cmd_compare)
+
+
+def cmd_campaign(args: argparse.Namespace) -> int:
+    from workbench.campaign import compare, spec
+    from workbench.campaign.runner import run_campaign
+    from workbench.campaign.store import CampaignStore
+    from workbench.errors import ConfigError
+    from workbench.run import supervisor
+
+    c = spec.load(args.file)
+    results = args.results.resolve()
+    store = CampaignStore.find_resumable(results, c) if args.resume else None
+    if args.resume and store is None:
+        raise ConfigError(f"nothing to resume for {args.file} in {results}")
+    if not args.no_setup:
+        from workbench import provision
+        from workbench.manifest import load_manifest
+
+        provision.setup([load_manifest(c.file.subject)], lambda m: print(f"setup: {m}"))
+    store = store or CampaignStore.create(results, c, source=args.file.read_text())
+    table = run_campaign(store, supervisor.execute_run, progress=print)
+    print(compare.format_table(table))
+    print(store.path / "report.html")
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from workbench.campaign import compare
+
+    table = compare.compare(list(args.dirs))
+    print(json.dumps(table.to_json(), indent=2) if args.json else compare.format_table(table))
+    return 0

@@ -33,6 +33,7 @@ from pydantic import (
     StrictStr,
     ValidationError,
     field_validator,
+    model_validator,
 )
 from pydantic.dataclasses import dataclass
 
@@ -137,8 +138,33 @@ class TargetsReadiness:
 
 
 @dataclass(frozen=True, config=_CONFIG)
+class YcsbToolSpec:
+    """`[ycsb.<tool>]`: where one accepted tool differs from the `[ycsb]` table (None: the same)."""
+
+    service: StrictStr | None = None
+    binding: StrictStr | None = None
+    properties: dict[StrictStr, str] | None = None
+
+    @field_validator("properties", mode="before")
+    @classmethod
+    def _scalar_props(cls, v: Any) -> Any:
+        return _scalar_properties(v)
+
+
+def _scalar_properties(v: Any) -> Any:
+    if isinstance(v, dict):
+        bad = [k for k, x in v.items() if not isinstance(x, str | int | float | bool)]
+        if bad:
+            raise ValueError(f"property {bad[0]!r}: expected a string or number")
+        return {k: str(x) for k, x in v.items()}
+    return v
+
+
+@dataclass(frozen=True, config=_CONFIG)
 class YcsbSpec:
-    """The subject's load generator: the default `tool`, and every tool it accepts (`tools`)."""
+    """The subject's load generator: the default `tool`, and every tool it accepts (`tools`),
+    with `[ycsb.<tool>]` tables (`per_tool`) where a tool needs another service, binding or
+    properties."""
 
     tool: StrictStr  # "native" (the workbench's generator) or "go-ycsb"
     service: StrictStr  # compose service that runs the tool inside the network
@@ -147,16 +173,22 @@ class YcsbSpec:
     workloads_path_in_container: StrictStr = "/workloads"
     properties: dict[StrictStr, str] = dataclasses.field(default_factory=dict)  # ${ENDPOINT:...}
     tools: tuple[StrictStr, ...] = Field(default=(), validate_default=True)  # () = (tool,)
+    per_tool: dict[StrictStr, YcsbToolSpec] = dataclasses.field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _tool_tables(cls, v: Any) -> Any:
+        """`[ycsb.go-ycsb]` is read as `per_tool["go-ycsb"]`."""
+        if isinstance(v, dict) and any(k in YCSB_TOOLS for k in v):
+            v = dict(v)
+            tables = {k: v.pop(k) for k in list(v) if k in YCSB_TOOLS}
+            v["per_tool"] = {**dict(v.get("per_tool") or {}), **tables}
+        return v
 
     @field_validator("properties", mode="before")
     @classmethod
     def _scalar_props(cls, v: Any) -> Any:
-        if isinstance(v, dict):
-            bad = [k for k, x in v.items() if not isinstance(x, str | int | float | bool)]
-            if bad:
-                raise ValueError(f"property {bad[0]!r}: expected a string or number")
-            return {k: str(x) for k, x in v.items()}
-        return v
+        return _scalar_properties(v)
 
     @field_validator("tool")
     @classmethod
@@ -176,8 +208,26 @@ class YcsbSpec:
             raise ValueError(f"the default tool {tool!r} is not among tools {list(v)}")
         return v or ((tool,) if tool else ())
 
+    @field_validator("per_tool")
+    @classmethod
+    def _accepted(cls, v: dict[str, YcsbToolSpec], info: Any) -> dict[str, YcsbToolSpec]:
+        tools = info.data.get("tools") or ()
+        bad = [t for t in v if t not in tools]
+        if bad:
+            raise ValueError(f"[ycsb.{bad[0]}]: not among tools {list(tools)}")
+        return v
+
     def workloads_dir_path(self, directory: Path) -> Path:
         return directory / self.workloads_dir
+
+    def for_tool(self, tool: str) -> YcsbToolSpec:
+        """The service, binding and properties `tool` runs with (its table over the defaults)."""
+        own = self.per_tool.get(tool, YcsbToolSpec())
+        return YcsbToolSpec(
+            service=own.service or self.service,
+            binding=own.binding or self.binding,
+            properties=dict(self.properties if own.properties is None else own.properties),
+        )
 
 
 @dataclass(frozen=True, config=ConfigDict(extra="forbid", arbitrary_types_allowed=True))

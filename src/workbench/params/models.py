@@ -153,6 +153,7 @@ class RunParams(Params):
 
     subject: str = doc(DEFAULT_SUBJECT, "subject name or directory")
     workload: str = doc("a", "YCSB workload letter (a..f)")
+    tool: str = doc("", "YCSB tool (native, go-ycsb); empty: the subject's default")
     recordcount: Int = doc(1000, "records loaded")
     operationcount: OptInt = doc(None, "operations in the run phase (or use duration)")
     duration: OptFloat = doc(None, f"run phase seconds (default {DEFAULT_DURATION_S:g})")

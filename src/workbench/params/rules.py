@@ -90,6 +90,7 @@ def _all_problems(params: Params) -> list[str]:
     out = params.problems()
     if isinstance(params, RunParams):
         out.extend(subject_problems(params.subject, params.workload))
+        out.extend(tool_problems(params.subject, params.tool))
     elif isinstance(params, VerifyParams | ExploreParams):
         out.extend(subject_problems(params.subject, None))
     elif isinstance(params, CompareParams):
@@ -117,6 +118,23 @@ def subject_problems(subject: str, workload: str | None) -> list[str]:
             f"valid: {', '.join(workloads) or '(none shipped)'}"
         ]
     return []
+
+
+def tool_problems(subject: str, tool: str) -> list[str]:
+    """The chosen YCSB tool (when given) must be one the subject accepts (`[ycsb] tools`)."""
+    if not tool:
+        return []
+    try:
+        spec = load_manifest(subject).ycsb
+    except ManifestError:
+        return []  # subject_problems says why
+    accepted = spec.tools if spec is not None else ()
+    if tool in accepted:
+        return []
+    return [
+        f"tool: subject {subject!r} does not accept tool {tool!r}; "
+        f"valid: {', '.join(accepted) or '(none: it has no [ycsb] table)'}"
+    ]
 
 
 def _message(err: Any, cls: type[Params]) -> str:

@@ -1,4 +1,14 @@
-"""Shared test configuration: integration tests need a Docker engine and fail (not skip) in CI."""
+"""Shared test configuration: the three tiers and the Docker engine.
+
+Tiers by marker: pure unit tests (no marker: no processes, seconds), `local` (real etcd,
+Prometheus, a YCSB tool or other processes on loopback) and `integration` (a Docker engine,
+real stacks; they fail, not skip, in CI when the engine is missing). A test that uses a
+process fixture is marked `local` here, so no test can start etcd and still count as pure:
+
+    pytest -m "not local and not integration"    # the pure unit tier
+    pytest -m local                               # real local processes
+    pytest -m integration                         # Docker
+"""
 
 from __future__ import annotations
 
@@ -25,3 +35,13 @@ def docker_engine() -> None:
         if IN_CI:
             pytest.fail(msg)
         pytest.skip(msg)
+
+
+# fixtures that start real processes (tests/fakes/fixtures.py, tests/unit/ycsb/conftest.py)
+PROCESS_FIXTURES = frozenset({"etcd_cluster", "local_prometheus", "etcd_one"})
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if PROCESS_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.local)

@@ -352,6 +352,7 @@ def test_ports_come_from_manifest_variables(manifest: Manifest, raw: dict[str, A
     assert published == set(declared)
 
 
+@pytest.mark.local
 def test_ports_follow_the_environment(manifest: Manifest) -> None:
     env = {p.env: str(41000 + i) for i, p in enumerate(manifest.ports)}
     cfg = render(manifest, env)
@@ -372,6 +373,7 @@ def test_every_compose_variable_is_declared(manifest: Manifest) -> None:
     assert documented <= used, f"documented but unused: {documented - used}"
 
 
+@pytest.mark.local
 def test_operator_defaults_to_workbench_image_and_can_be_replaced(
     manifest: Manifest, cfg: dict[str, Any]
 ) -> None:
@@ -509,6 +511,7 @@ def host_tool(name: str, package: str) -> str:
     return path
 
 
+@pytest.mark.local
 @pytest.mark.parametrize("service", [*NODES, "prometheus", "grafana"])
 def test_healthcheck_fails_on_http_error(
     cfg: dict[str, Any], status_server: http.server.ThreadingHTTPServer, service: str
@@ -533,6 +536,7 @@ def test_healthcheck_fails_on_http_error(
 # -- the Prometheus side, checked by Prometheus itself ------------------------------------------
 
 
+@pytest.mark.local
 def test_promtool_accepts_the_scrape_config(manifest: Manifest, cfg: dict[str, Any]) -> None:
     promtool = host_tool("promtool", "prometheus")
     mounts = {v["target"]: v["source"] for v in cfg["services"]["prometheus"]["volumes"]}

@@ -87,6 +87,7 @@ def total(df: pd.DataFrame) -> pd.DataFrame:
     return t.set_index(t.t_s.round())
 
 
+@pytest.mark.local  # seconds of real time (a workload that sleeps)
 def test_two_second_stall_shows_in_its_interval_p99_only(tmp_path: Path) -> None:
     hlog, csv = stalled_run(tmp_path, **{"basicdb.simulatedelay": "20", "maxexecutiontime": "7"})
     t = total(hlog)
@@ -105,6 +106,7 @@ def test_two_second_stall_shows_in_its_interval_p99_only(tmp_path: Path) -> None
     )
 
 
+@pytest.mark.local  # seconds of real time (a workload that sleeps)
 def test_with_a_target_the_stall_is_in_intended_time_not_service_time(tmp_path: Path) -> None:
     hlog, _ = stalled_run(
         tmp_path,

@@ -136,6 +136,7 @@ def test_run_inserts_use_the_counter_after_recordcount() -> None:
     assert all(k in loaded for op, k in calls if op == "read")
 
 
+@pytest.mark.local  # seconds of real time (a workload that sleeps)
 def test_stall_under_target_shows_in_intended_time_not_service_time() -> None:
     props = wl(
         "c",
@@ -159,6 +160,7 @@ def test_stall_under_target_shows_in_intended_time_not_service_time() -> None:
     assert report.target is not None
 
 
+@pytest.mark.local  # seconds of real time (a workload that sleeps)
 def test_maxexecutiontime_bounds_the_run() -> None:
     props = wl("a", operationcount="100000000", target="500", maxexecutiontime="1")
     t0 = time.monotonic()
@@ -186,6 +188,7 @@ def test_request_stop_prints_final_block() -> None:
     assert res.get("TOTAL") is not None
 
 
+@pytest.mark.local  # seconds of real time (a workload that sleeps)
 def test_status_blocks_every_interval() -> None:
     props = wl("b", operationcount="2500", target="1000", **{"measurement.interval": "1"})
     _, text = run("run", props, db="basic")
@@ -250,6 +253,7 @@ def test_properties_file_syntax(tmp_path: Path) -> None:
     assert props == {"a": "9", "b": "two", "c": "three", "long": "xy"}
 
 
+@pytest.mark.local  # seconds of real time (a workload that sleeps)
 def test_warmup_is_not_measured() -> None:
     props = wl("c", operationcount="1500", target="1000", warmuptime="1")
     report, text = run("run", props, db="basic")

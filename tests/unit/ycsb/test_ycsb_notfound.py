@@ -171,6 +171,7 @@ def test_basic_verbose_prints_operations_as_go_ycsb() -> None:
     assert "INSERT usertable" not in quiet
 
 
+@pytest.mark.local  # seconds of real time (a workload that sleeps)
 def test_basic_simulatedelay_sleeps_each_call() -> None:
     t0 = time.perf_counter()
     text = run_phase(

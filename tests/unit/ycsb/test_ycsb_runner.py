@@ -64,6 +64,7 @@ def test_argv_bad_input(kwargs: dict[str, str]) -> None:
         build_go_ycsb_argv("run", "tikv", properties={"a=b": "c"})
 
 
+@pytest.mark.local
 def test_lines_stream_live_and_land_in_the_log(tmp_path: Path) -> None:
     argv = script(
         tmp_path,
@@ -86,6 +87,7 @@ def test_lines_stream_live_and_land_in_the_log(tmp_path: Path) -> None:
     assert out.log_path == log
 
 
+@pytest.mark.local
 def test_nonzero_exit_raises_with_evidence(tmp_path: Path) -> None:
     argv = script(
         tmp_path,
@@ -110,6 +112,7 @@ def test_missing_executable_raises_workload_error(tmp_path: Path) -> None:
         run_ycsb([str(tmp_path / "no-such-go-ycsb"), "run", "basic"])
 
 
+@pytest.mark.local
 def test_duration_sends_sigint_and_keeps_the_final_block(tmp_path: Path) -> None:
     argv = script(
         tmp_path,
@@ -131,6 +134,7 @@ def test_duration_sends_sigint_and_keeps_the_final_block(tmp_path: Path) -> None
     assert out.interrupted and out.result.complete and out.result.run_seconds == 1.2
 
 
+@pytest.mark.local
 def test_process_ignoring_sigint_is_killed_after_grace(tmp_path: Path) -> None:
     argv = script(
         tmp_path,
@@ -145,6 +149,7 @@ def test_process_ignoring_sigint_is_killed_after_grace(tmp_path: Path) -> None:
         run_ycsb(argv, duration_s=0.5, grace_s=0.5)
 
 
+@pytest.mark.local
 def test_timeout(tmp_path: Path) -> None:
     argv = script(tmp_path, "import time\ntime.sleep(60)\n")
     t0 = time.monotonic()
@@ -153,6 +158,7 @@ def test_timeout(tmp_path: Path) -> None:
     assert time.monotonic() - t0 < 10
 
 
+@pytest.mark.local
 def test_native_generator_time_bounded_by_sigint(tmp_path: Path) -> None:
     argv = build_native_argv(
         "run",
@@ -172,6 +178,7 @@ def test_native_generator_time_bounded_by_sigint(tmp_path: Path) -> None:
     assert res.target is not None and res.target.target_ops == 2000
 
 
+@pytest.mark.local
 def test_interrupt_and_kill_commands_for_wrapped_processes(tmp_path: Path) -> None:
     """Like `docker compose run`: the child ignores SIGINT; a side command interrupts the tool."""
     pidfile = tmp_path / "pid"
@@ -211,6 +218,7 @@ def test_interrupt_and_kill_commands_for_wrapped_processes(tmp_path: Path) -> No
     assert marker.exists()
 
 
+@pytest.mark.local
 def test_start_gate_holds_the_native_generator_until_released(tmp_path: Path) -> None:
     """The generator starts up, prints its banner and waits: no operation before the gate
     returns, and its reported run time is measured from the start line on."""
@@ -247,6 +255,7 @@ def test_start_gate_holds_the_native_generator_until_released(tmp_path: Path) ->
     assert total is not None and total.count is not None and total.count > 0
 
 
+@pytest.mark.local
 def test_a_failing_start_gate_ends_the_tool_without_operations(tmp_path: Path) -> None:
     argv = build_native_argv(
         "run", "basic", workload_files=[WORKLOAD_A], interval=1, start_on_stdin=True

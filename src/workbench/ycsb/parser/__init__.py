@@ -1,5 +1,10 @@
 """Parse everything a YCSB tool prints: pure functions, no I/O.
 
+    __init__.py  the state machine over a whole log (`parse`) and status blocks → intervals
+    lines.py     one line at a time: plain, JSON, table cells, TARGET, Go durations
+    java.py      Java YCSB's final block and status lines
+    raw.py       raw/CSV measurement samples → exact final rows
+
 Understood inputs (they may be mixed in one log, in any order, and may be cut short):
 
 - go-ycsb blocks in `outputstyle` plain (``READ   - Takes(s): 1.0, Count: 5, ...``), json (one
@@ -24,12 +29,28 @@ Lines that match none of these are kept in ``unknown_lines``; nothing here raise
 
 from __future__ import annotations
 
-import json
-import re
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Sequence
 
-from workbench import units
+from workbench.ycsb.parser.java import _java_final_rows, _java_status_rows
+from workbench.ycsb.parser.lines import (
+    _JAVA_FINAL_RE,
+    _JAVA_STATUS_RE,
+    _PROP_RE,
+    _RAW_ROW_RE,
+    _RUN_FINISHED_RE,
+    RAW_HEADER,
+    _f,
+    _is_table_border,
+    _norm_header,
+    _parse_target_line,
+    _stats_from_pairs,
+    _table_cells,
+    format_go_duration,
+    parse_go_duration,
+    parse_json_block,
+    parse_plain_line,
+)
+from workbench.ycsb.parser.raw import exact_percentile, parse_raw, stats_from_samples
 from workbench.ycsb.results import (
     ERROR_SUFFIX,
     INTENDED_SUFFIX,
@@ -63,168 +84,6 @@ __all__ = [
     "per_interval_to_intervals",
     "stats_from_samples",
 ]
-
-TARGET_ROW = "TARGET"
-RAW_HEADER = "operation,timestamp_us,latency_us"
-
-# header name (upper-cased, spaces removed) -> OpStats attribute
-_COLUMNS: dict[str, str] = {
-    "TAKES(S)": "takes_s",
-    "COUNT": "count",
-    "OPS": "ops",
-    "AVG(US)": "avg_us",
-    "MIN(US)": "min_us",
-    "MAX(US)": "max_us",
-    "50TH(US)": "p50_us",
-    "90TH(US)": "p90_us",
-    "95TH(US)": "p95_us",
-    "99TH(US)": "p99_us",
-    "99.9TH(US)": "p999_us",
-    "99.99TH(US)": "p9999_us",
-}
-_INT_ATTRS = {"count"}
-
-_PLAIN_RE = re.compile(r"^(?P<name>[A-Za-z][A-Za-z0-9_\-]*)\s+-\s+(?P<body>\S.*?:\s.*)$")
-_PAIR_RE = re.compile(r"\s*([^:,]+?):\s*([^,]*)")
-_RUN_FINISHED_RE = re.compile(r"Run finished, takes\s+(\S+)")
-_PROP_RE = re.compile(r'^"(?P<key>[^"]*)"="(?P<value>.*)"$')
-_JAVA_FINAL_RE = re.compile(
-    r"^\[(?P<name>[A-Za-z0-9_\-]+)\],\s*(?P<metric>[^,]+),\s*(?P<value>\S+)\s*$"
-)
-_JAVA_STATUS_RE = re.compile(
-    r"(?P<sec>\d+(?:\.\d+)?)\s+sec:\s+(?P<ops>\d+)\s+operations;(?P<rest>.*)$"
-)
-_JAVA_BRACKET_RE = re.compile(r"\[(?P<name>[A-Za-z0-9_\-]+):\s*(?P<body>[^\]]*)\]")
-_RAW_ROW_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]*,\d+,-?\d+$")
-
-
-# --------------------------------------------------------------------------- small parsers
-
-
-def parse_go_duration(text: str) -> float | None:
-    """Seconds in a Go ``time.Duration`` string (``1m24.17s``, ``517.1ms``, ``3µs``), else None."""
-    try:
-        return units.parse_go_duration(text)
-    except ValueError:
-        return None
-
-
-def format_go_duration(seconds: float) -> str:
-    """Format like Go's ``Duration.String`` (the native generator's ``Run finished`` line)."""
-    ns = round(seconds * 1e9)
-    if ns == 0:
-        return "0s"
-    neg = ns < 0
-    ns = abs(ns)
-    if ns < 1_000:
-        out = f"{ns}ns"
-    elif ns < 1_000_000:
-        out = _trim(f"{ns / 1e3:.3f}") + "µs"
-    elif ns < 1_000_000_000:
-        out = _trim(f"{ns / 1e6:.6f}") + "ms"
-    else:
-        h, rem = divmod(ns, 3_600_000_000_000)
-        m, rem = divmod(rem, 60_000_000_000)
-        s = _trim(f"{rem / 1e9:.9f}") + "s"
-        out = (f"{h}h" if h else "") + (f"{m}m" if h or m else "") + s
-    return ("-" if neg else "") + out
-
-
-def _trim(num: str) -> str:
-    return num.rstrip("0").rstrip(".") if "." in num else num
-
-
-def _to_number(attr: str, text: str) -> float | int | None:
-    text = text.strip()
-    if text in ("", "-", "NaN", "nan"):
-        return None
-    try:
-        if attr in _INT_ATTRS:
-            return int(float(text))
-        return float(text)
-    except ValueError:
-        return None
-
-
-def _norm_header(name: str) -> str:
-    return name.strip().upper().replace(" ", "")
-
-
-def _stats_from_pairs(name: str, pairs: Iterable[tuple[str, str]]) -> OpStats | None:
-    values: dict[str, Any] = {}
-    known = 0
-    for key, raw in pairs:
-        attr = _COLUMNS.get(_norm_header(key))
-        if attr is None:
-            continue
-        known += 1
-        values[attr] = _to_number(attr, raw)
-    if not known:
-        return None
-    return OpStats(operation=name.strip(), **values)
-
-
-def parse_plain_line(line: str) -> OpStats | None:
-    """``READ   - Takes(s): 1.0, Count: 5, ...`` → ``OpStats`` (``None`` if not such a line)."""
-    m = _PLAIN_RE.match(line.strip())
-    if not m:
-        return None
-    pairs = _PAIR_RE.findall(m.group("body"))
-    return _stats_from_pairs(m.group("name"), pairs)
-
-
-def _parse_target_line(line: str) -> TargetReport | None:
-    m = _PLAIN_RE.match(line.strip())
-    if not m or m.group("name") != TARGET_ROW:
-        return None
-    pairs = {_norm_header(k): v for k, v in _PAIR_RE.findall(m.group("body"))}
-    if "TARGET(OPS/S)" not in pairs:
-        return None
-
-    def num(key: str) -> float | None:
-        return _f(pairs.get(key))
-
-    return TargetReport(
-        target_ops=num("TARGET(OPS/S)"),
-        achieved_ops=num("ACHIEVED(OPS/S)"),
-        behind_pct=num("BEHIND(%)"),
-        max_lag_ms=num("MAXLAG(MS)"),
-    )
-
-
-def parse_json_block(line: str) -> list[OpStats] | None:
-    """A json-style block (array of objects, values as strings) → rows, or ``None``."""
-    text = line.strip()
-    if not (text.startswith("[") and text.endswith("]")):
-        return None
-    try:
-        data = json.loads(text)
-    except ValueError:
-        return None
-    if not isinstance(data, list) or not data or not all(isinstance(d, dict) for d in data):
-        return None
-    rows = []
-    for obj in data:
-        name = obj.get("Operation")
-        if not isinstance(name, str):
-            return None
-        row = _stats_from_pairs(name, ((str(k), str(v)) for k, v in obj.items()))
-        if row is None:
-            return None
-        rows.append(row)
-    return rows
-
-
-def _is_table_border(line: str) -> bool:
-    s = line.strip()
-    return len(s) > 2 and s[0] == "+" and set(s) <= {"+", "-"}
-
-
-def _table_cells(line: str) -> list[str] | None:
-    s = line.strip()
-    if len(s) < 2 or s[0] != "|" or s[-1] != "|":
-        return None
-    return [c.strip() for c in s[1:-1].split("|")]
 
 
 # --------------------------------------------------------------------------- the main parser
@@ -380,72 +239,6 @@ def _consume_table(lines: Sequence[str], start: int, st: _State) -> int:
     return j
 
 
-def _java_status_rows(rest: str) -> list[OpStats]:
-    rows = []
-    for m in _JAVA_BRACKET_RE.finditer(rest):
-        kv = dict(_PAIR_EQ_RE.findall(m.group("body")))
-        count = _i(kv.get("Count"))
-        if count is None:
-            continue
-        rows.append(
-            OpStats(
-                operation=m.group("name"),
-                count=count,
-                avg_us=_f(kv.get("Avg")),
-                min_us=_f(kv.get("Min")),
-                max_us=_f(kv.get("Max")),
-                p50_us=_f(kv.get("50")),
-                p90_us=_f(kv.get("90")),
-                p95_us=_f(kv.get("95")),
-                p99_us=_f(kv.get("99")),
-                p999_us=_f(kv.get("99.9")),
-                p9999_us=_f(kv.get("99.99")),
-            )
-        )
-    return rows
-
-
-_PAIR_EQ_RE = re.compile(r"\s*([^=,]+?)=([^,]*)")
-
-
-def _f(text: str | None) -> float | None:
-    value = None if text is None else _to_number("x", text)
-    return None if value is None else float(value)
-
-
-def _i(text: str | None) -> int | None:
-    value = None if text is None else _to_number("count", text)
-    return None if value is None else int(value)
-
-
-def _java_final_rows(data: dict[str, dict[str, str]], res: YcsbResult) -> list[OpStats]:
-    overall = data.get("OVERALL", {})
-    if "RunTime(ms)" in overall:
-        run_ms = _f(overall["RunTime(ms)"])
-        if run_ms is not None and res.run_seconds is None:
-            res.run_seconds = run_ms / 1000.0
-    rows = []
-    for name, metrics in sorted(data.items()):
-        if name == "OVERALL" or "Operations" not in metrics:
-            continue
-        rows.append(
-            OpStats(
-                operation=name,
-                count=_i(metrics.get("Operations")),
-                avg_us=_f(metrics.get("AverageLatency(us)")),
-                min_us=_f(metrics.get("MinLatency(us)")),
-                max_us=_f(metrics.get("MaxLatency(us)")),
-                p50_us=_f(metrics.get("50thPercentileLatency(us)")),
-                p90_us=_f(metrics.get("90thPercentileLatency(us)")),
-                p95_us=_f(metrics.get("95thPercentileLatency(us)")),
-                p99_us=_f(metrics.get("99thPercentileLatency(us)")),
-                p999_us=_f(metrics.get("99.9PercentileLatency(us)")),
-                p9999_us=_f(metrics.get("99.99PercentileLatency(us)")),
-            )
-        )
-    return rows
-
-
 def _finish(st: _State, interval_s: float | None) -> None:
     res = st.result
     status = [rows for rows, after in st.blocks if not after]
@@ -516,60 +309,3 @@ def per_interval_to_intervals(blocks: Sequence[StatusBlock]) -> list[IntervalRow
             out.append(IntervalRow(block.t_s, row.operation, cum[row.operation], n, ops))
         prev_t = block.t_s
     return out
-
-
-def parse_raw(text: str) -> YcsbResult:
-    """A raw/CSV measurement file → samples plus final rows derived from them (exact)."""
-    res = YcsbResult(styles=["raw"])
-    by_op: dict[str, list[tuple[int, int]]] = {}
-    for n, line in enumerate(text.splitlines()):
-        s = line.strip()
-        if not s or (n == 0 and s.lower().replace(" ", "") == RAW_HEADER):
-            continue
-        parts = s.split(",")
-        try:
-            op, ts, lat = parts[0], int(parts[1]), int(parts[2])
-        except (IndexError, ValueError):
-            res.unknown_lines.append(line)
-            continue
-        res.raw_samples.append((op, ts, lat))
-        by_op.setdefault(op, []).append((ts, lat))
-    for op in sorted(by_op):
-        res.final.append(stats_from_samples(op, by_op[op]))
-    res.complete = bool(res.final)
-    if res.raw_samples:
-        start = min(ts for _, ts, _ in res.raw_samples)
-        end = max(ts + lat for _, ts, lat in res.raw_samples)
-        res.run_seconds = (end - start) / 1e6
-    return res
-
-
-def exact_percentile(sorted_values: Sequence[int], pct: float) -> int:
-    """The value at ``pct`` by HdrHistogram's rank rule, on exact data."""
-    n = len(sorted_values)
-    rank = max(1, int(pct * n / 100.0 + 0.5))
-    return sorted_values[min(rank, n) - 1]
-
-
-def stats_from_samples(op: str, samples: Sequence[tuple[int, int]]) -> OpStats:
-    """Exact statistics of (start_us, latency_us) samples."""
-    lats = sorted(lat for _, lat in samples)
-    start = min(ts for ts, _ in samples)
-    end = max(ts + lat for ts, lat in samples)
-    takes = (end - start) / 1e6
-    pct = {p: float(exact_percentile(lats, p)) for p in (50, 90, 95, 99, 99.9, 99.99)}
-    return OpStats(
-        operation=op,
-        takes_s=takes,
-        count=len(lats),
-        ops=len(lats) / takes if takes > 0 else None,
-        avg_us=sum(lats) / len(lats),
-        min_us=float(lats[0]),
-        max_us=float(lats[-1]),
-        p50_us=pct[50],
-        p90_us=pct[90],
-        p95_us=pct[95],
-        p99_us=pct[99],
-        p999_us=pct[99.9],
-        p9999_us=pct[99.99],
-    )

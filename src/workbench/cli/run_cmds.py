@@ -31,6 +31,9 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--workload", default="a", help="YCSB workload letter (default: a)")
     p.add_argument(
+        "--tool", help="YCSB tool the subject accepts (native, go-ycsb; default: the subject's)"
+    )
+    p.add_argument(
         "-p",
         dest="assignments",
         action="append",
@@ -42,6 +45,16 @@ def register(sub: Any) -> None:
     p.add_argument("--duration", type=float, help="run phase seconds (default 20)")
     p.add_argument("--threads", type=int, help="client threads")
     p.add_argument("--target", type=int, help="target ops/s (0 = unthrottled)")
+    p.add_argument(
+        "--fault",
+        dest="faults",
+        action="append",
+        metavar="ACTION:TARGET@START+DURATION",
+        help="a fault in the run phase (kill:leader@10+5, pause:follower@25+3, "
+        "partition:etcd1@5+4, loss:20:etcd2@5+3); seconds from the run's start; repeatable",
+    )
+    p.add_argument("--fault-repeat", type=int, help="inject each --fault N times")
+    p.add_argument("--fault-every", type=float, help="seconds between repeats of a --fault")
     p.add_argument("--results", help="results folder (default: ./results)")
     p.add_argument("--run-id", help="run id (default: UTC time, subject, workload, random)")
     p.add_argument("--keep-stack", action="store_true", default=None, help="leave the stack up")
@@ -78,18 +91,24 @@ def cmd_run(args: argparse.Namespace) -> int:
         args.assignments,
         subject=args.subject,
         workload=args.workload,
+        tool=args.tool,
         duration=args.duration,
         threads=args.threads,
         target=args.target,
         results_dir=args.results,
         run_id=args.run_id,
         keep_stack=args.keep_stack,
+        faults=args.faults,
+        fault_repeat=args.fault_repeat,
+        fault_every=args.fault_every,
     )
     if not args.no_setup:  # a fresh machine: engine, Compose, base and subject images
         from workbench import provision
 
         say = (lambda _m: None) if args.quiet else (lambda m: print(f"setup: {m}", flush=True))
-        provision.setup([load_manifest(params.subject)], say)
+        manifest = load_manifest(params.subject)
+        tool = params.tool or (manifest.ycsb.tool if manifest.ycsb else "")
+        provision.setup([manifest], say, tools=[tool] if tool else [])
     return supervisor.run(params, quiet=args.quiet)
 
 

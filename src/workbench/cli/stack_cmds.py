@@ -32,6 +32,11 @@ def register(sub: Any) -> None:
         action="append",
         help="subject whose images to build (repeatable; default etcd)",
     )
+    p.add_argument(
+        "--tool",
+        action="append",
+        help="YCSB tool to provision (repeatable): go-ycsb is built from the Go module proxy",
+    )
     p.add_argument("--no-images", action="store_true", help="engine and Compose only")
     p.set_defaults(func=cmd_setup)
 
@@ -88,7 +93,7 @@ def cmd_setup(args: argparse.Namespace) -> int:
     manifests = (
         [] if args.no_images else [load_manifest(s) for s in (args.subject or [DEFAULT_SUBJECT])]
     )
-    provision.setup(manifests, _progress)
+    provision.setup(manifests, _progress, tools=() if args.no_images else (args.tool or ()))
     _progress(f"setup done in {time.monotonic() - t0:.1f}s")
     return 0
 

@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from workbench.manifest import Manifest
+from workbench.provision import gobuild
 from workbench.provision.engine import (
     Progress,
     compose_ok,
@@ -36,8 +37,11 @@ class Prereq:
     fix: str = ""
 
 
-def setup(manifests: Iterable[Manifest], progress: Progress = quiet) -> None:
-    """Make every prerequisite of the given subjects; fast when nothing is missing."""
+def setup(
+    manifests: Iterable[Manifest], progress: Progress = quiet, tools: Iterable[str] = ()
+) -> None:
+    """Make every prerequisite of the given subjects and YCSB tools (a tool built from Go
+    modules: its image, `gobuild.ensure_go_image`); fast when nothing is missing."""
 
     with ThreadPoolExecutor(1) as pool:  # two ~0.09 s CLI calls at once when all is there
         compose_there = pool.submit(compose_ok)
@@ -47,10 +51,14 @@ def setup(manifests: Iterable[Manifest], progress: Progress = quiet) -> None:
     ensure_base_image(progress)
     for m in manifests:
         ensure_subject_images(m, progress)
+    for tool in dict.fromkeys(tools):
+        if tool in gobuild.PROGRAMS:
+            gobuild.ensure_go_image(gobuild.PROGRAMS[tool], progress)
 
 
-def doctor(manifest: Manifest | None) -> list[Prereq]:
-    """Look only: each prerequisite with ok/missing and the exact fix."""
+def doctor(manifest: Manifest | None, tools: Iterable[str] | None = None) -> list[Prereq]:
+    """Look only: each prerequisite with ok/missing and the exact fix. `tools`: the YCSB tools
+    whose builds and images to show (default: every tool the subject accepts)."""
     out = []
     engine = engine_ok()
     out.append(
@@ -114,4 +122,14 @@ def doctor(manifest: Manifest | None) -> list[Prereq]:
                 f"image {img}", present, "present" if present else "missing: needs a registry", fix
             )
         )
-    return out
+    return out + tool_entries(manifest.ycsb.tools if manifest.ycsb and tools is None else tools)
+
+
+def tool_entries(tools: Iterable[str] | None) -> list[Prereq]:
+    """The builds and images of the tools made from Go modules (go-ycsb)."""
+    return [
+        entry
+        for tool in dict.fromkeys(tools or ())
+        if tool in gobuild.PROGRAMS
+        for entry in gobuild.doctor_entries(gobuild.PROGRAMS[tool], engine=True)
+    ]

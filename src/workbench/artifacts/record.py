@@ -84,6 +84,8 @@ class PhaseInfo(_Model):
     gate: Gate | None = None
     run_seconds: float | None = None
     errors: int | None = None
+    # what the tool cannot measure (`Tool.limitations`): the report says so instead of a blank
+    limitations: list[str] = Field(default_factory=list)
 
 
 class Settle(_Model):

@@ -122,6 +122,9 @@ def judge_traffic(obs: Mapping[str, Any], options: Mapping[str, Any]) -> Judgeme
     evidence: dict[str, Any] = {"client": c}
     if c["total_ops"] <= 0:
         return Judgement("fail", "the client reported no successful operations", evidence)
+    ours, note, extra = _interrupt_errors(c)
+    evidence.update(extra)
+    c = {**c, "total_errors": c["total_errors"] - ours}  # the store's errors only
     if c["total_errors"] > 0:
         return Judgement("fail", f"{c['total_errors']} client errors: {c['errors']}", evidence)
     server, ev = _net_delta(obs["server"])
@@ -134,7 +137,7 @@ def judge_traffic(obs: Mapping[str, Any], options: Mapping[str, Any]) -> Judgeme
         )
     return Judgement(
         "pass",
-        f"{c['total_ops']} client ops, 0 errors; server counted {server:.0f} in the window",
+        f"{c['total_ops']} client ops, 0 errors{note}; server counted {server:.0f} in the window",
         evidence,
     )
 
@@ -177,6 +180,20 @@ def judge_counts(obs: Mapping[str, Any], options: Mapping[str, Any]) -> Judgemen
 # -- error rate, target rate, client saturation -----------------------------------------------
 
 
+def _interrupt_errors(c: Mapping[str, Any]) -> tuple[int, str, dict[str, Any]]:
+    """Errors the tool reported for the operations our SIGINT cancelled (a time-bounded go-ycsb
+    run: `interrupt_errors`, at most one per thread), counted apart: how many, the text for the
+    summary and the evidence with the tool's reason."""
+    ours = int(c.get("interrupt_errors") or 0)
+    if ours <= 0:
+        return 0, "", {}
+    return (
+        ours,
+        f"; {ours} more in flight when our SIGINT stopped the tool, not counted",
+        {"interrupt_errors": ours, "interrupt_reason": c.get("interrupt_reason", "")},
+    )
+
+
 def gather_client(ctx: CheckContext) -> dict[str, Any]:
     return {"client": _client(ctx).to_dict()}
 
@@ -187,10 +204,13 @@ def judge_error_rate(obs: Mapping[str, Any], options: Mapping[str, Any]) -> Judg
     if attempts <= 0:
         raise Unobservable("the client reported no operations", {"client": c})
     limit = float(options.get("max_error_rate", 0.0))
+    ours, note, extra = _interrupt_errors(c)
+    c = {**c, "total_errors": c["total_errors"] - ours}  # the store's errors only
     rate = c["total_errors"] / attempts
     evidence = {"errors": c["errors"], "attempts": attempts, "error_rate": rate, "max": limit}
     text = f"error rate {rate:.4%} ({c['total_errors']}/{attempts}), limit {limit:.4%}"
-    return Judgement("pass" if rate <= limit else "fail", text, evidence)
+    evidence.update(extra)
+    return Judgement("pass" if rate <= limit else "fail", text + note, evidence)
 
 
 def judge_target_rate(obs: Mapping[str, Any], options: Mapping[str, Any]) -> Judgement:

@@ -199,6 +199,14 @@ def _timeline(rd: RunDir) -> tuple[pd.DataFrame | None, str | None]:
         return None, f"{type(exc).__name__}: {exc}"
 
 
+def _tool_rows(rd: RunDir) -> list[dict[str, Any]]:
+    """Each phase's YCSB tool and what it cannot measure (PhaseInfo.limitations)."""
+    return [
+        {"phase": name, "tool": info.tool or "?", "limitations": list(info.limitations)}
+        for name, info in rd.record.phases.items()
+    ]
+
+
 def render(run_dir: Path | str) -> Path:
     """Write `report.html` of one run directory (and its figures/*.png) from the files alone."""
     rd = RunDir(Path(run_dir))
@@ -214,6 +222,7 @@ def render(run_dir: Path | str) -> Path:
         figures=_figures(rd, tl),
         timeline_problem=timeline_problem,
         tables=_tables(rd),
+        tools=_tool_rows(rd),
         stages=_stage_rows(rd),
         params=list(_flatten(rd.record.params)),
         environment=list(_flatten(rd.record.fingerprint)),

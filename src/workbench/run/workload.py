@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass, fields
+from typing import Any
 
 from workbench.artifacts import RunDir
 from workbench.artifacts.record import Gate, PhaseInfo
@@ -19,7 +21,7 @@ from workbench.params import RunParams, workload_file_name
 from workbench.stack import Stack
 from workbench.telemetry import ContainerCpu
 from workbench.ycsb.series import interval_frame
-from workbench.ycsb.tools import PhaseRecord, PhaseRequest, get_tool
+from workbench.ycsb.tools import PhaseRecord, PhaseRequest, get_tool, interrupted_in_flight
 
 _ENDPOINT_REF = re.compile(r"\$\{([a-z][a-z0-9_]*)\}")
 
@@ -27,20 +29,22 @@ _ENDPOINT_REF = re.compile(r"\$\{([a-z][a-z0-9_]*)\}")
 def tool_name(params: RunParams, manifest: Manifest) -> str:
     """The run's YCSB tool: the `tool` parameter when given, else the subject's own."""
     assert manifest.ycsb is not None
-    return getattr(params, "tool", "") or manifest.ycsb.tool
+    return params.tool or manifest.ycsb.tool
 
 
 def request(phase: str, params: RunParams, manifest: Manifest, stack: Stack) -> PhaseRequest:
     y = manifest.ycsb
     assert y is not None
+    own = y.for_tool(tool_name(params, manifest))  # the tool's binding and properties
+    assert own.binding is not None and own.properties is not None
     props = {
         k: _ENDPOINT_REF.sub(lambda m: stack.endpoint(m.group(1), "network"), v)
-        for k, v in y.properties.items()
+        for k, v in own.properties.items()
     }
     props.update(params.ycsb_properties())
     return PhaseRequest(
         phase=phase,
-        binding=y.binding,
+        binding=own.binding,
         workload_file=f"{y.workloads_path_in_container}/{workload_file_name(params.workload)}",
         properties=props,
         threads=params.threads,
@@ -63,9 +67,10 @@ def run_phase(
 ) -> PhaseRecord:
     """Run one phase and save everything it produced; `gate`: the first operation waits until
     it returns (tools that cannot start up first wait before they start)."""
-    y = manifest.ycsb
-    assert y is not None
+    assert manifest.ycsb is not None
     tool = get_tool(tool_name(params, manifest))
+    y = manifest.ycsb.for_tool(tool.name)  # the service it runs in
+    assert y.service is not None
     req = request(phase, params, manifest, stack)
 
     def on_line(line: str) -> None:
@@ -106,17 +111,46 @@ def save_phase(rd: RunDir, rec: PhaseRecord, phase: str, warmup: float = 0.0) ->
         gate=gate,
         run_seconds=result.run_seconds,
         errors=result.error_count(),
+        limitations=list(rec.limitations),
     )
     rd.save()
 
 
+@dataclass(frozen=True)
+class ToolClientSummary(ClientSummary):
+    """A ClientSummary with the tool's facts the post checks read from `client.to_dict()`:
+    errors that are our SIGINT's (counted apart by error_rate and ycsb_traffic, with the reason)
+    and whether the tool reports NOTFOUND rows at all."""
+
+    interrupt_errors: int = 0
+    interrupt_reason: str = ""
+    not_found_reported: bool = True
+
+    def to_dict(self) -> dict[str, Any]:
+        out = super().to_dict()
+        out.update(
+            interrupt_errors=self.interrupt_errors,
+            interrupt_reason=self.interrupt_reason,
+            not_found_reported=self.not_found_reported,
+        )
+        return out
+
+
 def client_summary(rec: PhaseRecord, params: RunParams) -> ClientSummary:
-    """The checks' view of a YCSB phase (the one rule: `ClientSummary.from_final_rows`)."""
-    return ClientSummary.from_final_rows(
+    """The checks' view of a YCSB phase (the one rule: `ClientSummary.from_final_rows`), with
+    the tool's facts (`ToolClientSummary`)."""
+    base = ClientSummary.from_final_rows(
         rec.outcome.result.final,
         rec.outcome.result.run_seconds,
         threads=params.threads,
         target_ops=float(params.target) if params.target else None,
         cpu_seconds=rec.cpu_seconds,
         cpu_cores=rec.cpu_cores,
+    )
+    interrupted, reason = interrupted_in_flight(rec, params.threads)
+    return ToolClientSummary(
+        **{f.name: getattr(base, f.name) for f in fields(base)},
+        interrupt_errors=interrupted,
+        interrupt_reason=reason,
+        not_found_reported=get_tool(rec.tool).not_found_reported,
     )

@@ -76,6 +76,11 @@ class Tool:
     self_bounded: ClassVar[bool] = False  # bounds a run by `maxexecutiontime` itself
     clock_from_first_line: ClassVar[bool] = False  # first line printed before the first op
     limitations: ClassVar[tuple[str, ...]] = ()  # what it cannot measure (the report says so)
+    # prints <OP>_NOTFOUND rows (else a missing record is an error or a success: reads_found
+    # cannot tell)
+    not_found_reported: ClassVar[bool] = True
+    # stopped by SIGINT, it counts each operation in flight as <OP>_ERROR (one per thread)
+    interrupt_fails_in_flight: ClassVar[bool] = False
 
     def argv(self, req: PhaseRequest, properties: dict[str, str], gated: bool) -> list[str]:
         raise NotImplementedError
@@ -179,11 +184,14 @@ class GoYcsb(Tool):
     `maxexecutiontime`), latency from the actual start of each call."""
 
     name = "go-ycsb"
+    not_found_reported = False  # its etcd binding answers a missing key with READ_ERROR
+    interrupt_fails_in_flight = True  # the cancelled calls: `context canceled`, <OP>_ERROR
     limitations = (
         "no intended-time latency: go-ycsb measures from the actual start of each call, so a "
         "target rate hides coordinated omission",
         "no per-interval percentiles unless measurementtype=raw: its status lines are cumulative",
         "no start gate: the run container starts after the post-load settle",
+        "no NOTFOUND rows: a read of a missing key is a READ_ERROR, so reads_found is unknown",
     )
 
     def argv(self, req: PhaseRequest, properties: dict[str, str], gated: bool) -> list[str]:
@@ -200,6 +208,19 @@ class GoYcsb(Tool):
 
 
 TOOLS: dict[str, Tool] = {t.name: t for t in (NativeTool(), GoYcsb())}
+
+
+def interrupted_in_flight(rec: PhaseRecord, threads: int) -> tuple[int, str]:
+    """How many of a phase's errors may be the operations our SIGINT cancelled (at most one per
+    thread, never more than it reported), and why; (0, "") when none can be."""
+    tool = get_tool(rec.tool)
+    if not (tool.interrupt_fails_in_flight and rec.outcome.interrupted):
+        return 0, ""
+    n = min(max(threads, 0), rec.outcome.result.error_count())
+    return n, (
+        f"{tool.name} was stopped by SIGINT (the run's time bound): it counts each of its "
+        f"{threads} threads' operation in flight as an error, so up to {threads} errors are ours"
+    )
 
 
 def get_tool(name: str) -> Tool:

@@ -372,8 +372,9 @@ class EtcdBinding:
 
     Properties: ``etcd.endpoints`` (comma list of ``http://host:port``; each thread starts on a
     different one and moves on when one cannot be reached), ``etcd.timeout`` (seconds, 10),
-    ``etcd.serializable_reads`` (false), ``etcd.transport`` (``httpx``, or ``http.client`` for
-    about 5x less client CPU per operation).
+    ``etcd.serializable_reads`` (false), ``etcd.transport`` (``http.client``, the default: keep-alive
+    connections at several times less client CPU per operation than ``httpx``, measured by
+    bench/bench_ycsb_peer.py; or ``httpx``).
     """
 
     def __init__(self, props: Props) -> None:
@@ -383,7 +384,7 @@ class EtcdBinding:
         props.problems.extend(problems)
         self.timeout = props.get_float("etcd.timeout", 10.0)
         self.serializable = props.get_bool("etcd.serializable_reads", False)
-        self.transport = props.choice("etcd.transport", "httpx", TRANSPORTS, "etcd transport")
+        self.transport = props.choice("etcd.transport", "http.client", TRANSPORTS, "etcd transport")
 
     def session(self, thread_id: int) -> Session:
         return _EtcdSession(

@@ -18,9 +18,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from workbench.jsonio import utc_iso
 
 SCHEMA = 2
-RunStatus = Literal["running", "passed", "failed", "error", "aborted"]
-RUN_STATUSES: tuple[str, ...] = ("running", "passed", "failed", "error", "aborted")
-FINAL_STATUSES: tuple[str, ...] = ("passed", "failed", "error", "aborted")
+# passed: every verdict pass/skipped; failed: a verdict failed; unknown: none failed, some could
+# not be verified; error: the workbench or its input failed; aborted: interrupted (or abandoned)
+RunStatus = Literal["running", "passed", "failed", "unknown", "error", "aborted"]
+RUN_STATUSES: tuple[str, ...] = ("running", "passed", "failed", "unknown", "error", "aborted")
+FINAL_STATUSES: tuple[str, ...] = ("passed", "failed", "unknown", "error", "aborted")
+# the one exit-code contract of every command that ends in a status (README: Exit codes)
+EXIT_CODES = {"passed": 0, "failed": 1, "unknown": 2, "error": 3, "aborted": 130}
+SIGNAL_EXIT = {"SIGINT": 130, "SIGTERM": 143}
 
 
 class _Model(BaseModel):
@@ -122,6 +127,7 @@ class RunRecord(_Model):
     params: dict[str, Any] = Field(default_factory=dict)
     status: RunStatus = "running"
     error: str | None = None
+    interrupted_by: str | None = None  # the signal that aborted the run (SIGINT, SIGTERM)
     started: str
     started_unix: float
     ended: str | None = None
@@ -143,6 +149,10 @@ class RunRecord(_Model):
     settle_after_load: Settle | None = None
     teardown_s: float | None = None
     teardown: Teardown | None = None
+    # the run phase's faults as they happened (workbench.faults.injector.FaultRecord dumps; the
+    # full record with recoveries is faults.json) and the seed of its `random`/follower choices
+    faults: list[dict[str, Any]] = Field(default_factory=list)
+    fault_seed: int | None = None
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True, populate_by_name=True)
 
@@ -157,6 +167,12 @@ class RunRecord(_Model):
             started=utc_iso(now),
             started_unix=now,
         )
+
+    def exit_code(self) -> int:
+        """The status as a process exit code (130/143 for a run interrupted by SIGINT/SIGTERM)."""
+        if self.status == "aborted" and self.interrupted_by in SIGNAL_EXIT:
+            return SIGNAL_EXIT[self.interrupted_by]
+        return EXIT_CODES.get(self.status, 3)
 
     def to_json(self) -> dict[str, Any]:
         return self.model_dump(mode="json", by_alias=True)

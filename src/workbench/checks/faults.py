@@ -1,10 +1,11 @@
 """Verdicts on faults (post phase): unavailability, recovery and errors per fault, thresholds as
 options (`max_unavailability_s`, `max_recovery_s`, `max_errors_per_fault`).
 
-The observation is the run's fault record with its recovery numbers: `ctx.faults` (to be added
-to CheckContext by the conductor) = {"faults": [FaultRecord dicts], "recoveries": [Recovery
-dicts]}, as faults.json holds them. A fault that never took effect, or a number the data cannot
-tell, makes the verdict `unknown` with the reason; no faults scheduled: `skipped`.
+The observation is the run's fault record with its recovery numbers: `ctx.faults` (the conductor's
+post checks pass `RunFaults.observation()`) = {"faults": [FaultRecord dicts], "recoveries":
+[Recovery dicts], "healthy_after": {...}}, as faults.json holds them. A fault that never took
+effect, or a number the data cannot tell, makes the verdict `unknown` with the reason; no faults
+scheduled: `skipped`. `fault_stack_healthy`: healthy again after the last fault, and how long.
 """
 
 from __future__ import annotations
@@ -15,8 +16,39 @@ from typing import Any
 from workbench.checks.base import CheckContext, Judgement, NotApplicable, Unobservable, register
 
 
+def gather_healthy(ctx: CheckContext) -> dict[str, Any]:
+    obs = ctx.faults
+    if not obs or not obs.get("faults"):
+        raise NotApplicable("no faults in this run")
+    if not obs.get("healthy_after"):
+        raise Unobservable("the stack's health after the last fault was not observed")
+    return {"healthy_after": obs["healthy_after"], "labels": [f["label"] for f in obs["faults"]]}
+
+
+def judge_healthy(obs: Mapping[str, Any], options: Mapping[str, Any]) -> Judgement:
+    """Every healthy service healthy again after the last fault's undo, within
+    `max_healthy_after_s` (default 60 s), and nothing left behind (paused, stopped, rules)."""
+    h = obs["healthy_after"]
+    limit = float(options.get("max_healthy_after_s", 60.0))
+    ev = {**h, "limit": limit, "faults": obs["labels"]}
+    left = h.get("leftovers") or []
+    if left:
+        return Judgement("fail", f"fault state left behind: {'; '.join(left)}", ev)
+    if not h.get("healthy"):
+        bad = {s: v for s, v in (h.get("health") or {}).items() if v != "healthy"}
+        return Judgement(
+            "fail", f"not healthy {h.get('waited_s', 0):.1f} s after the last fault: {bad}", ev
+        )
+    took = float(h["took_s"])
+    return Judgement(
+        "pass" if took <= limit else "fail",
+        f"stack healthy {took:.1f} s after the last fault (limit {limit:g})",
+        ev,
+    )
+
+
 def gather_faults(ctx: CheckContext) -> dict[str, Any]:
-    obs = getattr(ctx, "faults", None)
+    obs = ctx.faults
     if obs is None:
         raise NotApplicable("no faults in this run")
     if not obs.get("faults"):
@@ -87,6 +119,12 @@ def judge_errors(obs: Any, options: Mapping[str, Any]) -> Judgement:
     )
 
 
+register(
+    "fault_stack_healthy",
+    "the stack is healthy again after the last fault (how long it took), nothing left behind",
+    gather_healthy,
+    judge_healthy,
+)
 register(
     "fault_unavailability",
     "longest stretch without success per fault under `max_unavailability_s`",

@@ -6,6 +6,12 @@ start and its end plus a settle time, minus the background rate measured over
 `ctx.baseline_window` when one is given. The settle time is measured, not guessed: it ends as soon
 as Prometheus reports every target scraped after the window closed (`wait_for_scrape`); a fixed
 `settle_s` option replaces that wait.
+
+With faults in the run (`ctx.faults`), errors during a fault are the fault checks' to judge: the
+traffic check tolerates them, `error_rate` counts only the errors outside every fault's observed
+span (its recovery's errors_during + errors_after are taken out), and `counts_agree` says
+`unknown` with the reason (a killed or restarted member's counter vanishes; a paused or cut-off
+member's requests are retried or never counted).
 """
 
 from __future__ import annotations
@@ -40,6 +46,29 @@ def _window(ctx: CheckContext) -> tuple[float, float]:
     if ctx.window is None:
         raise Unobservable("no run window")
     return ctx.window
+
+
+def _applied_faults(ctx: CheckContext) -> list[dict[str, Any]]:
+    """The run's faults that were applied, with their errors during and after (recoveries)."""
+    obs = ctx.faults or {}
+    recs = obs.get("recoveries") or []
+    out = []
+    for i, f in enumerate(obs.get("faults") or []):
+        if f.get("start") is None:
+            continue
+        rec = recs[i] if i < len(recs) else {}
+        during, after = rec.get("errors_during"), rec.get("errors_after")
+        out.append(
+            {
+                "label": f.get("label"),
+                "action": (f.get("spec") or {}).get("action"),
+                "took_effect": bool(f.get("took_effect")),
+                "start": f.get("start"),
+                "end": f.get("end"),
+                "errors": None if during is None or after is None else during + after,
+            }
+        )
+    return out
 
 
 def _scalar(prom: PrometheusAPI, promql: str, at: float) -> float | None:
@@ -113,7 +142,11 @@ def _net_delta(srv: Mapping[str, Any]) -> tuple[float, dict[str, Any]]:
 
 
 def gather_traffic(ctx: CheckContext) -> dict[str, Any]:
-    return {"client": _client(ctx).to_dict(), "server": server_delta(ctx)}
+    return {
+        "client": _client(ctx).to_dict(),
+        "server": server_delta(ctx),
+        "faults": _applied_faults(ctx),
+    }
 
 
 def judge_traffic(obs: Mapping[str, Any], options: Mapping[str, Any]) -> Judgement:
@@ -125,8 +158,19 @@ def judge_traffic(obs: Mapping[str, Any], options: Mapping[str, Any]) -> Judgeme
     ours, note, extra = _interrupt_errors(c)
     evidence.update(extra)
     c = {**c, "total_errors": c["total_errors"] - ours}  # the store's errors only
-    if c["total_errors"] > 0:
+    faults = obs.get("faults") or []
+    if c["total_errors"] > 0 and not faults:
         return Judgement("fail", f"{c['total_errors']} client errors: {c['errors']}", evidence)
+    if faults:  # errors are the fault checks' business; a restarted member's counter resets
+        evidence["faults"] = faults
+        if obs["server"].get("after") is not None and obs["server"].get("before") is not None:
+            moved = obs["server"]["after"] != obs["server"]["before"]
+            return Judgement(
+                "pass" if moved else "fail",
+                f"{c['total_ops']} client ops, {c['total_errors']} errors during "
+                f"{len(faults)} fault(s); server counters {'moved' if moved else 'did not move'}",
+                evidence,
+            )
     server, ev = _net_delta(obs["server"])
     evidence["server"] = ev
     if ev["server_delta_raw"] <= 0:
@@ -162,6 +206,16 @@ def judge_counts(obs: Mapping[str, Any], options: Mapping[str, Any]) -> Judgemen
         client = c["total_ops"] + c["total_errors"]
     if client <= 0:
         raise Unobservable("the client reported no operations to compare", {"client": c})
+    faults = obs.get("faults") or []
+    if faults:
+        labels = ", ".join(str(f["label"]) for f in faults)
+        return Judgement(
+            "unknown",
+            f"{len(faults)} fault(s) in the window ({labels}): a killed or restarted member's "
+            "counter vanishes and requests to a paused or cut-off member are retried, so client "
+            "and server counts cannot be compared",
+            {"client_ops": client, "faults": faults, "server": dict(obs["server"])},
+        )
     server, ev = _net_delta(obs["server"])
     tol = float(options.get("counts_tolerance", 0.01))
     diff = (server - client) / client
@@ -195,7 +249,7 @@ def _interrupt_errors(c: Mapping[str, Any]) -> tuple[int, str, dict[str, Any]]:
 
 
 def gather_client(ctx: CheckContext) -> dict[str, Any]:
-    return {"client": _client(ctx).to_dict()}
+    return {"client": _client(ctx).to_dict(), "faults": _applied_faults(ctx)}
 
 
 def judge_error_rate(obs: Mapping[str, Any], options: Mapping[str, Any]) -> Judgement:
@@ -206,9 +260,18 @@ def judge_error_rate(obs: Mapping[str, Any], options: Mapping[str, Any]) -> Judg
     limit = float(options.get("max_error_rate", 0.0))
     ours, note, extra = _interrupt_errors(c)
     c = {**c, "total_errors": c["total_errors"] - ours}  # the store's errors only
-    rate = c["total_errors"] / attempts
+    faults = obs.get("faults") or []
+    errors, where = c["total_errors"], ""
+    if faults:
+        if any(f["errors"] is None for f in faults):
+            raise Unobservable("errors per fault unknown: cannot leave the faults out", dict(obs))
+        during = sum(float(f["errors"]) for f in faults)
+        errors, where = max(0.0, errors - during), f" outside {len(faults)} fault(s)"
+    rate = errors / attempts
     evidence = {"errors": c["errors"], "attempts": attempts, "error_rate": rate, "max": limit}
-    text = f"error rate {rate:.4%} ({c['total_errors']}/{attempts}), limit {limit:.4%}"
+    if faults:
+        evidence.update(faults=faults, errors_outside_faults=errors)
+    text = f"error rate{where} {rate:.4%} ({errors:g}/{attempts}), limit {limit:.4%}"
     evidence.update(extra)
     return Judgement("pass" if rate <= limit else "fail", text + note, evidence)
 

@@ -8,6 +8,8 @@ signals, salvage, exit code).
 from __future__ import annotations
 
 import argparse
+import os
+import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -102,6 +104,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         fault_repeat=args.fault_repeat,
         fault_every=args.fault_every,
     )
+    supervisor.check_results_dir(Path(params.results_dir))  # before anything is installed
     if not args.no_setup:  # a fresh machine: engine, Compose, base and subject images
         from workbench import provision
 
@@ -135,16 +138,24 @@ def cmd_ls(args: argparse.Namespace) -> int:
 
 
 def cmd_lab(args: argparse.Namespace) -> int:
+    """JupyterLab on 127.0.0.1 with a fresh token (printed in the URL); as root (containers, CI
+    machines) Jupyter refuses to start unless told, so it is told."""
+    token = secrets.token_hex(24)
     argv = [
         sys.executable,
         "-m",
         "jupyterlab",
         "--ServerApp.ip=127.0.0.1",
         f"--ServerApp.port={args.port}",
+        "--ServerApp.port_retries=0",
         f"--ServerApp.root_dir={args.notebooks}",
+        f"--IdentityProvider.token={token}",
         "--no-browser",
     ]
-    print(f"JupyterLab on http://127.0.0.1:{args.port}/ (notebooks in {args.notebooks})")
+    if os.geteuid() == 0:
+        argv.append("--allow-root")
+    print(f"JupyterLab on http://127.0.0.1:{args.port}/lab?token={token}", flush=True)
+    print(f"(notebooks in {args.notebooks}; Ctrl-C stops it)", flush=True)
     try:
         return subprocess.call(argv, cwd=REPO)
     except KeyboardInterrupt:

@@ -29,6 +29,7 @@ from workbench.params.models import (
 from workbench.params.rules import (
     KINDS,
     ParamsType,
+    add_run_rule,
     defaults,
     docs,
     replace,
@@ -53,6 +54,7 @@ __all__ = [
     "ParamsType",
     "RunParams",
     "VerifyParams",
+    "add_run_rule",
     "defaults",
     "docs",
     "from_namespace",

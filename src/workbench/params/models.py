@@ -167,6 +167,10 @@ class RunParams(Params):
     keep_stack: Bool = doc(False, "leave the stack running")
     run_id: str = doc("", "run id; empty: generated")
     results_dir: str = doc("results", "where run directories go")
+    faults: StrList = doc((), "ACTION[:ARG]:TARGET@START+DURATION, s into the run phase")
+    fault_repeat: Int = doc(1, "inject each fault this many times")
+    fault_every: OptFloat = doc(None, "seconds between repeats of a fault")
+    fault_seed: Int = doc(1, "seed of the random and follower target choices")
 
     @property
     def phase_list(self) -> tuple[str, ...]:
@@ -226,7 +230,7 @@ class RunParams(Params):
             return []
         return [
             f"{name}: set, but there is no run phase (phases={self.phases!r})"
-            for name in ("target", "operationcount", "duration", "warmup")
+            for name in ("target", "operationcount", "duration", "warmup", "faults")
             if getattr(self, name)
         ]
 

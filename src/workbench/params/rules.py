@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import difflib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,17 @@ KINDS: dict[str, type[Params]] = {
     "explore": ExploreParams,
 }
 _EXPECTED = {"int": "an integer", "float": "a number", "bool": "true/false", "string": "a string"}
+RunRule = Callable[[RunParams], list[str]]
+_RUN_RULES: list[RunRule] = []
+
+
+def add_run_rule(rule: RunRule) -> RunRule:
+    """A rule on RunParams from a layer above (the fault schedule: workbench.run.faulting checks
+    it against the subject's manifest and this host's actions; params cannot import the faults
+    room). Its problems join the one ParameterError. Idempotent; usable as a decorator."""
+    if rule not in _RUN_RULES:
+        _RUN_RULES.append(rule)
+    return rule
 
 
 def model_of(kind: str) -> type[Params]:
@@ -89,8 +100,12 @@ def replace(params: Any, **changes: Any) -> Any:
 def _all_problems(params: Params) -> list[str]:
     out = params.problems()
     if isinstance(params, RunParams):
-        out.extend(subject_problems(params.subject, params.workload))
+        subject = subject_problems(params.subject, params.workload)
+        out.extend(subject)
         out.extend(tool_problems(params.subject, params.tool))
+        if not subject:  # the rules from above read the subject's manifest
+            for rule in _RUN_RULES:
+                out.extend(rule(params))
     elif isinstance(params, VerifyParams | ExploreParams):
         out.extend(subject_problems(params.subject, None))
     elif isinstance(params, CompareParams):

@@ -30,7 +30,7 @@ from workbench.errors import WorkbenchError
 from workbench.manifest import Manifest, load_manifest
 from workbench.model import Verdict
 from workbench.params import RunParams, new_run_id
-from workbench.run import finishing, observe, workload
+from workbench.run import faulting, finishing, observe, workload
 from workbench.run.stackctl import StackControl
 from workbench.stack import Stack
 from workbench.ycsb.tools import PhaseRecord, get_tool
@@ -76,6 +76,7 @@ class Benchmark:
         self.settled_at: float | None = None
         self.figures: dict[str, Any] = {}
         self.figure_files: dict[str, Path] = {}
+        self.faults = faulting.RunFaults.for_run(params, self.manifest)  # checked before stack up
         # side work off the critical path: the fingerprint, pre checks beside the load
         self._side = ThreadPoolExecutor(3, thread_name_prefix="bench-side")
         self._beside: Future[list[Verdict]] | None = None
@@ -117,7 +118,7 @@ class Benchmark:
         status = "aborted" if isinstance(exc, KeyboardInterrupt) else "error"
         message = finishing.describe(exc)
         self.progress(f"[{self.rd.run_id}] {status}: {message.splitlines()[0][:300]}")
-        for side in (self._collect_beside, self._record_fingerprint):
+        for side in (self.faults.close, self._collect_beside, self._record_fingerprint):
             with contextlib.suppress(Exception):
                 side()
         try:
@@ -206,23 +207,28 @@ class Benchmark:
             return rec
 
     def run(self) -> PhaseRecord | None:
+        """The run phase; the fault schedule (if any) starts at its t=0 and is undone on exit."""
         if "run" not in self.params.phase_list:
             return None
         with self._stage("run"):
             self._baseline()
-            load = self.phases.get("load")
-            if load is None:
-                return self._phase("run")
-            st, after = self.ctl.require(), load.traffic_end()
+            load, st, rec = self.phases.get("load"), self.ctl.require(), None
+            after = load.traffic_end() if load is not None else None
+            with self.faults.during(st) as begin:
 
-            def gate() -> None:  # a gated tool starts up meanwhile
-                self.rd.record.settle_after_load = observe.settle(st, after)
-                self.settled_at = time.time()
+                def gate() -> None:  # a gated tool starts up meanwhile; t=0 when it returns
+                    if after is not None:
+                        self.rd.record.settle_after_load = observe.settle(st, after)
+                        self.settled_at = time.time()
+                    begin()
 
-            try:
-                return self._phase("run", gate=gate)
-            finally:
-                self.rd.save()
+                gated = after is not None or bool(self.faults)
+                try:
+                    rec = self._phase("run", gate=gate if gated else None)
+                finally:
+                    self.rd.save()
+            self.faults.finish(self.rd, rec, st)
+            return rec
 
     def post_checks(self) -> list[Verdict]:
         with self._stage("post_checks"):
@@ -238,6 +244,7 @@ class Benchmark:
                 window=observe.window(self.phases, self.settled_at),
                 baseline_window=self.rd.record.baseline_window,
                 traffic_ended=rec.ended if rec else None,
+                faults=self.faults.observation(),
             )
             return self._record(got)
 

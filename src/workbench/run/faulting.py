@@ -1,0 +1,239 @@
+"""The run phase's faults: the schedule checked with the parameters, the injector started at the
+run phase's t=0 and closed in `finally`, and what happened written where the run keeps it.
+
+    plan = RunFaults.for_run(params, manifest)       # ParameterError before anything starts
+    with plan.during(stack) as begin:                # closes (undoes everything) on any exit
+        rec = tool.run(..., gate=begin)              # `begin()` starts the clock: t=0
+    plan.finish(rd, rec, stack)                      # faults.json, marks, record, recoveries
+
+`begin` is the phase's start gate: a gated tool (the native generator) is released right after it
+returns, so the schedule's t=0 is the run phase's t=0 to a few ms; an ungated tool (go-ycsb) is
+started after it returns, so its first operation comes a container start later (recorded: faults
+carry unix times, recoveries are measured from the phase's own t=0, `PhaseRecord.first_line`).
+`add_run_rule(fault_problems)` makes `validate_run` check a schedule against the subject's
+manifest and this host's actions (params cannot import the faults room). What lives elsewhere:
+the actions, targets, injector and recovery metrics (workbench.faults), the verdicts
+(workbench.checks.faults), the conductor's stage order (benchmark.py).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import time
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pandas as pd
+
+from workbench.artifacts import RunDir
+from workbench.errors import ConfigError, ParameterError, WorkbenchError
+from workbench.faults.actions import supported_actions
+from workbench.faults.injector import (
+    FaultRecord,
+    Injector,
+    compose_lookup,
+    faults_json,
+    leftovers,
+    sweep,
+    windows,
+)
+from workbench.faults.recovery import Recovery, distribution, recoveries
+from workbench.faults.schedule import Schedule, build_schedule
+from workbench.faults.targets import FaultsConfig, TargetResolver
+from workbench.jsonio import write_json
+from workbench.manifest import Manifest, load_manifest
+from workbench.params import DEFAULT_DURATION_S, RunParams, add_run_rule
+from workbench.stack import Stack
+from workbench.ycsb.intervals import read_interval_csv
+from workbench.ycsb.tools import PhaseRecord, interval_files
+
+HEALTHY_WAIT_S = 90.0  # after the last fault: how long the stack may take to be healthy again
+FAULTS_FILE = "faults.json"
+
+
+@functools.cache
+def host_actions() -> dict[str, str | None]:
+    """What this host supports, probed once per process (doctor probes again)."""
+    return supported_actions()
+
+
+def schedule_for(
+    params: RunParams,
+    manifest: Manifest,
+    supported: Mapping[str, str | None] | None = None,
+) -> Schedule:
+    """The run's schedule, checked; ParameterError lists every problem (the manifest's table too)."""
+    try:
+        config = FaultsConfig.from_table(manifest.faults, source=f"{manifest.name} manifest")
+    except ConfigError as exc:
+        raise ParameterError([f"faults: {exc}"]) from None
+    if not params.faults:
+        return Schedule(repeat=params.fault_repeat, every_s=params.fault_every)
+    duration = params.duration
+    if duration is None and params.operationcount is None:
+        duration = DEFAULT_DURATION_S
+    return build_schedule(
+        params.faults,
+        config=config,
+        supported=host_actions() if supported is None else supported,
+        run_duration_s=duration,
+        repeat_n=params.fault_repeat,
+        every_s=params.fault_every,
+    )
+
+
+@add_run_rule
+def fault_problems(params: RunParams) -> list[str]:
+    """The params rule: the schedule against the manifest and the host (no probe without faults)."""
+    try:
+        schedule_for(params, load_manifest(params.subject))
+    except ParameterError as exc:
+        return list(exc.problems)
+    return []
+
+
+def series_for_recovery(ycsb_dir: Path, phase: str = "run") -> pd.DataFrame:
+    """The client's per-interval series in recovery's long form: t_s, operation, ops (per s),
+    and p99_ms from the generator's per-interval histograms when it wrote them. `_ERROR` rows
+    are YCSB's own error counts per interval."""
+    frame = pd.read_csv(ycsb_dir / f"{phase}.intervals.csv")
+    out = frame[["t_s", "operation"]].copy()
+    out["ops"] = frame["interval_ops"].astype(float).fillna(0.0)
+    csv = ycsb_dir / interval_files(phase)[1]
+    if csv.is_file():
+        lat = read_interval_csv(csv)
+        lat = lat[~lat["operation"].astype(str).str.endswith("-INTENDED")]
+        out = out.merge(lat[["t_s", "operation", "p99_ms"]], on=["t_s", "operation"], how="left")
+    return out
+
+
+class RunFaults:
+    """One run's faults, from the checked schedule to the recorded result."""
+
+    def __init__(self, schedule: Schedule, config: FaultsConfig, seed: int) -> None:
+        self.schedule, self.config, self.seed = schedule, config, seed
+        self.injector: Injector | None = None
+        self.records: list[FaultRecord] = []
+        self.recoveries: list[Recovery] = []
+        self.t0: float | None = None  # the injector's t=0 (unix s)
+        self.healthy_after: dict[str, Any] | None = None
+        self.containers: list[str] = []
+        self._http: httpx.Client | None = None
+
+    @classmethod
+    def for_run(cls, params: RunParams, manifest: Manifest) -> RunFaults:
+        schedule = schedule_for(params, manifest)
+        return cls(schedule, FaultsConfig.from_table(manifest.faults), params.fault_seed)
+
+    def __bool__(self) -> bool:
+        return bool(self.schedule)
+
+    # --- during the run phase -----------------------------------------------------------------
+    def arm(self, stack: Stack, make_injector: Callable[..., Injector] = Injector) -> None:
+        """Resolver and injector for this stack (nothing is injected before `begin`)."""
+        self._http = httpx.Client(timeout=2.0)
+        urls = self.config.member_urls(lambda u: stack.manifest.resolve(u, stack.ports))
+        resolver = TargetResolver(self.config, urls, self._http, self.seed)
+        lookup = compose_lookup(stack.project)
+        with contextlib.suppress(WorkbenchError):
+            self.containers = [lookup(s) for s in self.config.targets]
+        self.injector = make_injector(self.schedule, resolver=resolver, lookup=lookup)
+
+    def begin(self) -> None:
+        """t=0 of the schedule: the injector starts now (idempotent)."""
+        if self.injector is not None and self.t0 is None:
+            self.t0 = time.time()
+            self.injector.start(self.t0)
+
+    def close(self) -> list[FaultRecord]:
+        """Stop the schedule and undo whatever is in force (idempotent; on every exit path)."""
+        if self.injector is not None:
+            try:
+                self.records = list(self.injector.close())
+            finally:
+                self.injector = None
+                if self._http is not None:
+                    self._http.close()
+        return self.records
+
+    @contextlib.contextmanager
+    def during(self, stack: Stack | None) -> Iterator[Callable[[], None]]:
+        """Armed on entry when there is a schedule; closed on any exit (errors, Ctrl-C)."""
+        if self and stack is not None:
+            self.arm(stack)
+        try:
+            yield self.begin
+        finally:
+            self.close()
+
+    # --- after the run phase ------------------------------------------------------------------
+    def wait_healthy(self, stack: Stack, timeout_s: float = HEALTHY_WAIT_S) -> dict[str, Any]:
+        """How long after the last fault's undo every healthy service was healthy again."""
+        ends = [r.end or r.applied or r.start for r in self.records if r.start is not None]
+        since = max((e for e in ends if e is not None), default=time.time())
+        deadline = time.time() + timeout_s
+        health: dict[str, str] = {}
+        while True:
+            with contextlib.suppress(WorkbenchError):
+                health = stack.services_health()
+            want = stack.manifest.healthy_services
+            if all(health.get(s) == "healthy" for s in want):
+                now = time.time()
+                return {"healthy": True, "since": since, "at": now, "took_s": now - since,
+                        "health": health}  # fmt: skip
+            if time.time() >= deadline:
+                return {"healthy": False, "since": since, "at": None, "took_s": None,
+                        "waited_s": time.time() - since, "health": health}  # fmt: skip
+            time.sleep(0.5)
+
+    def finish(self, rd: RunDir, phase: PhaseRecord | None, stack: Stack | None) -> None:
+        """faults.json, one mark per applied fault, the record's fields and the recoveries."""
+        if not self.schedule:
+            return
+        if stack is not None:
+            self.healthy_after = self.wait_healthy(stack)
+            with contextlib.suppress(WorkbenchError):
+                self.healthy_after["leftovers"] = leftovers(self.containers)
+        run_t0 = phase.first_line if phase is not None else self.t0
+        if run_t0 is not None and (rd.ycsb_dir / "run.intervals.csv").is_file():
+            series = series_for_recovery(rd.ycsb_dir)
+            self.recoveries = recoveries(series, windows(self.records, run_t0))
+        for r in self.records:
+            if r.start is not None:
+                rd.add_mark(r.label, r.start, r.end or r.scheduled_end, source="fault")
+        write_json(rd.path / FAULTS_FILE, self.to_json(run_t0))
+        rd.update(faults=[r.model_dump(mode="json") for r in self.records], fault_seed=self.seed)
+
+    def to_json(self, run_t0: float | None) -> dict[str, Any]:
+        doc = faults_json(self.records, seed=self.seed, t0=self.t0, schedule=self.schedule)
+        doc.update(
+            run_t0=run_t0,
+            recoveries=[r.to_dict() for r in self.recoveries],
+            distribution=distribution(self.recoveries),
+            healthy_after=self.healthy_after,
+        )
+        return doc
+
+    def observation(self) -> dict[str, Any] | None:
+        """`CheckContext.faults`: None when the run had no schedule (the fault checks skip)."""
+        if not self.schedule:
+            return None
+        return {
+            "faults": [r.model_dump(mode="json") for r in self.records],
+            "recoveries": [r.to_dict() for r in self.recoveries],
+            "healthy_after": self.healthy_after,
+        }
+
+
+def salvage_sweep(manifest: Manifest, project: str) -> list[str]:
+    """What a dead run left on its targets, repaired (the supervisor calls it before teardown)."""
+    config = FaultsConfig.from_table(manifest.faults)
+    lookup = compose_lookup(project)
+    containers = []
+    for s in config.targets:
+        with contextlib.suppress(WorkbenchError):
+            containers.append(lookup(s))
+    return sweep(containers)

@@ -7,7 +7,8 @@ two-sided Mann-Whitney U p-value and a verdict: `better` / `worse` (significant 
 `min_effect` away from 1), `~` (not significant, or under `min_effect`) or `unknown` (too few runs:
 the exact U test cannot reach p < alpha at these sizes; `needed_n` says how many per side can).
 scipy does the statistics (`bootstrap`, `mannwhitneyu`, `variation`); the bootstrap is seeded, so a
-campaign's numbers are reproducible. Which direction is better lives in the metric registry.
+campaign's numbers are reproducible; `n_resamples` (default 9999) is how many resamples each CI
+takes (a campaign file may set it; quick tests use fewer). Which direction is better lives in the metric registry.
 Nothing here reads files or draws figures (the campaign package does).
 """
 
@@ -94,12 +95,14 @@ def _clean(values: Sequence[float | None]) -> np.ndarray:
     return arr[np.isfinite(arr)]
 
 
-def _ci(sample: tuple[np.ndarray, ...], statistic: Any, seed: int) -> tuple[float, float]:
+def _ci(
+    sample: tuple[np.ndarray, ...], statistic: Any, seed: int, n_resamples: int
+) -> tuple[float, float]:
     res = sps.bootstrap(
         sample,
         statistic,
         confidence_level=CONFIDENCE,
-        n_resamples=N_RESAMPLES,
+        n_resamples=n_resamples,
         method="percentile",
         vectorized=True,
         rng=np.random.default_rng(seed),
@@ -115,7 +118,9 @@ def _ratio_of_medians(base: np.ndarray, other: np.ndarray, axis: int = -1) -> An
     return np.median(other, axis=axis) / np.median(base, axis=axis)
 
 
-def summarize(values: Sequence[float | None], seed: int = DEFAULT_SEED) -> Summary:
+def summarize(
+    values: Sequence[float | None], seed: int = DEFAULT_SEED, n_resamples: int = N_RESAMPLES
+) -> Summary:
     """n, median, mean, 95% bootstrap CI of the median, CV of one sample (None/NaN dropped)."""
     x = _clean(values)
     if len(x) == 0:
@@ -123,7 +128,7 @@ def summarize(values: Sequence[float | None], seed: int = DEFAULT_SEED) -> Summa
     median, mean = float(np.median(x)), float(np.mean(x))
     if len(x) == 1:
         return Summary(1, median, mean, None, None, None)
-    low, high = _ci((x,), _median, seed)
+    low, high = _ci((x,), _median, seed, n_resamples)
     cv = float(sps.variation(x, ddof=1)) if mean != 0 else None
     return Summary(len(x), median, mean, low, high, cv)
 
@@ -153,6 +158,7 @@ def compare(
     alpha: float = 0.05,
     min_effect: float = 0.05,
     seed: int = DEFAULT_SEED,
+    n_resamples: int = N_RESAMPLES,
 ) -> Comparison:
     """`other` against `base` for metric `name`: ratio of medians (CI), U-test p, verdict."""
     m = metric(name)
@@ -161,7 +167,7 @@ def compare(
     if len(a) and len(b) and np.all(a > 0):
         ratio = float(_ratio_of_medians(a, b))
         if len(a) > 1 and len(b) > 1:
-            low, high = _ci((a, b), _ratio_of_medians, seed)
+            low, high = _ci((a, b), _ratio_of_medians, seed, n_resamples)
     if min_p_value(len(a), len(b)) >= alpha:
         need = needed_n(alpha)
         return Comparison(name, len(a), len(b), ratio, low, high, None, "unknown", need)

@@ -30,6 +30,19 @@ def test_summary_matches_numpy_and_scipy() -> None:
     assert s.cv == pytest.approx(np.std(T2, ddof=1) / np.mean(T2))
 
 
+def test_resample_count_reaches_scipy() -> None:
+    few = stats.summarize(T2, seed=7, n_resamples=999)
+    ref = sps.bootstrap(
+        (np.array(T2),), np.median, n_resamples=999, method="percentile",
+        rng=np.random.default_rng(7),
+    ).confidence_interval  # fmt: skip
+    assert (few.ci_low, few.ci_high) == pytest.approx((ref.low, ref.high))
+    c = stats.compare("throughput", T2, T8, seed=5, n_resamples=999)
+    assert c.ratio_low is not None and c.ratio_high is not None
+    assert c.ratio_low <= c.ratio <= c.ratio_high and c.verdict == "better"
+    assert stats.N_RESAMPLES == 9999  # the default of real campaigns
+
+
 def test_bootstrap_is_reproducible_and_seed_dependent() -> None:
     noisy = [1.0, 7.0, 3.0, 9.0, 4.0, 12.0, 2.0]
     a, b = stats.summarize(noisy, seed=3), stats.summarize(noisy, seed=3)

@@ -36,6 +36,8 @@ class CompareTable:
     summaries: dict[str, dict[str, stats.Summary]]  # metric -> group -> summary
     comparisons: dict[str, dict[str, stats.Comparison]]  # metric -> group (not baseline) -> ...
     excluded: dict[str, int] = field(default_factory=dict)  # group -> runs left out
+    seed: int = stats.DEFAULT_SEED  # of the bootstrap CIs
+    resamples: int = stats.N_RESAMPLES  # bootstrap resamples per CI
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -43,6 +45,8 @@ class CompareTable:
             "groups": self.groups,
             "alpha": self.alpha,
             "min_effect": self.min_effect,
+            "seed": self.seed,
+            "resamples": self.resamples,
             "excluded": self.excluded,
             "metrics": {
                 m: {
@@ -67,9 +71,11 @@ def analyze(
     alpha: float = 0.05,
     min_effect: float = 0.05,
     seed: int = stats.DEFAULT_SEED,
+    resamples: int = stats.N_RESAMPLES,
     excluded: dict[str, int] | None = None,
 ) -> CompareTable:
-    """Statistics of `samples` (group -> list of per-run metric dicts), the baseline first."""
+    """Statistics of `samples` (group -> list of per-run metric dicts), the baseline first;
+    `seed` and `resamples` are the bootstrap's."""
     if baseline not in samples:
         raise ConfigError(f"baseline {baseline!r} is not a group; groups: {', '.join(samples)}")
     groups = [baseline, *(g for g in samples if g != baseline)]
@@ -77,16 +83,19 @@ def analyze(
     comparisons: dict[str, dict[str, stats.Comparison]] = {}
     for m in metrics:
         values = {g: [run.get(m) for run in samples[g]] for g in groups}
-        summaries[m] = {g: stats.summarize(values[g], seed=seed) for g in groups}
+        summaries[m] = {
+            g: stats.summarize(values[g], seed=seed, n_resamples=resamples) for g in groups
+        }
         comparisons[m] = {
             g: stats.compare(
-                m, values[baseline], values[g], alpha=alpha, min_effect=min_effect, seed=seed
+                m, values[baseline], values[g], alpha=alpha, min_effect=min_effect, seed=seed,
+                n_resamples=resamples,
             )
             for g in groups[1:]
-        }
+        }  # fmt: skip
     return CompareTable(
         baseline, groups, list(metrics), alpha, min_effect, summaries, comparisons,
-        dict(excluded or dict.fromkeys(groups, 0)),
+        dict(excluded or dict.fromkeys(groups, 0)), seed, resamples,
     )  # fmt: skip
 
 
@@ -117,6 +126,7 @@ def compare(
         alpha=alpha or defaults.get("alpha", 0.05),
         min_effect=defaults.get("min_effect", 0.05) if min_effect is None else min_effect,
         seed=defaults.get("seed", stats.DEFAULT_SEED),
+        resamples=defaults.get("resamples", stats.N_RESAMPLES),
         excluded=excluded,
     )
 
@@ -127,7 +137,7 @@ def _groups(d: Path, defaults: dict[str, Any]) -> dict[str, tuple[list[dict[str,
         f = store.file
         defaults.update(
             baseline=store.record["baseline"], metrics=f.compare.metrics, alpha=f.compare.alpha,
-            min_effect=f.compare.min_effect, seed=f.seed,
+            min_effect=f.compare.min_effect, seed=f.seed, resamples=f.compare.resamples,
         )  # fmt: skip
         left_out = store.excluded()
         return {c: (runs, left_out[c]) for c, runs in store.samples().items()}

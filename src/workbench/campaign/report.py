@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -32,8 +33,9 @@ _ENV = jinja2.Environment(
 )
 
 
-def render(store: CampaignStore, table: CompareTable) -> Path:
-    """Write `<campaign dir>/report.html` and return its path."""
+def render(store: CampaignStore, table: CompareTable, *, draw: bool = True) -> Path:
+    """Write `<campaign dir>/report.html` and return its path; `draw=False` leaves the figures
+    out (the page says so), for callers that only need the tables."""
     f = store.file
     runs = store.runs
     context = {
@@ -53,7 +55,8 @@ def render(store: CampaignStore, table: CompareTable) -> Path:
         "alpha": f"{table.alpha:g}",
         "min_effect": f"{table.min_effect:.0%}",
         "rows": _comparison_rows(table),
-        "figures": _figures(store, table),
+        "figures": _embedded(store, table) if draw else [],
+        "drawn": draw,
         "runs": [_run_row(r, _exists(store, r)) for r in runs],
         "configs": _differing(store.record["configs"]),
         "source": store.record.get("source") or json.dumps(store.record["spec"], indent=2),
@@ -143,33 +146,49 @@ def _png(fig: Figure) -> str:
     return base64.b64encode(buf.getvalue()).decode("ascii")
 
 
-def _figures(store: CampaignStore, t: CompareTable) -> list[dict[str, str]]:
+@dataclass(frozen=True)
+class CampaignFigure:
+    name: str  # the img alt text
+    title: str
+    caption: str
+    figure: Figure
+
+
+def figures(store: CampaignStore, t: CompareTable) -> list[CampaignFigure]:
+    """The report's figures (the notebook shows the same ones)."""
     figs = [
-        {
-            "name": "runs by configuration",
-            "title": "Every run by configuration",
-            "caption": "One point per counted run; bar: median with its 95% bootstrap CI.",
-            "data": _png(_strip_figure(store, t)),
-        },
-        {
-            "name": "runs in execution order",
-            "title": "Runs in execution order",
-            "caption": "Each counted run at its place in the order: drift over time shows here.",
-            "data": _png(_drift_figure(store, t)),
-        },
+        CampaignFigure(
+            "runs by configuration",
+            "Every run by configuration",
+            "One point per counted run; bar: median with its 95% bootstrap CI.",
+            _strip_figure(store, t),
+        ),
+        CampaignFigure(
+            "runs in execution order",
+            "Runs in execution order",
+            "Each counted run at its place in the order: drift over time shows here.",
+            _drift_figure(store, t),
+        ),
     ]
     configs = store.record["configs"]
     if any(len({str(p.get(k)) for p in configs.values()}) > 1 for k in CURVE_PARAMS):
         figs.append(
-            {
-                "name": "latency-throughput",
-                "title": "Latency against throughput",
-                "caption": "TOTAL p50 and p99 against achieved throughput, one point per run; "
+            CampaignFigure(
+                "latency-throughput",
+                "Latency against throughput",
+                "TOTAL p50 and p99 against achieved throughput, one point per run; "
                 "crosses: medians with 95% CIs.",
-                "data": _png(_curve_figure(store, t)),
-            }
+                _curve_figure(store, t),
+            )
         )
     return figs
+
+
+def _embedded(store: CampaignStore, t: CompareTable) -> list[dict[str, str]]:
+    return [
+        {"name": f.name, "title": f.title, "caption": f.caption, "data": _png(f.figure)}
+        for f in figures(store, t)
+    ]
 
 
 def _values(store: CampaignStore, group: str, metric: str) -> list[float]:
@@ -217,7 +236,10 @@ def _curve_figure(store: CampaignStore, t: CompareTable) -> Figure:
     fig = Figure(figsize=(7.0, 4.2))
     ax = fig.subplots()
     summaries = {
-        m: {g: stats.summarize(_values(store, g, m)) for g in t.groups}
+        m: {
+            g: stats.summarize(_values(store, g, m), seed=t.seed, n_resamples=t.resamples)
+            for g in t.groups
+        }
         for m in ("throughput", "p50_ms", "p99_ms")
     }
     for m, style in (("p50_ms", "o"), ("p99_ms", "s")):

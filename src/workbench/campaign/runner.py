@@ -29,8 +29,10 @@ def run_campaign(
     *,
     progress: Progress = print,
     clock: Callable[[], float] = time.monotonic,
+    draw: bool = True,
 ) -> CompareTable:
-    """Run every pending run of `store` in the planned order, then write the statistics."""
+    """Run every pending run of `store` in the planned order, then write the statistics
+    (`draw=False`: report.html without its figures)."""
     campaign = store.campaign()
     total = len(store.runs)
     took: list[float] = []
@@ -57,10 +59,10 @@ def run_campaign(
         took.append(clock() - begun)
         store.write_runs()
         progress(f"  {_outcome(done)} ({took[-1]:.1f}s)")
-    return finalize(store)
+    return finalize(store, draw=draw)
 
 
-def finalize(store: CampaignStore) -> CompareTable:
+def finalize(store: CampaignStore, *, draw: bool = True) -> CompareTable:
     """runs.parquet, stats.json and report.html from what the store holds now."""
     f = store.file
     table = analyze(
@@ -70,11 +72,12 @@ def finalize(store: CampaignStore) -> CompareTable:
         alpha=f.compare.alpha,
         min_effect=f.compare.min_effect,
         seed=f.seed,
+        resamples=f.compare.resamples,
         excluded=store.excluded(),
     )
     store.write_runs()
     store.write_stats({"campaign_id": store.campaign_id, **table.to_json()})
-    report.render(store, table)
+    report.render(store, table, draw=draw)
     store.set_status("complete" if not store.pending() else "interrupted")
     return table
 

@@ -164,3 +164,11 @@ def test_per_campaign_stack_is_refused_not_ignored() -> None:
     found = problems({**raw, "repeat": 0}, validate_params=dict)
     assert spec.PER_CAMPAIGN_REFUSED in found and len(found) == 2
     assert spec.validate({**raw, "stack": "per-run"}, validate_params=dict).file.stack == "per-run"
+
+
+def test_bootstrap_resamples_default_to_the_real_campaigns_count() -> None:
+    raw = {"name": "x", "configs": [{"name": "a"}]}
+    assert spec.validate(raw, validate_params=dict).file.compare.resamples == 9999
+    assert any(p.startswith("compare.resamples") for p in problems(
+        {**raw, "compare": {"resamples": 5}}, validate_params=dict
+    ))  # fmt: skip

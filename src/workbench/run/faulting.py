@@ -132,12 +132,19 @@ class RunFaults:
         return bool(self.schedule)
 
     # --- during the run phase -----------------------------------------------------------------
-    def arm(self, stack: Stack, make_injector: Callable[..., Injector] = Injector) -> None:
-        """Resolver and injector for this stack (nothing is injected before `begin`)."""
+    def arm(
+        self,
+        stack: Stack,
+        *,
+        lookup: Callable[[str], str] | None = None,
+        make_injector: Callable[..., Injector] = Injector,
+    ) -> None:
+        """Resolver and injector for this stack (nothing is injected before `begin`); `lookup`
+        (service -> container) and `make_injector` are for tests."""
         self._http = httpx.Client(timeout=2.0)
         urls = self.config.member_urls(lambda u: stack.manifest.resolve(u, stack.ports))
         resolver = TargetResolver(self.config, urls, self._http, self.seed)
-        lookup = compose_lookup(stack.project)
+        lookup = lookup or compose_lookup(stack.project)
         with contextlib.suppress(WorkbenchError):
             self.containers = [lookup(s) for s in self.config.targets]
         self.injector = make_injector(self.schedule, resolver=resolver, lookup=lookup)

@@ -1,0 +1,285 @@
+"""The run's faults: --fault validated with the parameters, the faulting context with fake actions
+(undo on every way out), what a run keeps of them, and the checks that read them."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pandas as pd
+import pytest
+
+from workbench.artifacts import RunDir
+from workbench.checks.faults import judge_healthy
+from workbench.checks.measurement import judge_counts, judge_error_rate
+from workbench.errors import ParameterError
+from workbench.faults.actions import Applied
+from workbench.faults.injector import Injector
+from workbench.faults.schedule import build_schedule
+from workbench.manifest import load_manifest
+from workbench.params import run_params_from_cli, validate_run
+from workbench.run import faulting
+from workbench.run.faulting import RunFaults, schedule_for, series_for_recovery
+
+ALL = dict.fromkeys(["kill", "stop", "restart", "pause", "partition", "loss", "bandwidth", "delay"])
+
+
+@pytest.fixture(autouse=True)
+def _host_supports_all_but_delay(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No probing in unit tests: this host as measured (no sch_netem)."""
+    supported = {**ALL, "delay": "the kernel has no sch_netem"}
+    monkeypatch.setattr(faulting, "host_actions", lambda: supported)
+
+
+# --- parameters -------------------------------------------------------------------------------
+
+
+def test_cli_faults_become_run_parameters() -> None:
+    p = run_params_from_cli(
+        [], subject="etcd", duration=40, faults=["kill:leader@10+5", "pause:follower@25+3"]
+    )
+    assert p.faults == ("kill:leader@10+5", "pause:follower@25+3")
+    assert (p.fault_repeat, p.fault_every, p.fault_seed) == (1, None, 1)
+    sched = schedule_for(p, load_manifest("etcd"))
+    assert [f.label for f in sched.faults] == ["kill:leader", "pause:follower"]
+
+
+def test_every_fault_problem_in_one_error_before_anything_starts() -> None:
+    with pytest.raises(ParameterError) as exc:
+        run_params_from_cli(
+            [],
+            subject="etcd",
+            duration=20,
+            faults=[
+                "kill:leader@10+15",
+                "nuke:etcd0@1+1",
+                "kill:pd-leader@1+1",
+                "delay:50:etcd1@2+1",
+            ],
+            fault_repeat=2,
+        )
+    text = "\n".join(exc.value.problems)
+    assert "fault_repeat > 1 needs fault_every" in text
+    assert "unknown action 'nuke'" in text
+    assert "target 'pd-leader' not allowed" in text
+    assert "delay not supported on this host: the kernel has no sch_netem" in text
+    assert "ends at 25 s, after the run phase (20 s)" in text
+    assert len(exc.value.problems) == 5
+
+
+def test_repeated_faults_fit_the_default_duration_or_are_refused() -> None:
+    ok = validate_run({"faults": "kill:leader@2+1", "fault_repeat": 3, "fault_every": 5})
+    assert len(schedule_for(ok, load_manifest("etcd")).faults) == 3
+    with pytest.raises(ParameterError, match=r"#4\) ends at 18 s, after the run phase \(15 s\)"):
+        validate_run(
+            {"faults": "kill:leader@2+1", "fault_repeat": 4, "fault_every": 5, "duration": 15}
+        )
+
+
+def test_faults_need_a_run_phase() -> None:
+    with pytest.raises(ParameterError, match="faults: set, but there is no run phase"):
+        validate_run({"faults": "kill:etcd0@1+1", "phases": "load"})
+
+
+def test_no_faults_no_probe(monkeypatch: pytest.MonkeyPatch) -> None:
+    def boom() -> dict[str, str | None]:
+        raise AssertionError("probed the host without faults")
+
+    monkeypatch.setattr(faulting, "host_actions", boom)
+    assert not schedule_for(validate_run({}), load_manifest("etcd"))
+
+
+# --- the context in a run ---------------------------------------------------------------------
+
+
+class FakeStack:
+    project = "wb-etcd-test"
+    ports: ClassVar[dict[str, int]] = {"WB_ETCD0_PORT": 1, "WB_ETCD1_PORT": 2, "WB_ETCD2_PORT": 3}
+    manifest = load_manifest("etcd")
+
+    def services_health(self) -> dict[str, str]:
+        return dict.fromkeys(self.manifest.healthy_services, "healthy")
+
+
+class Actions:
+    """Fake actions: each applied one is in force until its undo."""
+
+    def __init__(self) -> None:
+        self.in_force: set[str] = set()
+        self.log: list[str] = []
+
+    def __call__(self, action: str, container: str, arg: str | None) -> Applied:
+        key = f"{action}:{container}"
+        self.in_force.add(key)
+        self.log.append(f"apply {key}")
+
+        def undo() -> None:
+            self.in_force.discard(key)
+            self.log.append(f"undo {key}")
+
+        return Applied(undo, True, {"seen": key})
+
+
+def _plan(texts: list[str], duration: float = 30.0) -> RunFaults:
+    manifest = load_manifest("etcd")
+    p = validate_run({"faults": texts, "duration": duration})
+    return RunFaults.for_run(p, manifest)
+
+
+def _arm(plan: RunFaults, actions: Actions) -> None:
+    def make(schedule: Any, *, resolver: Any, lookup: Any) -> Injector:
+        return Injector(schedule, resolver=resolver, lookup=lookup, apply=actions)
+
+    plan.arm(FakeStack(), lookup=lambda s: f"c-{s}", make_injector=make)  # type: ignore[arg-type]
+
+
+def test_ctrl_c_mid_fault_undoes_it_and_keeps_the_record() -> None:
+    plan, actions = _plan(["pause:etcd1@0+20"]), Actions()
+    _arm(plan, actions)
+    with pytest.raises(KeyboardInterrupt), plan.during(None) as begin:
+        begin()
+        deadline = time.time() + 5
+        while not actions.in_force and time.time() < deadline:
+            time.sleep(0.01)
+        assert actions.in_force == {"pause:c-etcd1"}
+        raise KeyboardInterrupt
+    assert actions.in_force == set()
+    assert actions.log == ["apply pause:c-etcd1", "undo pause:c-etcd1"]
+    (rec,) = plan.records
+    assert rec.undone and rec.took_effect and rec.end is not None and rec.end >= rec.start
+    assert plan.close() == plan.records  # idempotent: the conductor's _fail calls it again
+
+
+def test_close_before_begin_injects_nothing() -> None:
+    plan, actions = _plan(["kill:etcd0@0+1"]), Actions()
+    _arm(plan, actions)
+    with plan.during(None):
+        pass
+    assert actions.log == [] and plan.records == []
+
+
+def _intervals(rd: RunDir, dip: tuple[float, float]) -> None:
+    rows = []
+    for t in range(1, 31):
+        ok = 0.0 if dip[0] < t <= dip[1] else 300.0
+        rows.append({"t_s": float(t), "operation": "READ", "interval_ops": ok})
+        if dip[0] < t <= dip[1] + 1:
+            rows.append({"t_s": float(t), "operation": "READ_ERROR", "interval_ops": 2.0})
+    rd.ycsb_dir.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame(rows).to_csv(rd.ycsb_dir / "run.intervals.csv", index=False)
+
+
+def test_finish_writes_faults_json_marks_record_and_recoveries(tmp_path: Path) -> None:
+    rd = RunDir.create(tmp_path, "r1", "etcd", {})
+    plan, actions = _plan(["kill:etcd2@0+0.2"]), Actions()
+    _arm(plan, actions)
+    with plan.during(None) as begin:
+        begin()
+        threading.Event().wait(0.6)
+    (rec,) = plan.records
+    assert rec.took_effect and rec.undone and actions.in_force == set()
+    run_t0 = rec.start - 12.0  # type: ignore[operator]  # the series puts it 12 s into the run
+    _intervals(rd, (12.0, 15.0))
+
+    class Phase:
+        first_line = run_t0
+
+    plan.finish(rd, Phase(), FakeStack())  # type: ignore[arg-type]
+    doc = json.loads((rd.path / "faults.json").read_text())
+    assert doc["seed"] == 1 and doc["run_t0"] == pytest.approx(run_t0)
+    assert doc["faults"][0]["label"] == "kill:etcd2" and doc["faults"][0]["container"] == "c-etcd2"
+    (r,) = doc["recoveries"]
+    assert r["unavailability_s"] == pytest.approx(3.0, abs=1.01)
+    assert r["throughput_recovery_s"] == pytest.approx(3.0, abs=1.01)
+    assert r["errors_during"] > 0
+    assert doc["distribution"]["unavailability_s"]["n"] == 1
+    assert doc["healthy_after"]["healthy"] is True and doc["healthy_after"]["took_s"] >= 0
+    marks = [m for m in rd.marks() if m["source"] == "fault"]
+    assert [m["name"] for m in marks] == ["kill:etcd2"]
+    again = RunDir(rd.path).record
+    assert again.fault_seed == 1 and again.faults[0]["label"] == "kill:etcd2"
+    obs = plan.observation()
+    assert obs is not None and len(obs["recoveries"]) == len(obs["faults"]) == 1
+
+
+def test_no_schedule_no_observation_no_file(tmp_path: Path) -> None:
+    rd = RunDir.create(tmp_path, "r2", "etcd", {})
+    plan = RunFaults.for_run(validate_run({}), load_manifest("etcd"))
+    with plan.during(FakeStack()) as begin:  # type: ignore[arg-type]
+        begin()
+    plan.finish(rd, None, None)
+    assert plan.observation() is None and not (rd.path / "faults.json").exists()
+
+
+def test_series_for_recovery_takes_per_interval_p99_when_written(tmp_path: Path) -> None:
+    d = tmp_path / "ycsb"
+    d.mkdir()
+    pd.DataFrame([{"t_s": 1.0, "operation": "READ", "interval_ops": 10.0}]).to_csv(
+        d / "run.intervals.csv", index=False
+    )
+    assert list(series_for_recovery(d).columns) == ["t_s", "operation", "ops"]
+    pd.DataFrame(
+        [
+            {
+                "time": 0,
+                "t_s": 1.0,
+                "interval_s": 1.0,
+                "operation": "READ",
+                "count": 10,
+                "p99_ms": 7.5,
+            }
+        ]
+    ).to_csv(d / "run.interval.csv", index=False)
+    assert series_for_recovery(d)["p99_ms"].tolist() == [7.5]
+
+
+# --- checks with faults -----------------------------------------------------------------------
+
+CLIENT = {
+    "total_ops": 1000,
+    "total_errors": 12,
+    "errors": {"READ": 8, "UPDATE": 4},
+    "operations": {"READ": 500, "UPDATE": 500},
+}
+SERVER = {"before": 10.0, "after": 500.0, "start": 0.0, "end": 40.0, "settle_s": 1.0}
+KILL = {"label": "kill:leader", "action": "kill", "took_effect": True, "start": 1, "end": 6}
+
+
+def test_counts_agree_is_unknown_with_the_reason_when_a_fault_was_in_the_window() -> None:
+    j = judge_counts({"client": CLIENT, "server": SERVER, "faults": [{**KILL, "errors": 12}]}, {})
+    assert j.status == "unknown" and "kill:leader" in j.summary and "counter vanishes" in j.summary
+    # without faults the same numbers are a fail (server 490 vs client 1012)
+    assert judge_counts({"client": CLIENT, "server": SERVER, "faults": []}, {}).status == "fail"
+
+
+def test_error_rate_leaves_the_fault_spans_out_and_can_still_fail() -> None:
+    inside = judge_error_rate({"client": CLIENT, "faults": [{**KILL, "errors": 12.0}]}, {})
+    assert inside.status == "pass" and "outside 1 fault(s)" in inside.summary
+    outside = judge_error_rate({"client": CLIENT, "faults": [{**KILL, "errors": 4.0}]}, {})
+    assert outside.status == "fail" and outside.evidence["errors_outside_faults"] == 8.0
+
+
+def test_stack_healthy_after_faults() -> None:
+    base = {"labels": ["kill:leader"]}
+    ok = {"healthy": True, "took_s": 4.2, "health": {}, "leftovers": []}
+    assert judge_healthy({**base, "healthy_after": ok}, {}).status == "pass"
+    assert judge_healthy({**base, "healthy_after": ok}, {"max_healthy_after_s": 3}).status == "fail"
+    left = {**ok, "leftovers": ["c-etcd1: paused"]}
+    assert "left behind" in judge_healthy({**base, "healthy_after": left}, {}).summary
+    never = {"healthy": False, "took_s": None, "waited_s": 90.0, "health": {"etcd1": "exited(137)"}}
+    j = judge_healthy({**base, "healthy_after": never}, {})
+    assert j.status == "fail" and "exited(137)" in j.summary
+
+
+def test_build_schedule_is_what_the_plan_holds() -> None:
+    plan = _plan(["kill:leader@10+5", "pause:follower@25+3"], duration=40)
+    same = build_schedule(
+        ["kill:leader@10+5", "pause:follower@25+3"],
+        config=plan.config,
+        supported=faulting.host_actions(),
+        run_duration_s=40,
+    )
+    assert plan.schedule == same and bool(plan)

@@ -110,6 +110,11 @@ def cmd_doctor(args: argparse.Namespace) -> int:
         if i.fix:
             line += f"\n        fix: {i.fix}"
         print(line)
+    from workbench.faults.actions import ACTIONS, supported_actions
+
+    for name, why in supported_actions().items():  # optional: never fails doctor
+        mark = "ok     " if why is None else "no     "
+        print(f"{mark} {'fault ' + name:<{width}}  {why or ACTIONS[name].description}")
     return 0 if all(i.ok for i in items) else 1
 
 

@@ -10,11 +10,12 @@ from workbench.errors import ConfigError
 from workbench.jsonio import parse_iso, read_json, utc_iso, write_json
 
 from .fingerprint import fingerprint, host_fingerprint, sha256_file
-from .record import FINAL_STATUSES, RUN_STATUSES, SCHEMA, RunRecord, Stage, migrate
+from .record import EXIT_CODES, FINAL_STATUSES, RUN_STATUSES, SCHEMA, RunRecord, Stage, migrate
 from .rundir import RunDir, list_run_dirs, read_record, run_status, scan_run_dirs
 from .timeline import TIMELINE_COLUMNS, build_timeline, client_rows, server_rows
 
 __all__ = [
+    "EXIT_CODES",
     "FINAL_STATUSES",
     "RUN_STATUSES",
     "SCHEMA",

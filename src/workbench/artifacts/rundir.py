@@ -12,11 +12,12 @@ never reused: `create` refuses it; only the kernel a supervisor handed a record 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import ValidationError
 
@@ -31,7 +32,12 @@ if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.figure import Figure
 
+T = TypeVar("T")
 SUBDIRS = ("ycsb", "metrics", "figures", "logs")
+# Room kept for the end of a run: a full disk mid-run must still leave a finished record and a
+# report. Released (deleted) when a write fails with ENOSPC, then the write is tried again.
+RESERVE_BYTES = 2 * 1024 * 1024
+RESERVE_NAME = ".reserve"
 
 
 def read_record(path: Path) -> RunRecord:
@@ -85,7 +91,25 @@ class RunDir:
         if handoff:
             rec.supervisor = Supervisor(pid=os.getpid())
         write_json(path / "run.json", rec.to_json())
+        with open(path / RESERVE_NAME, "wb") as fh:  # see RESERVE_BYTES
+            fh.write(bytes(RESERVE_BYTES))
         return cls(path)
+
+    def release_reserve(self) -> bool:
+        """Give back the room kept for the end of the run; False when there was none left."""
+        try:
+            (self.path / RESERVE_NAME).unlink()
+        except FileNotFoundError:
+            return False
+        return True
+
+    def _retry_on_full_disk(self, write: Callable[[], T]) -> T:
+        try:
+            return write()
+        except OSError as exc:
+            if exc.errno != errno.ENOSPC or not self.release_reserve():
+                raise
+            return write()
 
     @classmethod
     def open_handoff(cls, results_dir: Path | str, run_id: str) -> RunDir | None:
@@ -142,7 +166,7 @@ class RunDir:
 
     # ---- run.json ----------------------------------------------------------------------------
     def save(self) -> None:
-        write_json(self.path / "run.json", self.record.to_json())
+        self._retry_on_full_disk(lambda: write_json(self.path / "run.json", self.record.to_json()))
 
     def update(self, **fields: Any) -> None:
         """Set record fields (validated: an unknown field or a wrong type raises) and save."""
@@ -199,7 +223,7 @@ class RunDir:
         for v in verdicts:
             merged[(v.phase, v.name)] = v
         out = list(merged.values())
-        write_checks_json(self.checks_path, out)
+        self._retry_on_full_disk(lambda: write_checks_json(self.checks_path, out))
         return out
 
     def verdicts(self) -> list[Verdict]:
@@ -299,10 +323,11 @@ def scan_run_dirs(results_dir: Path | str) -> list[RunDir | tuple[Path, str]]:
 
 
 def run_status(verdicts: Iterable[Verdict]) -> str:
-    """passed when every verdict passed or was skipped, failed when any failed, else error."""
+    """passed when every verdict passed or was skipped, failed when any failed, unknown when none
+    failed but some could not be verified (never shown as an error: the reasons are recorded)."""
     vs = list(verdicts)
     if any(v.status == "fail" for v in vs):
         return "failed"
     if any(v.status == "unknown" for v in vs):
-        return "error"
+        return "unknown"
     return "passed"

@@ -11,9 +11,15 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from workbench import __version__
 from workbench.errors import WorkbenchError
+
+# The exit-code contract (README: Exit codes): 0 passed, 1 a check failed, 2 unknown (none failed,
+# some could not be verified), 3 an error of the workbench or its input, 130/143 interrupted by
+# SIGINT/SIGTERM, so a shell loop stops.
+EXIT_ERROR = 3
 
 COMMAND_MODULES = [
     "workbench.cli.stack_cmds",
@@ -24,8 +30,16 @@ COMMAND_MODULES = [
 ]
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse exits 2 on a bad argument; here 2 means "unknown": bad input is 3."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_ERROR, f"{self.prog}: error: {message}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="workbench",
         description="Benchmark workbench for distributed key-value stores.",
     )
@@ -42,12 +56,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     func = getattr(args, "func", None)
     if func is None:
         parser.print_help()
-        return 2
+        return EXIT_ERROR
     try:
         return int(func(args))
-    except WorkbenchError as exc:
+    except WorkbenchError as exc:  # the workbench or its input: 3, never a verdict's code
         print(f"workbench: error: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_ERROR
     except KeyboardInterrupt:
         print("workbench: interrupted", file=sys.stderr)
         return 130

@@ -54,10 +54,17 @@ def register(sub: Any) -> None:
         "down", help="capture logs and remove a stack (containers, networks, volumes)"
     )
     _subject_arg(p)
-    p.add_argument(
-        "--project", help="project to remove (default: every workbench project of the subject)"
-    )
+    p.add_argument("--project", help="project to remove (default: the only stack of the subject)")
     p.add_argument("--logs", type=Path, help="directory for the captured container logs")
+    p.add_argument(
+        "--stale",
+        action="store_true",
+        help="remove the stacks of runs whose processes died (kill -9), and close their records",
+    )
+    p.add_argument("--all", action="store_true", help="every stack of the subject not in use")
+    p.add_argument(
+        "--force", action="store_true", help="also a stack a live `workbench run` is using"
+    )
     p.set_defaults(func=cmd_down)
 
     p = sub.add_parser("status", help="running workbench stacks and their services' health")
@@ -69,7 +76,7 @@ def register(sub: Any) -> None:
     _subject_arg(p)
     p.add_argument("--project", help="project (default: the only running one)")
     p.add_argument(
-        "--dest", type=Path, default=Path("logs"), help="directory (default: %(default)s)"
+        "--dest", type=Path, help="directory (default: results/logs/<project>-<UTC time>)"
     )
     p.set_defaults(func=cmd_logs)
 
@@ -157,13 +164,30 @@ def cmd_up(args: argparse.Namespace) -> int:
 
 
 def cmd_down(args: argparse.Namespace) -> int:
+    from workbench.errors import StackError
     from workbench.manifest import load_manifest
-    from workbench.stack import Stack
+    from workbench.run import supervisor
+    from workbench.stack import Stack, compose
 
     m = load_manifest(args.subject)
+    if args.stale:
+        for line in supervisor.reap_stale(m, progress=_progress):
+            print(line)
+        return 0
     projects = _projects(args.subject, args.project)
     if not projects:
         _progress(f"no running {m.name} stack")
+        return 0
+    in_use = {p: compose.owner(p) for p in projects}
+    live = [p for p, o in in_use.items() if o and not o.get("manual") and compose.owner_alive(o)]
+    if live and not args.force:
+        runs = ", ".join(f"{p} (run {in_use[p].get('run_dir')})" for p in live)  # type: ignore[union-attr]
+        raise StackError(f"in use by a live workbench run: {runs}; stop that run (or --force)")
+    if len(projects) > 1 and not (args.project or args.all):
+        raise StackError(
+            f"{len(projects)} {m.name} stacks are up: {', '.join(projects)}; "
+            "name one with --project, or --all"
+        )
     for project in projects:
         st = Stack.attach(m, project, progress=_progress)
         st.run_dir = args.logs / project if args.logs else None
@@ -202,7 +226,9 @@ def cmd_logs(args: argparse.Namespace) -> int:
             f"expected exactly one running stack, found {projects or 'none'}: pass --project"
         )
     st = Stack.attach(load_manifest(args.subject), projects[0])
-    for path in st.capture_logs(args.dest):
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    dest = args.dest or Path("results") / "logs" / f"{st.project}-{stamp}"
+    for path in st.capture_logs(dest):
         print(path)
     return 0
 
@@ -216,7 +242,7 @@ def cmd_probe(args: argparse.Namespace) -> int:
             urls += [u for u in os.environ.get(var, "").split(",") if u]
     if not urls:
         print(json.dumps({"error": "no URL given"}))
-        return 2
+        return 3
     results: dict[str, dict[str, Any]] = {}
     with httpx.Client(timeout=args.timeout) as client:
         for url in urls:

@@ -81,6 +81,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
     validate_check_names(m.checks.get("pre", ()))
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     run_dir: Path = args.run_dir or Path("results") / f"verify-{m.name}-{stamp}"
+    if not args.up:  # find the stack first: no empty verify folder when there is none
+        project = find_project(m, args.project)
     run_dir.mkdir(parents=True, exist_ok=True)
     if args.up:
         from workbench import provision
@@ -90,7 +92,6 @@ def cmd_verify(args: argparse.Namespace) -> int:
             _progress(f"stack {st.project} healthy; running {'pre'} checks")
             verdicts = verify_stack(st, "pre")
     else:
-        project = find_project(m, args.project)
         _progress(f"attaching to {project}; running {'pre'} checks")
         verdicts = verify_stack(Stack.attach(m, project, _progress), "pre")
     path = write_checks_json(run_dir / "checks.json", verdicts)

@@ -52,6 +52,8 @@ def cmd_parse(args: argparse.Namespace) -> int:
         except OSError as exc:
             raise ConfigError(f"cannot read {args.file}: {exc}") from exc
     result = parse(text, interval_s=args.interval)
+    if not (result.final or result.status_blocks or result.styles):
+        raise ConfigError(f"{args.file}: no YCSB output recognised (go-ycsb, Java YCSB or raw)")
     if args.json:
         print(json.dumps(result.to_json_dict(), indent=2))
         return 0

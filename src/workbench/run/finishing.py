@@ -58,3 +58,5 @@ def render(rd: RunDir, progress: Callable[[str], None]) -> None:
         report.render_index(rd.path.parent)
     except Exception as exc:
         progress(f"report rendering failed: {type(exc).__name__}: {exc}")
+    finally:
+        rd.release_reserve()  # the room kept for the end of the run is no longer needed

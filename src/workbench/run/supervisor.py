@@ -13,8 +13,10 @@ import contextlib
 import logging
 import os
 import re
+import shutil
 import signal
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -26,13 +28,14 @@ import psutil
 from workbench import report
 from workbench.artifacts import RunDir
 from workbench.artifacts.record import Prestart, Summary
+from workbench.errors import ConfigError, WorkbenchError
 from workbench.manifest import Manifest, load_manifest
 from workbench.params import RunParams, new_run_id, replace, validate_run
-from workbench.stack import Stack
+from workbench.run import faulting
+from workbench.stack import Stack, compose, running_projects
 
 REPO = Path(__file__).resolve().parents[3]
 NOTEBOOKS = REPO / "notebooks"
-EXIT_CODES = {"passed": 0, "failed": 1}
 PROGRESS_LINE = re.compile(
     r"^(\[[^\]]+\] |  (pre|post) |  (load|run): |  query |starting |stack |keeping |"
     r"  [\w-]+: (healthy|starting|running|unhealthy|created|exited))"
@@ -91,10 +94,37 @@ class Interrupts:
         raise KeyboardInterrupt(signal.Signals(signum).name)
 
 
+MIN_FREE_BYTES = int(float(os.environ.get("WORKBENCH_MIN_FREE_MB", "64")) * 2**20)
+
+
+def check_results_dir(results: Path, min_free: int = MIN_FREE_BYTES) -> Path:
+    """The results folder exists (made if missing), is a writable folder and has room for a
+    run; else a clear error before anything starts."""
+    results = Path(results).resolve()
+    try:
+        results.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"cannot create the results folder {results}: {exc.strerror}") from None
+    if not results.is_dir():
+        raise ConfigError(f"the results folder {results} is not a directory")
+    try:
+        with tempfile.NamedTemporaryFile(dir=results, prefix=".write-test-"):
+            pass
+    except OSError as exc:
+        raise ConfigError(f"the results folder {results} is not writable: {exc.strerror}") from None
+    free = shutil.disk_usage(results).free
+    if free < min_free:
+        raise ConfigError(
+            f"the results folder {results} has {free / 2**20:.1f} MiB free; a run needs at "
+            f"least {min_free / 2**20:.0f} MiB (WORKBENCH_MIN_FREE_MB)"
+        )
+    return results
+
+
 def prepare(params: RunParams) -> tuple[RunParams, Manifest, RunDir]:
     """The run's id and absolute results folder, and its record, handed over to the kernel."""
     manifest = load_manifest(params.subject)
-    results = Path(params.results_dir).resolve()
+    results = check_results_dir(Path(params.results_dir))
     run_id = params.run_id or new_run_id(manifest.name, params.workload)
     params = replace(params, run_id=run_id, results_dir=str(results))
     rd = RunDir.create(results, run_id, manifest.name, params.to_dict(), handoff=True)
@@ -127,19 +157,30 @@ def papermill_execute(parameters: dict[str, Any], run_dir: Path) -> None:
     if "jsonschema" not in sys.modules:
         sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
     import papermill  # here: 0.6 s, after the stack's prestart has begun
+    from jupyter_client.manager import KernelManager  # as papermill: off the prestart path
 
-    papermill.execute_notebook(
-        str(NOTEBOOKS / "benchmark.ipynb"),
-        str(run_dir / "notebook.ipynb"),
-        parameters=parameters,
-        log_output=True,
-        progress_bar=False,
-        cwd=str(REPO),
-        kernel_name="python3",
+    # The kernel talks over Unix sockets in a private folder, not TCP on localhost: nothing
+    # else on the host can reach it (and it does not warn about TCP without encryption).
+    sockets = tempfile.mkdtemp(prefix="wb-kernel-")
+    km = KernelManager(kernel_name="python3", transport="ipc", ip=os.path.join(sockets, "k"))
+    try:
+        papermill.execute_notebook(
+            str(NOTEBOOKS / "benchmark.ipynb"),
+            str(run_dir / "notebook.ipynb"),
+            parameters=parameters,
+            log_output=True,
+            progress_bar=False,
+            cwd=str(REPO),
+            kernel_name="python3",
+            km=km,
+        )
+    finally:
         # no graceful kernel exit (0.3 s measured): its atexit safety net is replaced by the
         # salvage below, which tears the stack down when the run record was left open
-        shutdown_kernel="immediate",
-    )
+        with contextlib.suppress(Exception):
+            if km.has_kernel:
+                km.shutdown_kernel(now=True)
+        shutil.rmtree(sockets, ignore_errors=True)
 
 
 def supervise(
@@ -186,6 +227,13 @@ def salvage(run_dir: Path, status: str, message: str) -> None:
         return  # the conductor inside the kernel already finished the record
     error = message
     project = rd.record.project
+    if project and rd.record.params.get("faults"):  # a dead injector's pause, stop, rules
+        try:
+            swept = faulting.salvage_sweep(load_manifest(rd.record.params["subject"]), project)
+            if swept:
+                error += f"\n(fault state repaired: {'; '.join(swept)})"
+        except Exception as exc:
+            error += f"\n(fault sweep of {project} failed: {exc})"
     if project and not rd.record.attached:
         try:
             st = Stack.attach(load_manifest(rd.record.params["subject"]), project)
@@ -221,8 +269,12 @@ def conclude(run_dir: Path, *, quiet: bool = False) -> int:
         rd.reload()
     summary = rd.record.summary
     if not _rendered_after_finish(rd.path) or summary.throughput is None:
-        report.render(rd.path)
-        report.render_index(rd.path.parent)
+        try:
+            report.render(rd.path)
+            report.render_index(rd.path.parent)
+        except OSError as exc:  # a full disk: the record is finished, say why there is no report
+            print(f"workbench: the report could not be written: {exc}", file=sys.stderr)
+        rd.release_reserve()
         s = report.summarize(rd)
         summary = summary.model_copy(
             update={
@@ -234,8 +286,25 @@ def conclude(run_dir: Path, *, quiet: bool = False) -> int:
         )
     if not quiet:
         print(headline(rd.status, summary, rd.path / "report.html"))
+        for line in reasons(rd):
+            print(f"  {line}")
     print(rd.path)
-    return EXIT_CODES.get(rd.status, 2)
+    return rd.record.exit_code()
+
+
+def reasons(rd: RunDir, limit: int = 12) -> list[str]:
+    """Why a run did not pass, one line each: its error and its failed or unknown verdicts."""
+    if rd.status == "passed":
+        return []
+    out = []
+    try:
+        bad = [v for v in rd.verdicts() if v.status in ("fail", "unknown")]
+    except WorkbenchError as exc:
+        bad, out = [], [str(exc)]
+    out += [f"{v.name} {v.status}: {v.summary}" for v in bad]
+    if rd.record.error and not bad:
+        out += [line for line in rd.record.error.splitlines() if line.strip()]
+    return out[:limit]
 
 
 def headline(status: str, summary: Summary, report: Path) -> str:
@@ -268,6 +337,11 @@ def run(params: RunParams, *, quiet: bool = False, execute: Executor = papermill
     finally:
         for sig, previous in old.items():
             signal.signal(sig, previous)
+    if handler.signals:  # the kernel saw a SIGINT either way: say which signal it was
+        rd.reload()
+        if rd.status == "aborted":
+            name = signal.Signals(handler.signals[0]).name
+            rd.update(interrupted_by=name, error=f"interrupted by {name}: {rd.record.error or ''}")
     return conclude(rd.path, quiet=quiet)
 
 
@@ -280,3 +354,27 @@ def execute_run(params: dict[str, Any], run_id: str, results_dir: Path) -> Path:
     if rd.status == "aborted" and code != 0:
         raise KeyboardInterrupt("the campaign's run was interrupted")
     return rd.path
+
+
+def reap_stale(manifest: Manifest, progress: Callable[[str], None] = print) -> list[str]:
+    """`workbench down --stale`: every stack of the subject whose owning processes are all gone
+    (a `workbench run` killed with -9 and its kernel): its run record is closed as aborted
+    ("abandoned", with the pids) and its report rendered, then the stack is removed. Stacks
+    started by hand (`workbench up`) and stacks of live runs are left alone."""
+    out = []
+    for project in sorted(running_projects(manifest.project_prefix + "-")):
+        info = compose.owner(project)
+        if info is None or compose.owner_alive(info):
+            continue
+        pids = ", ".join(str(p) for p in info.get("pids", []))
+        run_dir = Path(info["run_dir"]) if info.get("run_dir") else None
+        why = f"abandoned: the processes that ran it ({pids}) are gone; removed by down --stale"
+        if run_dir is not None and (run_dir / "run.json").is_file():
+            salvage(run_dir, "aborted", why)
+            with contextlib.suppress(Exception):
+                report.render(run_dir)
+                report.render_index(run_dir.parent)
+        if project in running_projects(manifest.project_prefix + "-"):  # no record to salvage by
+            Stack.attach(manifest, project, progress=progress).down()
+        out.append(f"{project}: removed ({why})")
+    return out

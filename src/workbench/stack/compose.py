@@ -6,9 +6,13 @@ process (`workbench down`, salvage, `Stack.attach`) reads them back. Every comma
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
+from typing import Any
+
+import psutil
 
 from workbench import proc
 from workbench.manifest import Manifest
@@ -34,6 +38,51 @@ def write_env(project: str, ports: dict[str, int], subject: str) -> Path:
     path = env_file(project)
     path.write_text("\n".join(lines) + "\n")
     return path
+
+
+def owner_file(project: str) -> Path:
+    return STACKS_DIR / f"{project}.owner.json"
+
+
+def claim(project: str, pid: int, run_dir: Path | None) -> None:
+    """Record that process `pid` owns the project (for `run_dir`; None: a stack started by hand
+    with `workbench up`, which no process holds). A kernel that adopts a prestarted stack adds
+    its pid beside the supervisor's."""
+    current = owner(project) or {}
+    pids = [p for p in current.get("pids", []) if p != pid] + [pid]
+    doc = {
+        "pids": pids,
+        "run_dir": str(run_dir) if run_dir is not None else current.get("run_dir"),
+        "manual": run_dir is None and current.get("run_dir") is None,
+    }
+    STACKS_DIR.mkdir(parents=True, exist_ok=True)
+    tmp = owner_file(project).with_suffix(".tmp")
+    tmp.write_text(json.dumps(doc))
+    tmp.replace(owner_file(project))
+
+
+def owner(project: str) -> dict[str, Any] | None:
+    """Who owns a project: {"pids", "run_dir", "manual"}, or None when nobody recorded it."""
+    try:
+        data = json.loads(owner_file(project).read_text())
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def owner_alive(info: dict[str, Any] | None) -> bool:
+    """Some process that owns the project still runs (a started-by-hand stack counts as live:
+    nothing may call it stale)."""
+    if info is None:
+        return False
+    if info.get("manual"):
+        return True
+    return any(psutil.pid_exists(int(p)) for p in info.get("pids", []))
+
+
+def forget(project: str) -> None:
+    for path in (env_file(project), lock_file(project), owner_file(project)):
+        path.unlink(missing_ok=True)
 
 
 def read_ports(project: str) -> dict[str, int] | None:

@@ -159,6 +159,8 @@ class Stack:
 
     def _write_env(self) -> None:
         compose.write_env(self.project, self.ports, self.manifest.name)
+        if self.owned:  # who holds it, so `workbench down` can tell a live run's stack apart
+            compose.claim(self.project, os.getpid(), self.run_dir)
 
     # --- addresses --------------------------------------------------------------------------
 
@@ -181,15 +183,23 @@ class Stack:
         return compose.compose_argv(self.manifest, self.project)
 
     def run_argv(
-        self, service: str, *, entrypoint: str | None = None, name: str | None = None
+        self,
+        service: str,
+        *,
+        entrypoint: str | None = None,
+        name: str | None = None,
+        volumes: dict[str, str] | None = None,
     ) -> list[str]:
         """Prefix for a one-off container of `service` in the network. Give it a `name` when it
-        must be signalled later: `docker compose run` does not forward SIGINT to the container."""
+        must be signalled later: `docker compose run` does not forward SIGINT to the container.
+        `volumes`: host path → container path, each bind-mounted (`-v host:container`)."""
         argv = [*self.compose_argv(), "run", "--rm", "--no-deps", "-T"]
         if entrypoint is not None:
             argv += ["--entrypoint", entrypoint]
         if name is not None:
             argv += ["--name", name]
+        for host, inside in (volumes or {}).items():
+            argv += ["-v", f"{Path(host).resolve()}:{inside}"]
         return [*argv, service]
 
     def exec_argv(self, service: str) -> list[str]:
@@ -415,8 +425,7 @@ class Stack:
             raise StackError(
                 f"compose down failed for {self.project}:\n{proc.tail(r.stdout + r.stderr)}"
             )
-        self.env_file.unlink(missing_ok=True)
-        self.lock_file.unlink(missing_ok=True)
+        compose.forget(self.project)
         self.progress(f"stack {self.project} removed in {self.timings.down_s:.1f}s")
 
     def _containers(self) -> list[str]:

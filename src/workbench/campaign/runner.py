@@ -4,7 +4,8 @@
 checks, teardown: the executor's business, so it is also the one that tears down on Ctrl-C).
 Here: the planned order, progress ("run 3 of 10 ... about 2m10s left", estimated from the runs so
 far), a failed run recorded and the campaign going on, Ctrl-C recorded (the run `interrupted`, the
-campaign `interrupted`) and re-raised, and at the end runs.parquet, stats.json and report.html.
+campaign `interrupted`) and re-raised, and at the end runs.parquet, stats.json, report.html and
+the results folder's index.html (which lists campaigns beside runs).
 A resume is the same call on a reopened store: only pending runs are run, in the same order.
 """
 
@@ -15,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from workbench import report as run_report
 from workbench.campaign import report
 from workbench.campaign.compare import CompareTable, analyze
 from workbench.campaign.store import CampaignStore
@@ -78,6 +80,7 @@ def finalize(store: CampaignStore, *, draw: bool = True) -> CompareTable:
     store.write_runs()
     store.write_stats({"campaign_id": store.campaign_id, **table.to_json()})
     report.render(store, table, draw=draw)
+    run_report.render_index(store.results_dir)  # results/index.html lists the campaign
     store.set_status("complete" if not store.pending() else "interrupted")
     return table
 

@@ -3,7 +3,8 @@
 `render(run_dir)` writes `report.html` (verdicts with evidence at the top, then the numbers, the
 figures as embedded PNGs, the per-operation tables, stages, parameters, the environment
 fingerprint and relative links to every raw file). `render_index(results_dir)` writes
-`results/index.html`, one row per run (a damaged directory is a row saying why). This module
+`results/index.html`, one row per run (a damaged directory is a row saying why) and one per
+campaign under results/campaigns/. This module
 builds the templates' context; the markup lives in `templates/`, the numbers in summary.py, the
 figures in plots.py. Every piece of text that came from outside (logs, labels, errors,
 parameters) is escaped by the template engine. No scripts: the page works from a file share or an
@@ -248,5 +249,29 @@ def render_index(results_dir: Path | str) -> Path:
     root = Path(results_dir)
     root.mkdir(parents=True, exist_ok=True)
     rows = [_index_row(s) for s in list_runs(root)]
-    page = ENV.get_template("index.html").render(root=root.resolve(), rows=rows)
+    page = ENV.get_template("index.html").render(
+        root=root.resolve(), rows=rows, campaigns=_campaign_rows(root)
+    )
     return _write(root / "index.html", page)
+
+
+def _campaign_rows(root: Path) -> list[dict[str, Any]]:
+    """results/campaigns/*/campaign.json, newest first; a damaged one is a row saying why. Read
+    as plain JSON here: workbench.campaign sits above the report and cannot be imported."""
+    rows: list[dict[str, Any]] = []
+    for path in sorted((root / "campaigns").glob("*/campaign.json"), reverse=True):
+        row: dict[str, Any] = {"id": path.parent.name, "problem": ""}
+        row["report"] = (path.parent / "report.html").is_file()
+        try:
+            rec = json.loads(path.read_text())
+            runs, spec = rec["runs"], rec["spec"]
+            row.update(
+                subject=spec.get("subject", ""), workload=spec.get("workload", ""),
+                configs=", ".join(rec.get("configs", {})), status=rec.get("status", ""),
+                done=sum(r.get("state") in ("done", "error") for r in runs),
+                planned=len(runs), counted=sum(bool(r.get("counted")) for r in runs),
+            )  # fmt: skip
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            row["problem"] = f"{type(exc).__name__}: {exc}"
+        rows.append(row)
+    return rows

@@ -197,6 +197,14 @@ class PrometheusClient:
         """Range query as a tidy long frame."""
         return tidy_frame(self.query_range_raw(promql, start, end, step))
 
+    def samples(self, selector: str, start: TimeLike, end: TimeLike) -> pd.DataFrame:
+        """Raw samples of a series selector over [start, end]: every scrape's value at its own
+        timestamp (an instant query of `selector[range]` at `end`), as a tidy frame."""
+        s, e = to_unix(start), to_unix(end)
+        span_ms = max(1000, math.ceil((e - s) * 1000))
+        _, result = self.query_raw(f"{selector}[{span_ms}ms]", at=e)
+        return tidy_frame(result, key="values")
+
     def targets(self, state: str = "active") -> list[dict[str, Any]]:
         """Targets as Prometheus reports them (`labels`, `health`, `lastError`, ...)."""
         data = self._api("/api/v1/targets", f"targets?state={state}", {"state": state})
@@ -435,3 +443,45 @@ def wait_for_scrape(
         if clock() >= deadline:
             return None
         sleep(poll)
+
+
+def counter_increase(
+    samples: pd.DataFrame, edges: Sequence[float], by: Sequence[str] = ()
+) -> pd.DataFrame:
+    """Increase of raw counter samples over each interval [edges[i], edges[i+1]] (Unix s).
+
+    Each series (label set) is corrected for resets, linearly interpolated at the edges between
+    its scrapes and differenced, so interval i covers exactly the seconds of the grid (no rate
+    window); an edge outside a series' scrapes gives NaN for that series. Series are summed by the
+    `by` labels (all of them when `by` is empty: one row per interval). Columns: start, end,
+    *by, increase, ops_s, covered (every series had scrapes on both sides of the interval).
+    """
+    e = np.asarray(edges, dtype=float)
+    cols = ["start", "end", *by, "increase", "ops_s", "covered"]
+    if len(e) < 2 or samples.empty:
+        return pd.DataFrame(columns=cols)
+    labels = label_columns(samples)
+    t = (samples["timestamp"] - pd.Timestamp(0, tz="UTC")).dt.total_seconds().to_numpy()
+    frame = samples.assign(_t=t)
+    parts = []
+    groups = frame.groupby(labels, observed=True, sort=True) if labels else [((), frame)]
+    for key, g in groups:
+        g = g.sort_values("_t")
+        v = g["value"].to_numpy(dtype=float)
+        drops = np.where(np.diff(v) < 0, v[:-1], 0.0)  # a reset: the value before it is kept
+        v = v + np.concatenate([[0.0], np.cumsum(drops)])
+        ts = g["_t"].to_numpy()
+        at = np.interp(e, ts, v)
+        at[(e < ts[0]) | (e > ts[-1])] = np.nan
+        part = pd.DataFrame({"start": e[:-1], "end": e[1:], "increase": np.diff(at)})
+        vals = key if isinstance(key, tuple) else (key,)
+        for name, val in zip(labels, vals, strict=False):
+            part[name] = str(val)
+        parts.append(part)
+    df = pd.concat(parts, ignore_index=True)
+    df["covered"] = df["increase"].notna()
+    out = df.groupby(["start", "end", *by], as_index=False, sort=True).agg(
+        increase=("increase", lambda x: x.sum(min_count=1)), covered=("covered", "all")
+    )
+    out["ops_s"] = out["increase"] / (out["end"] - out["start"])
+    return out[cols]

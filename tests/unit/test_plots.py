@@ -4,17 +4,91 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from test_artifacts import synthetic_run
 
-from workbench.artifacts import TIMELINE_COLUMNS
+from workbench.artifacts import TIMELINE_COLUMNS, build_timeline, client_rows, server_rows
 from workbench.report import plots
+from workbench.ycsb import intervals as iv
+
+T0 = 1_800_000_000.0
+STALL_AT = 6  # the interval (1 s, ending at 6 s) holding a 3 s stall
 
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory: pytest.TempPathFactory):
     return synthetic_run(tmp_path_factory.mktemp("runs"), seconds=12)
+
+
+def histograms(seconds: int = 10, target: bool = False) -> pd.DataFrame:
+    """Interval-histogram rows as the native generator writes them: READ and UPDATE 1-3 ms,
+    a 3,000 ms stall in one interval, TOTAL the union; intended time with a target."""
+    rng = np.random.default_rng(7)
+    rows = []
+    for t in range(1, seconds + 1):
+        hists: dict[str, iv.HdrHistogram] = {}
+        for op in ("READ", "UPDATE", "TOTAL"):
+            hists[op] = iv.new_histogram()
+            if target:
+                hists[f"{op}-INTENDED"] = iv.new_histogram()
+        for op in ("READ", "UPDATE"):
+            lat = rng.integers(1000, 3000, 400)
+            if t == STALL_AT:
+                lat[:4] = 3_000_000
+            for v in lat:
+                for tag in (op, "TOTAL"):
+                    hists[tag].record_value(int(v))
+                    if target:
+                        hists[f"{tag}-INTENDED"].record_value(int(v) * 2)
+        rows += iv.interval_rows(float(t), 1.0, hists, T0)
+    return iv.frame(rows)
+
+
+def timeline_with_intervals(target: bool = False) -> pd.DataFrame:
+    hist = histograms(target=target)
+    client = [client_rows(None, "run", T0, hist)]
+    stamps = pd.date_range(pd.Timestamp(T0 - 2, unit="s", tz="UTC"), periods=14, freq="1s")
+    methods = ["Range", "Put", "Txn", "Compact"]
+    aligned = pd.DataFrame(
+        {
+            "unix": np.repeat(T0 + np.arange(1, 11, dtype=float), 3),
+            "name": "server_ops_aligned",
+            "series": np.tile(["TOTAL", "grpc_method=Range", "grpc_method=Txn"], 10),
+            "kind": "throughput",
+            "unit": "ops/s",
+            "value": np.tile([800.0, 400.0, 0.0], 10),
+            "source": "server",
+            "phase": "run",
+        }
+    )
+    ops = pd.DataFrame(
+        {
+            "timestamp": np.repeat(stamps, 4),
+            "value": np.tile([400.0, 400.0, 0.0, 0.0], 14),
+            "grpc_method": np.tile(methods, 14),
+        }
+    )
+    memory = pd.DataFrame(
+        {
+            "timestamp": np.repeat(stamps, 3),
+            "value": 64 * 2**20 + np.zeros(42),
+            "instance": np.tile(["etcd0:2379", "etcd1:2379", "etcd2:2379"], 14),
+        }
+    )
+    p99 = ops.assign(value=np.where(ops["value"] > 0, 0.004, np.nan))
+    server = [
+        aligned,
+        server_rows("server_ops", ops, "ops/s", "throughput"),
+        server_rows("server_p99", p99, "s", "latency"),
+        server_rows("memory", memory, "bytes", "resource"),
+    ]
+    marks = [
+        {"name": "run", "start": T0, "end": T0 + 10, "source": "stage"},
+        {"name": "pause:etcd1", "start": T0 + 4.5, "end": T0 + 7.5, "source": "fault"},
+    ]
+    return build_timeline(client, server, marks, T0)
 
 
 def labels(fig) -> list[str]:
@@ -25,41 +99,101 @@ def span_names(ax) -> list[str]:
     return [t.get_text().strip() for t in ax.texts]
 
 
-def test_throughput_has_client_and_server_on_one_clock_with_marks(run) -> None:
-    tl = run.timeline()
-    fig = plots.throughput(tl)
-    got = labels(fig)
-    assert "client ops/s (run)" in got and "client ops/s (load)" in got
-    assert "server server_ops" in got
+def test_throughput_draws_client_per_operation_and_the_aligned_server() -> None:
+    fig = plots.throughput(timeline_with_intervals())
     ax = fig.axes[0]
-    assert sorted(span_names(ax)) == ["load", "run", "warmup"]
-    client = next(line for line in ax.get_lines() if line.get_label() == "client ops/s (run)")
-    server = next(line for line in ax.get_lines() if line.get_label() == "server server_ops")
-    # client ticks at 1..12 s after run start; the server series spans the same window
-    assert list(client.get_xdata()) == [float(t) for t in range(1, 13)]
-    assert min(server.get_xdata()) <= 0 <= 12 <= max(server.get_xdata())
-    # the server series is the sum over label sets (Range + Put + Txn = 500 + 500 + 0)
-    assert set(server.get_ydata()) == {1000.0}
+    lines = {line.get_label(): line for line in ax.get_lines()}
+    assert set(lines) == {
+        "client TOTAL",
+        "client READ",
+        "client UPDATE",
+        "server ops/s (per interval)",
+        "server Range (per interval)",
+    }  # no Txn (no traffic), no rate-window series beside the aligned ones
+    assert list(lines["client TOTAL"].get_ydata()) == [800.0] * 10
+    assert list(lines["server ops/s (per interval)"].get_xdata()) == [
+        float(t) for t in range(1, 11)
+    ]
+    assert sorted(span_names(ax)) == ["pause:etcd1", "run"]
+    assert "Throughput" in ax.get_title() and ax.get_ylabel() == "operations / s"
     assert len(plots.to_png(fig)) > 10_000
 
 
-def test_latency_is_in_ms_and_shows_client_and_server(run) -> None:
+def test_throughput_falls_back_to_rate_window_series_named_so(run) -> None:
+    fig = plots.throughput(run.timeline())
+    got = labels(fig)
+    assert "client TOTAL" in got and "client TOTAL (load)" in got
+    assert "server server_ops (rate window)" in got
+    assert sorted(span_names(fig.axes[0])) == ["load", "run", "warmup"]
+
+
+def test_latency_is_per_interval_and_a_stall_is_a_spike() -> None:
+    fig = plots.latency(timeline_with_intervals())
+    ax = fig.axes[0]
+    lines = {line.get_label(): line for line in ax.get_lines()}
+    assert {"client TOTAL p50", "client TOTAL p99", "client TOTAL p99.9"} <= set(lines)
+    assert {"client READ p99", "client UPDATE p99"} <= set(lines)
+    assert "server server_p99 grpc_method=Range" in lines
+    assert not any("Txn" in k or "Compact" in k for k in lines)  # no traffic: dropped
+    assert len(lines) <= plots.MAX_LEGEND
+    p999 = lines["client TOTAL p99.9"].get_ydata()
+    assert p999[STALL_AT - 1] >= 1000 and max(np.delete(p999, STALL_AT - 1)) < 10
+    assert ax.get_yscale() == "log" and ax.get_title() == "Latency per interval"
+    assert "pause:etcd1" in span_names(ax)
+
+
+def test_latency_with_a_target_shows_intended_beside_service_time() -> None:
+    lines = labels(plots.latency(timeline_with_intervals(target=True)))
+    assert "client TOTAL p99 intended" in lines and "client TOTAL p99" in lines
+    assert len(lines) <= plots.MAX_LEGEND
+
+
+def test_latency_without_interval_histograms_says_cumulative(run) -> None:
     fig = plots.latency(run.timeline())
     lines = {line.get_label(): line for line in fig.axes[0].get_lines()}
     p99 = lines["client p99 (cumulative) READ (run)"]
     assert p99.get_ydata()[0] == pytest.approx(3.04)  # 3040 us
-    srv = lines["server server_p99 grpc_method=Range"]
-    assert set(srv.get_ydata()) == {4.0}  # 0.004 s
-    assert "client p50 (cumulative) UPDATE (run)" in lines
-    assert not any("mean" in k for k in lines)  # the mean stays in the timeline, not this figure
-    assert not any(" TOTAL " in k for k in lines)
-    assert sorted(span_names(fig.axes[0])) == ["load", "run", "warmup"]
+    assert "server server_p99 grpc_method=Range" in lines
+    assert not any("mean" in k for k in lines)
+    assert fig.axes[0].get_title() == "Latency (client: cumulative)"
+    assert len(lines) <= plots.MAX_LEGEND
+
+
+def test_resources_in_readable_units() -> None:
+    fig = plots.resources(timeline_with_intervals())
+    ax = fig.axes[0]
+    assert ax.get_ylabel() == "memory (MiB)"
+    assert {line.get_label() for line in ax.get_lines()} == {
+        "etcd0:2379",
+        "etcd1:2379",
+        "etcd2:2379",
+    }
+    assert set(ax.get_lines()[0].get_ydata()) == {64.0}
 
 
 def test_resources_one_panel_per_query(run) -> None:
     fig = plots.resources(run.timeline())
     assert len(fig.axes) == 1 and len(fig.axes[0].get_lines()) == 3
     assert fig.axes[0].get_ylabel() == "cpu (cores)"
+
+
+def test_legend_is_capped_and_the_rest_counted() -> None:
+    tl = timeline_with_intervals()
+    stamps = pd.date_range(pd.Timestamp(T0, unit="s", tz="UTC"), periods=5, freq="1s")
+    many = pd.DataFrame(
+        {
+            "timestamp": np.repeat(stamps, 12),
+            "value": np.tile(np.arange(1.0, 13.0), 5),
+            "instance": np.tile([f"n{i}" for i in range(12)], 5),
+        }
+    )
+    tl = pd.concat(
+        [tl, build_timeline([], [server_rows("cpu", many, "cores", "resource")], [], T0)]
+    )
+    ax = plots.resources(tl).axes[1]
+    assert ax.get_ylabel() == "cpu (cores)"
+    assert len(ax.get_lines()) == plots.MAX_LEGEND
+    assert "+4 series not shown" in span_names(ax)
 
 
 def test_percentile_table_in_ms_and_missing_stays_missing(run) -> None:
@@ -83,14 +217,24 @@ def test_empty_timeline_says_so() -> None:
         assert any("no " in t.get_text() for t in fig.axes[0].texts)
 
 
-def test_overlay_draws_each_run(tmp_path: Path) -> None:
+def test_overlay_draws_each_run_labelled(tmp_path: Path) -> None:
     a = synthetic_run(tmp_path, seconds=6, run_id="a", ops_rate=1000.0)
     b = synthetic_run(tmp_path, seconds=6, run_id="b", ops_rate=1500.0)
-    fig = plots.overlay({"a": a.timeline(), "b": b.timeline()}, "throughput")
-    got = labels(fig)
-    assert "a" in got and "b" in got and "b server server_ops" in got
-    lat = labels(plots.overlay({"a": a.timeline(), "b": b.timeline()}, "latency"))
-    assert any(lab.startswith("a: client p99") for lab in lat)
-    assert any(lab.startswith("b: client p99") for lab in lat)
+    got = labels(plots.overlay({"a": a.timeline(), "b": b.timeline()}, "throughput"))
+    assert got == ["a: TOTAL", "b: TOTAL"]
+    fast = {"x": timeline_with_intervals(), "y": timeline_with_intervals()}
+    got = labels(plots.overlay(fast, "throughput"))
+    assert got == [
+        "x: TOTAL",
+        "x: server ops/s (per interval)",
+        "y: TOTAL",
+        "y: server ops/s (per interval)",
+    ]
+    lat = labels(plots.overlay(fast, "latency"))
+    assert lat == ["x: TOTAL p99", "y: TOTAL p99"]
+    cum = labels(plots.overlay({"a": a.timeline()}, "latency"))
+    assert cum == ["a: p99 (cumulative) TOTAL (run)"]
+    many = labels(plots.overlay({f"r{i}": a.timeline() for i in range(12)}, "throughput"))
+    assert len(many) == plots.MAX_LEGEND
     with pytest.raises(ValueError, match="throughput or latency"):
         plots.overlay({}, "cpu")

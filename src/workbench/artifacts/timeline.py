@@ -1,5 +1,14 @@
 """timeline.parquet: client intervals, server series and stage/fault marks on one clock, long form
-(`time, t_s, source, name, series, phase, kind, unit, value`). Pure frame building, no I/O."""
+(`time, t_s, source, name, series, phase, kind, unit, value`). Pure frame building, no I/O.
+
+Client rows: per interval and per operation (`series` READ, UPDATE, ..., TOTAL) `client_ops`
+(ops/s) and, from interval histograms (the native tool's interval log, go-ycsb raw samples),
+`client_p50_ms`, `client_p99_ms`, `client_p999_ms`, `client_max_ms` and with a target
+`client_p99_intended_ms`; from the status blocks the exact interval mean `client_avg` and the
+cumulative `client_p50_cum`/`client_p99_cum`. Per-interval percentiles are never derived from
+cumulative ones: without interval histograms they are absent. Marks are two rows each (kind
+`mark`); their source is `mark` for stage marks and the mark's own source (`fault`) otherwise.
+"""
 
 from __future__ import annotations
 
@@ -28,39 +37,69 @@ def _time_column(df: pd.DataFrame) -> str:
     raise ValueError(f"no timestamp column in metrics frame: {list(df.columns)}")
 
 
-def client_rows(intervals: pd.DataFrame | None, phase: str, start_unix: float) -> pd.DataFrame:
-    """YCSB per-interval rows → timeline rows; the frame's `t_s` counts from start_unix."""
-    if intervals is None or intervals.empty:
+# interval-histogram columns (workbench.ycsb.intervals, ms) → timeline names
+HIST_LATENCY_COLUMNS = {
+    "p50_ms": "client_p50_ms",
+    "p99_ms": "client_p99_ms",
+    "p999_ms": "client_p999_ms",
+    "max_ms": "client_max_ms",
+    "p99_intended_ms": "client_p99_intended_ms",
+}
+
+
+def _long(t: pd.Series, name: str, series: pd.Series, kind: str, unit: str, value: Any) -> Any:
+    return pd.DataFrame(
+        {"unix": t, "name": name, "series": series, "kind": kind, "unit": unit, "value": value}
+    )
+
+
+def histogram_rows(hist: pd.DataFrame, start_unix: float) -> list[pd.DataFrame]:
+    """Interval-histogram rows (t_s = interval end since start_unix, interval_s, operation,
+    count, p50_ms ...) → client_ops and the per-interval percentile rows (no phase yet)."""
+    h = hist[pd.to_numeric(hist["interval_s"], errors="coerce") > 0]
+    if h.empty:
+        return []
+    t = start_unix + h["t_s"].astype(float)
+    if "time" in h.columns:  # the tool's own wall clock at each interval's end
+        t = pd.to_numeric(h["time"], errors="coerce").astype(float).fillna(t)
+    ops = h["operation"].astype(str)
+    rate = h["count"].astype(float) / h["interval_s"].astype(float)
+    parts = [_long(t, "client_ops", ops, "throughput", "ops/s", rate)]
+    for col, name in HIST_LATENCY_COLUMNS.items():
+        if col not in h.columns:
+            continue
+        v = pd.to_numeric(h[col], errors="coerce").astype(float)
+        if v.notna().any():  # intended columns: only with a target
+            parts.append(_long(t, name, ops, "latency", "ms", v))
+    return parts
+
+
+def client_rows(
+    intervals: pd.DataFrame | None,
+    phase: str,
+    start_unix: float,
+    histograms: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """YCSB per-interval rows → timeline rows; the frames' `t_s` count from start_unix.
+
+    `intervals`: from the status blocks (client_ops unless `histograms` are given, the exact
+    interval mean, the cumulative percentiles). `histograms`: per-interval histogram rows
+    (`workbench.ycsb.intervals` frame): client_ops and per-interval percentiles from them."""
+    has_hist = histograms is not None and not histograms.empty
+    if (intervals is None or intervals.empty) and not has_hist:
         return pd.DataFrame(columns=list(TIMELINE_COLUMNS))
+    parts = histogram_rows(histograms, start_unix) if has_hist else []  # type: ignore[arg-type]
+    if intervals is None or intervals.empty:
+        intervals = pd.DataFrame(columns=["t_s", "operation"])
     t = start_unix + intervals["t_s"].astype(float)
-    parts = []
-    if "interval_ops" in intervals.columns:
-        parts.append(
-            pd.DataFrame(
-                {
-                    "unix": t,
-                    "name": "client_ops",
-                    "series": intervals["operation"].astype(str),
-                    "kind": "throughput",
-                    "unit": "ops/s",
-                    "value": intervals["interval_ops"].astype(float),
-                }
-            )
-        )
+    ops = intervals["operation"].astype(str)
+    if "interval_ops" in intervals.columns and not has_hist:
+        value = intervals["interval_ops"].astype(float)
+        parts.append(_long(t, "client_ops", ops, "throughput", "ops/s", value))
     for col, name in CLIENT_LATENCY_COLUMNS.items():
         if col in intervals.columns:
-            parts.append(
-                pd.DataFrame(
-                    {
-                        "unix": t,
-                        "name": name,
-                        "series": intervals["operation"].astype(str),
-                        "kind": "latency",
-                        "unit": "us",
-                        "value": pd.to_numeric(intervals[col], errors="coerce").astype(float),
-                    }
-                )
-            )
+            value = pd.to_numeric(intervals[col], errors="coerce").astype(float)
+            parts.append(_long(t, name, ops, "latency", "us", value))
     if not parts:
         return pd.DataFrame(columns=list(TIMELINE_COLUMNS))
     out = pd.concat(parts, ignore_index=True)
@@ -111,6 +150,7 @@ def build_timeline(
     """
     mark_rows = []
     for m in marks:
+        source = str(m.get("source") or "stage")
         for edge in ("start", "end"):
             mark_rows.append(
                 {
@@ -120,7 +160,7 @@ def build_timeline(
                     "kind": "mark",
                     "unit": "",
                     "value": float("nan"),
-                    "source": "mark",
+                    "source": "mark" if source == "stage" else source,
                     "phase": "",
                 }
             )

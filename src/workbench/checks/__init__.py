@@ -6,7 +6,7 @@ write_checks_json(run_dir / "checks.json", verdicts)
 raise_for_verdicts(verdicts)          # a separate step
 """
 
-from workbench.checks import cluster, faults, measurement, observability, reads
+from workbench.checks import alignment, cluster, faults, measurement, observability, reads
 from workbench.checks.base import (
     REGISTRY,
     Check,
@@ -41,6 +41,7 @@ __all__ = [
     "ProbeOutput",
     "PrometheusAPI",
     "Unobservable",
+    "alignment",
     "available_checks",
     "cluster",
     "exit_code",

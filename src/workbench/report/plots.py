@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -50,35 +51,103 @@ def to_png(fig: Figure, dpi: int = 100) -> bytes:
     return buf.getvalue()
 
 
-def _marks(timeline: pd.DataFrame) -> list[tuple[str, float, float]]:
-    m = timeline[timeline["source"] == "mark"]
-    out: list[tuple[str, float, float]] = []
-    for name, g in m.groupby("name", sort=False):
+MAX_LEGEND = 8  # lines per axes; the rest are left out and counted in a note
+FAULT_COLOR = "#de2d26"
+# resource units → (readable unit, factor)
+READABLE_UNITS = {
+    "bytes": ("MiB", 1 / 2**20),
+    "B": ("MiB", 1 / 2**20),
+    "s": ("ms", 1e3),
+    "seconds": ("ms", 1e3),
+    "us": ("ms", 1e-3),
+}
+CLIENT_PERCENTILES = {  # per-interval (from interval histograms), in draw order
+    "client_p50_ms": "p50",
+    "client_p99_ms": "p99",
+    "client_p999_ms": "p99.9",
+    "client_p99_intended_ms": "p99 intended",
+}
+NOT_AN_OPERATION = ("_ERROR", "_NOTFOUND", "-INTENDED")
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line to draw; `priority`: lower first (kept when the legend is full)."""
+
+    priority: float
+    label: str
+    x: Any
+    y: Any
+    style: dict[str, Any]
+
+
+def _marks(timeline: pd.DataFrame) -> list[tuple[str, float, float, str]]:
+    """(name, start, end, source) of every mark: source `mark` (a stage) or `fault`."""
+    m = timeline[timeline["kind"] == "mark"]
+    out: list[tuple[str, float, float, str]] = []
+    for (name, source), g in m.groupby(["name", "source"], sort=False):
         starts = g.loc[g["series"] == "start", "t_s"].tolist()
         ends = g.loc[g["series"] == "end", "t_s"].tolist()
-        out.extend((str(name), s, e) for s, e in zip(starts, ends, strict=False))
+        out.extend((str(name), s, e, str(source)) for s, e in zip(starts, ends, strict=False))
     return out
 
 
 def draw_marks(ax: Any, timeline: pd.DataFrame) -> None:
-    """Shade each stage span and name it at the top of the axis."""
-    for name, start, end in _marks(timeline):
-        color = MARK_COLORS.get(name, "#d9d9d9")
-        ax.axvspan(start, end, color=color, alpha=0.25 if name != "warmup" else 0.45, lw=0)
+    """Shade each stage span and name it at the top of the axis; faults hatched in red and named
+    with their own label."""
+    for name, start, end, source in _marks(timeline):
+        fault = source == "fault"
+        if fault:
+            ax.axvspan(start, end, color=FAULT_COLOR, alpha=0.18, lw=0, hatch="//")
+        else:
+            color = MARK_COLORS.get(name, "#d9d9d9")
+            ax.axvspan(start, end, color=color, alpha=0.25 if name != "warmup" else 0.45, lw=0)
         ax.text(
             start,
-            0.93 if name == "warmup" else 1.0,
+            0.86 if fault else (0.93 if name == "warmup" else 1.0),
             f" {name}",
             transform=ax.get_xaxis_transform(),
             va="top",
             ha="left",
             fontsize=8,
-            color="#444444",
+            color=FAULT_COLOR if fault else "#444444",
+            fontweight="bold" if fault else "normal",
         )
 
 
 def _empty(ax: Any, what: str) -> None:
     ax.text(0.5, 0.5, f"no {what} data", transform=ax.transAxes, ha="center", va="center")
+
+
+def _draw(ax: Any, lines: list[Line], max_lines: int = MAX_LEGEND) -> int:
+    """Draw the `max_lines` first lines by priority, a legend, and a note of the rest."""
+    ordered = sorted(lines, key=lambda ln: ln.priority)
+    for ln in ordered[:max_lines]:
+        ax.plot(ln.x, ln.y, label=ln.label, **ln.style)
+    left = len(ordered) - max_lines
+    if left > 0:
+        ax.text(
+            0.99,
+            0.01,
+            f"+{left} series not shown",
+            transform=ax.transAxes,
+            ha="right",
+            va="bottom",
+            fontsize=7,
+            color="#666666",
+        )
+    if ordered:
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    return min(len(ordered), max_lines)
+
+
+def _is_operation(op: str) -> bool:
+    return op != "READ_MODIFY_WRITE" and not op.endswith(NOT_AN_OPERATION)
+
+
+def _has_traffic(values: pd.Series) -> bool:
+    v = pd.to_numeric(values, errors="coerce")
+    return bool(v.notna().any() and (v.fillna(0) != 0).any())
 
 
 def client_ops(timeline: pd.DataFrame) -> pd.DataFrame:
@@ -90,7 +159,7 @@ def client_ops(timeline: pd.DataFrame) -> pd.DataFrame:
     for _phase, g in c.groupby("phase", sort=False):
         total = g[g["series"] == "TOTAL"]
         if total.empty:
-            ok = g[~g["series"].str.endswith("_ERROR") & (g["series"] != "READ_MODIFY_WRITE")]
+            ok = g[g["series"].map(_is_operation)]
             total = ok.groupby(["t_s", "phase"], as_index=False).agg(value=("value", "sum"))
         parts.append(total[["t_s", "phase", "value"]])
     return pd.concat(parts, ignore_index=True).sort_values("t_s")
@@ -105,33 +174,89 @@ def server_sum(timeline: pd.DataFrame, kind: str) -> dict[str, pd.DataFrame]:
     return out
 
 
-def throughput(timeline: pd.DataFrame, title: str = "Throughput") -> Figure:
-    """Client ops/s (from YCSB intervals) and server ops/s (from Prometheus) on one clock."""
+def _client_ops_lines(timeline: pd.DataFrame) -> list[Line]:
+    c = timeline[(timeline["source"] == "client") & (timeline["name"] == "client_ops")]
+    lines = []
+    for (phase, op), g in c.groupby(["phase", "series"], sort=True):
+        if not _is_operation(str(op)) or not _has_traffic(g["value"]):
+            continue
+        total = op == "TOTAL"
+        label = f"client {op}" + ("" if phase == "run" else f" ({phase})")
+        style = {"lw": 2.0 if total else 1.2, "marker": "." if total else None, "color": None}
+        style = {k: v for k, v in style.items() if v is not None}
+        lines.append(
+            Line(
+                (0 if total else 2) + (0 if phase == "run" else 4),
+                label,
+                g["t_s"],
+                g["value"],
+                style,
+            )
+        )
+    if not any(ln.label.startswith("client TOTAL") for ln in lines):  # no TOTAL row printed
+        for phase, g in client_ops(timeline).groupby("phase", sort=False):
+            label = "client TOTAL" + ("" if phase == "run" else f" ({phase!s})")
+            lines.append(Line(0, label, g["t_s"], g["value"], {"lw": 2.0, "marker": "."}))
+    return lines
+
+
+def _server_ops_lines(timeline: pd.DataFrame) -> list[Line]:
+    s = timeline[(timeline["source"] == "server") & (timeline["kind"] == "throughput")]
+    aligned = s[s["name"] == "server_ops_aligned"]
+    lines = []
+    if not aligned.empty:  # on the client's interval grid: the series to compare
+        for (phase, series), g in aligned.groupby(["phase", "series"], sort=True):
+            if not _has_traffic(g["value"]):
+                continue
+            total = series == "TOTAL"
+            what = "ops/s" if total else str(series).split("=")[-1]
+            label = f"server {what} (per interval)" + ("" if phase == "run" else f" ({phase})")
+            style = {"lw": 1.8 if total else 1.0, "ls": "--", "marker": "x" if total else None}
+            style = {k: v for k, v in style.items() if v is not None}
+            lines.append(
+                Line(
+                    (1 if total else 3) + (0 if phase == "run" else 4),
+                    label,
+                    g["t_s"],
+                    g["value"],
+                    style,
+                )
+            )
+        return lines
+    for name, g in server_sum(s, "throughput").items():  # rate windows: display only
+        if _has_traffic(g["value"]):
+            lines.append(
+                Line(
+                    5, f"server {name} (rate window)", g["t_s"], g["value"], {"lw": 1.0, "ls": ":"}
+                )
+            )
+    return lines
+
+
+def throughput(timeline: pd.DataFrame, title: str = "Throughput per interval") -> Figure:
+    """Client ops/s per operation and TOTAL (YCSB intervals) and the server's ops/s on the same
+    interval grid (raw counters, `server_ops_aligned`); rate-window server series only when
+    there is no aligned one."""
     fig = new_figure()
     ax = fig.add_subplot()
     draw_marks(ax, timeline)
-    drawn = False
-    for phase, g in client_ops(timeline).groupby("phase", sort=False):
-        ax.plot(g["t_s"], g["value"], lw=1.8, marker=".", label=f"client ops/s ({phase})")
-        drawn = True
-    for name, g in server_sum(timeline, "throughput").items():
-        ax.plot(g["t_s"], g["value"], lw=1.2, ls="--", label=f"server {name}")
-        drawn = True
+    drawn = _draw(ax, _client_ops_lines(timeline) + _server_ops_lines(timeline))
     if not drawn:
         _empty(ax, "throughput")
     ax.set_xlabel("seconds since run start")
     ax.set_ylabel("operations / s")
     ax.set_title(title)
     ax.set_ylim(bottom=0)
-    if drawn:
-        ax.legend(fontsize=8, loc="lower right")
     ax.grid(alpha=0.3)
     return fig
 
 
 def latency_series(timeline: pd.DataFrame) -> pd.DataFrame:
     """Every latency series (client per operation, server per label) in ms, with a label."""
-    lat = timeline[(timeline["kind"] == "latency") & (timeline["source"] != "mark")].copy()
+    lat = timeline[
+        (timeline["kind"] == "latency") & (timeline["source"] == "client")
+        | (timeline["kind"] == "latency") & (timeline["source"] == "server")
+    ].copy()
     if lat.empty:
         return lat.assign(label=pd.Series(dtype=str))
     lat["value"] = lat["value"] * lat["unit"].map(TO_MS).fillna(1.0)
@@ -147,47 +272,92 @@ def latency_series(timeline: pd.DataFrame) -> pd.DataFrame:
     )
     server_label = "server " + lat["name"] + (" " + lat["series"]).where(lat["series"] != "", "")
     lat["label"] = client_label.where(is_client, server_label)
-    client_rows = is_client & (lat["series"] != "TOTAL") & ~lat["series"].str.endswith("_ERROR")
-    return lat[client_rows | ~is_client]
+    return lat[~is_client | lat["series"].map(_is_operation)]
 
 
-def _percentiles_only(lat: pd.DataFrame) -> pd.DataFrame:
-    """The latency figure shows percentiles (client p50/p99, server series), not the mean."""
-    return lat[lat["name"] != "client_avg"]
+def _client_latency_lines(lat: pd.DataFrame) -> tuple[list[Line], bool]:
+    """Per-interval percentiles (TOTAL p50/p99/p99.9, intended p99, per-operation p99); the
+    cumulative ones only when there are none. Returns the lines and whether per interval."""
+    c = lat[lat["source"] == "client"]
+    per = c[c["name"].isin(list(CLIENT_PERCENTILES))]
+    lines = []
+    if not per.empty:
+        for (phase, op, name), g in per.groupby(["phase", "series", "name"], sort=True):
+            what = CLIENT_PERCENTILES[str(name)]
+            total = op == "TOTAL"
+            if not _has_traffic(g["value"]) or (not total and what != "p99"):
+                continue
+            intended = "intended" in what
+            prio = list(CLIENT_PERCENTILES).index(str(name)) + (0 if total else 4)
+            prio += 0 if phase == "run" else 8
+            label = f"client {op} {what}" + ("" if phase == "run" else f" ({phase})")
+            style = {
+                "lw": 1.8 if total else 1.0,
+                "marker": "." if total else None,
+                "ls": "-." if intended else "-",
+            }
+            lines.append(
+                Line(
+                    prio,
+                    label,
+                    g["t_s"],
+                    g["value"],
+                    {k: v for k, v in style.items() if v is not None},
+                )
+            )
+        return lines, True
+    cum = c[c["name"].isin(["client_p50_cum", "client_p99_cum"])]
+    phases = set(cum["phase"])
+    cum = cum[cum["phase"] == ("run" if "run" in phases else next(iter(sorted(phases)), ""))]
+    for (name, op, cum_label), g in cum.groupby(["name", "series", "label"], sort=True):
+        total = op == "TOTAL"
+        if _has_traffic(g["value"]) and (name == "client_p99_cum" or total):
+            prio = (0 if name == "client_p99_cum" else 1) + (0 if total else 2)
+            style = {"lw": 1.8 if total else 1.2, "marker": "."}
+            lines.append(Line(prio, str(cum_label), g["t_s"], g["value"], style))
+    return lines, False
 
 
-def latency(timeline: pd.DataFrame, title: str = "Latency") -> Figure:
-    """Client p50/p99 per operation and server p99 series, ms, log scale when they spread."""
+def _server_latency_lines(lat: pd.DataFrame) -> list[Line]:
+    s = lat[lat["source"] == "server"]
+    return [
+        Line(6, str(label), g["t_s"], g["value"], {"lw": 1.0, "ls": "--"})
+        for label, g in s.groupby("label", sort=True)
+        if _has_traffic(g["value"])
+    ]
+
+
+def latency(timeline: pd.DataFrame, title: str = "") -> Figure:
+    """Client latency per interval (TOTAL p50/p99/p99.9, intended p99 with a target, p99 per
+    operation) and server p99 series, ms, log scale when they spread (a stall is a spike)."""
     fig = new_figure()
     ax = fig.add_subplot()
     draw_marks(ax, timeline)
-    lat = _percentiles_only(latency_series(timeline))
-    if lat.empty:
+    lat = latency_series(timeline)
+    client, per_interval = _client_latency_lines(lat)
+    lines = client + _server_latency_lines(lat)
+    if not _draw(ax, lines):
         _empty(ax, "latency")
-    for label, g in lat.groupby("label", sort=True):
-        client = g["source"].iat[0] == "client"
-        ax.plot(
-            g["t_s"],
-            g["value"],
-            lw=1.6 if client else 1.1,
-            ls="-" if client else "--",
-            marker="." if client else None,
-            label=str(label),
-        )
-    positive = lat["value"][lat["value"] > 0]
+    values = pd.concat([pd.Series(ln.y, dtype=float) for ln in lines]) if lines else pd.Series()
+    positive = values[values > 0]
     if len(positive) and positive.max() / positive.min() > 100:
         ax.set_yscale("log")
     ax.set_xlabel("seconds since run start")
     ax.set_ylabel("latency (ms)")
-    ax.set_title(title)
-    if not lat.empty:
-        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    default = "Latency per interval" if per_interval else "Latency (client: cumulative)"
+    ax.set_title(title or default)
     ax.grid(alpha=0.3)
     return fig
 
 
+def readable(unit: str) -> tuple[str, float]:
+    """A resource unit in readable form: (unit, factor); MiB for bytes, ms for seconds."""
+    return READABLE_UNITS.get(unit, (unit, 1.0))
+
+
 def resources(timeline: pd.DataFrame, title: str = "Server resources") -> Figure:
-    """One panel per resource query (CPU, memory, ...), one line per label set."""
+    """One panel per resource query (CPU in cores, memory in MiB, ...), one line per label set
+    (constant-zero series left out)."""
     res = timeline[(timeline["source"] == "server") & (timeline["kind"] == "resource")]
     names = list(dict.fromkeys(res["name"])) or ["resource"]
     fig = new_figure((SIZE[0], 2.6 * len(names)))
@@ -195,18 +365,31 @@ def resources(timeline: pd.DataFrame, title: str = "Server resources") -> Figure
         ax = fig.add_subplot(len(names), 1, i + 1)
         draw_marks(ax, timeline)
         g = res[res["name"] == name]
-        if g.empty:
+        unit, factor = readable(str(g["unit"].iat[0]) if len(g) else "")
+        lines = [
+            Line(
+                -float(s["value"].max()),
+                _short(str(series)) or name,
+                s["t_s"],
+                s["value"] * factor,
+                {"lw": 1.2},
+            )
+            for series, s in g.groupby("series", sort=True)
+            if _has_traffic(s["value"])
+        ]
+        if not _draw(ax, lines):
             _empty(ax, "resource")
-        for series, s in g.groupby("series", sort=True):
-            ax.plot(s["t_s"], s["value"], lw=1.2, label=str(series) or name)
-        unit = g["unit"].iat[0] if len(g) else ""
         ax.set_ylabel(f"{name} ({unit})" if unit else name)
-        if len(g):
-            ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
         ax.grid(alpha=0.3)
     fig.axes[-1].set_xlabel("seconds since run start")
     fig.suptitle(title)
     return fig
+
+
+def _short(series: str) -> str:
+    """`instance=etcd0:2379` → `etcd0:2379`: one label's value alone."""
+    parts = series.split(",")
+    return series.split("=", 1)[1] if len(parts) == 1 and "=" in series else series
 
 
 def percentile_table(final: pd.DataFrame) -> pd.DataFrame:
@@ -249,37 +432,44 @@ def _fmt(v: float) -> str:
     return f"{v:.3g}" if abs(v) < 1 else f"{v:.2f}"
 
 
+def _overlay_lines(label: str, tl: pd.DataFrame, what: str, with_server: bool) -> list[Line]:
+    """One run's lines in an overlay: TOTAL of the run phase (and the aligned server ops)."""
+    if what == "throughput":
+        lines = [ln for ln in _client_ops_lines(tl) if ln.label == "client TOTAL"]
+        if with_server:
+            lines += [ln for ln in _server_ops_lines(tl) if ln.label.startswith("server ops/s")]
+    else:
+        client, _per = _client_latency_lines(latency_series(tl))
+        want = ("client TOTAL p99", "client p99 (cumulative) TOTAL (run)")
+        lines = [ln for ln in client if ln.label in want][:1]
+    return [
+        Line(ln.priority, f"{label}: {ln.label.removeprefix('client ')}", ln.x, ln.y, ln.style)
+        for ln in lines
+    ]
+
+
 def overlay(timelines: Mapping[str, pd.DataFrame], what: str = "throughput") -> Figure:
-    """Several runs on one axis (each on its own clock from run start): client throughput, or
-    client p99 of all operations."""
+    """Several runs on one axis (each on its own clock from run start), one line per run named
+    by its label: client TOTAL ops/s per interval (and the server's, aligned, for up to 4 runs),
+    or the client's TOTAL p99 per interval (cumulative p99 for runs without interval
+    histograms, named so). At most MAX_LEGEND lines; the rest are counted."""
     if what not in ("throughput", "latency"):
         raise ValueError(f"what must be throughput or latency, got {what!r}")
     fig = new_figure()
     ax = fig.add_subplot()
-    drawn = False
-    for label, tl in timelines.items():
-        if what == "throughput":
-            c = client_ops(tl)
-            c = c[c["phase"] == "run"] if (c["phase"] == "run").any() else c
-            if len(c):
-                ax.plot(c["t_s"], c["value"], lw=1.5, label=label)
-                drawn = True
-            for name, g in server_sum(tl, "throughput").items():
-                ax.plot(g["t_s"], g["value"], lw=1.0, ls="--", label=f"{label} server {name}")
-                drawn = True
-        else:
-            lat = latency_series(tl)
-            lat = lat[lat["name"].isin(["client_p99_cum", "client_avg"]) & (lat["phase"] == "run")]
-            for lab, g in lat.groupby("label", sort=True):
-                ax.plot(g["t_s"], g["value"], lw=1.3, label=f"{label}: {lab}")
-                drawn = True
-    if not drawn:
+    with_server = len(timelines) <= MAX_LEGEND // 2
+    lines: list[Line] = []
+    for i, (label, tl) in enumerate(timelines.items()):
+        got = _overlay_lines(label, tl, what, with_server)
+        lines += [Line(i + ln.priority / 10, ln.label, ln.x, ln.y, ln.style) for ln in got]
+    if not _draw(ax, lines):
         _empty(ax, what)
     ax.set_xlabel("seconds since run start")
-    ax.set_ylabel("operations / s" if what == "throughput" else "latency (ms)")
-    ax.set_title(f"{what.capitalize()}, runs overlaid")
-    if drawn:
-        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    ax.set_ylabel("operations / s" if what == "throughput" else "p99 latency (ms)")
+    name = "Throughput (TOTAL ops/s)" if what == "throughput" else "TOTAL p99 latency"
+    ax.set_title(f"{name} per interval, runs overlaid")
+    if what == "latency":
+        ax.set_yscale("log")
     ax.grid(alpha=0.3)
     return fig
 

@@ -16,12 +16,26 @@ from workbench import artifacts
 from workbench.artifacts import RunDir
 from workbench.artifacts.record import Settle
 from workbench.checks import CheckContext, run_checks
+from workbench.errors import QueryError
+from workbench.jsonio import read_json, write_json
 from workbench.manifest import Manifest
 from workbench.model import Verdict
-from workbench.prometheus import PrometheusClient, collect, scrape_interval, wait_for_scrape
+from workbench.prometheus import (
+    PrometheusClient,
+    collect,
+    counter_increase,
+    scrape_interval,
+    wait_for_scrape,
+)
 from workbench.report import plots
+from workbench.run import workload
 from workbench.stack import Stack
 from workbench.ycsb.tools import PhaseRecord
+
+# raw scrapes of the subject's op counter (`aligned_ops_counter`), outside metrics/*.parquet (which
+# are the manifest's queries), and the labels its per-series lines are summed by
+RAW_SERVER_OPS = "metrics/raw/server_ops.parquet"
+RAW_SERVER_OPS_INFO = "metrics/raw/server_ops.json"
 
 
 def checks(
@@ -89,10 +103,51 @@ def metrics(
     # a scrape after the run, and a range query cannot see the future anyway
     end = min(max(r.ended for r in recs) + 2, time.time())
     queries: list[Any] = list(manifest.queries)  # frozen Query fits QueryLike
+    selector = manifest.check_options.get("aligned_ops_counter")
     with httpx.Client(timeout=10.0) as http:
         prom = PrometheusClient(http, stack.endpoint("prometheus"))
         got = collect(prom, queries, start, end, step, rd.metrics_dir, raise_on_error=False)
-    return got.frames, got.errors
+        errors = dict(got.errors)
+        if selector:  # raw scrapes of the server's op counter, for series on the client's grid
+            try:
+                raw = prom.samples(str(selector), start, end)
+                rd.save_frame(RAW_SERVER_OPS, raw)
+                by = list(manifest.check_options.get("aligned_ops_by", []))
+                write_json(rd.path / RAW_SERVER_OPS_INFO, {"selector": selector, "by": by})
+            except QueryError as exc:
+                errors["aligned_ops_counter"] = str(exc)
+    return got.frames, errors
+
+
+def aligned_server_rows(rd: RunDir, phase: str, rec: PhaseRecord) -> pd.DataFrame:
+    """`server_ops_aligned` (ops/s, series TOTAL and per label of `aligned_ops_by`) on the
+    phase's client interval grid, from the raw counter scrapes (no rate window): interval i of
+    the server covers the same seconds as the client's."""
+    raw = rd.read_frame(RAW_SERVER_OPS)
+    grid = workload.client_intervals(rd, phase, rec.first_line)
+    if raw is None or raw.empty or grid is None or grid.empty:
+        return pd.DataFrame(columns=list(artifacts.TIMELINE_COLUMNS))
+    edges = sorted({*grid["start"], *grid["end"]})
+    info = rd.path / RAW_SERVER_OPS_INFO
+    by = [str(b) for b in (read_json(info).get("by", []) if info.is_file() else [])]
+    parts = [counter_increase(raw, edges).assign(series="TOTAL")]
+    if by and all(b in raw.columns for b in by):
+        per = counter_increase(raw, edges, by)
+        parts.append(per.assign(series=per[by].astype(str).agg(",".join, axis=1)))
+    got = pd.concat(parts, ignore_index=True)
+    got = got[got["end"] - got["start"] > 0]
+    return pd.DataFrame(
+        {
+            "unix": got["end"],
+            "name": "server_ops_aligned",
+            "series": got["series"],
+            "kind": "throughput",
+            "unit": "ops/s",
+            "value": got["ops_s"].astype(float),
+            "source": "server",
+            "phase": phase,
+        }
+    )
 
 
 def timeline(rd: RunDir, phases: dict[str, PhaseRecord]) -> tuple[pd.DataFrame, dict[str, Any]]:
@@ -100,7 +155,9 @@ def timeline(rd: RunDir, phases: dict[str, PhaseRecord]) -> tuple[pd.DataFrame, 
     run = phases.get("run")
     origin = run.first_line if run else rd.record.started_unix
     client = [
-        artifacts.client_rows(rd.ycsb_intervals(ph), ph, rec.first_line)
+        artifacts.client_rows(
+            rd.ycsb_intervals(ph), ph, rec.first_line, workload.interval_histograms(rd, ph)
+        )
         for ph, rec in phases.items()
     ]
     q = {x["name"]: x for x in rd.queries()}
@@ -108,6 +165,7 @@ def timeline(rd: RunDir, phases: dict[str, PhaseRecord]) -> tuple[pd.DataFrame, 
         artifacts.server_rows(n, f, q.get(n, {}).get("unit", ""), q.get(n, {}).get("kind", "other"))
         for n, f in rd.metrics().items()
     ]
+    server += [aligned_server_rows(rd, ph, rec) for ph, rec in phases.items()]
     tl = artifacts.build_timeline(client, server, rd.marks(), origin)
     rd.save_timeline(tl)
     figures = {"throughput": plots.throughput(tl), "latency": plots.latency(tl)}

@@ -1,0 +1,133 @@
+"""The post check `series_aligned`: server and client throughput agree interval by interval.
+
+Inputs: the client's per-interval operation counts of the measured phase (`ctx.client_intervals`:
+columns start, end in Unix s, operation, count) and the server's raw counter samples over the same
+span (`aligned_ops_counter` option: a series selector of a counter, no `rate`, no `sum`). The
+server counter is interpolated between scrapes at the client's interval edges and differenced
+(`workbench.prometheus.counter_increase`), so server interval i covers the client's seconds.
+Client operations are weighted by `server_msgs_per_op` (default 1 each) into expected server
+messages; ``_ERROR``/``_NOTFOUND`` rows are counted with their operation, TOTAL and
+READ_MODIFY_WRITE are not (their parts are). The first and the last interval are left out.
+What does not live here: how the server series are drawn (report.plots) or stored (run.observe).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol, runtime_checkable
+
+import pandas as pd
+
+from workbench.checks.base import CheckContext, Judgement, Unobservable, register
+from workbench.errors import WorkbenchError
+from workbench.prometheus import counter_increase
+
+DEFAULT_TOLERANCE = 0.10  # |server - client| / client per interval
+DEFAULT_MIN_SHARE = 0.90  # of the full intervals within tolerance
+WORST_LISTED = 5
+NOT_COUNTED = ("TOTAL", "READ_MODIFY_WRITE")
+
+
+@runtime_checkable
+class RawSamples(Protocol):
+    """A Prometheus client that reads raw scrapes (workbench.prometheus.PrometheusClient)."""
+
+    def samples(self, selector: str, start: float, end: float) -> pd.DataFrame: ...
+
+
+def base_operation(op: str) -> str:
+    for suffix in ("_ERROR", "_NOTFOUND", "-INTENDED"):
+        op = op.removesuffix(suffix)
+    return op
+
+
+def expected_server(client: pd.DataFrame, msgs_per_op: Mapping[str, float]) -> pd.DataFrame:
+    """Per interval (start, end): client operations, and the server messages they should cause."""
+    c = client[~client["operation"].astype(str).str.endswith("-INTENDED")].copy()
+    c["base"] = c["operation"].astype(str).map(base_operation)
+    c = c[~c["base"].isin(NOT_COUNTED)]
+    c["msgs"] = c["count"].astype(float) * c["base"].map(lambda o: float(msgs_per_op.get(o, 1)))
+    return c.groupby(["start", "end"], as_index=False, sort=True).agg(
+        client_ops=("count", "sum"), expected=("msgs", "sum")
+    )
+
+
+def gather_aligned(ctx: CheckContext) -> dict[str, Any]:
+    selector = ctx.options.get("aligned_ops_counter")
+    if not selector:
+        raise Unobservable("no `aligned_ops_counter` in [checks.options]: server series unknown")
+    client = ctx.client_intervals
+    if client is None or client.empty:
+        raise Unobservable("no per-interval client counts of the measured phase")
+    prom = ctx.require_prometheus()
+    if not isinstance(prom, RawSamples):
+        raise Unobservable("the Prometheus client cannot read raw samples")
+    start, end = float(client["start"].min()), float(client["end"].max())
+    quiet = max(end, ctx.traffic_ended or end) + 2.0  # a scrape after the last interval
+    if quiet > ctx.clock():
+        ctx.sleep(quiet - ctx.clock())
+    try:
+        raw = prom.samples(str(selector), start - 5.0, quiet)
+    except WorkbenchError as exc:
+        raise Unobservable(f"Prometheus query failed: {exc}", {"selector": selector}) from exc
+    exp = expected_server(client, ctx.options.get("server_msgs_per_op") or {})
+    edges = sorted({*exp["start"], *exp["end"]})
+    server = counter_increase(raw, edges)
+    merged = exp.merge(server[["start", "end", "increase", "covered"]], on=["start", "end"])
+    return {"selector": selector, "intervals": merged.to_dict("records")}
+
+
+def full_intervals(rows: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """The intervals of the run without the first and the last (partial, ramp-up, tail)."""
+    ordered = sorted(rows, key=lambda r: float(r["start"]))
+    return ordered[1:-1]
+
+
+def judge_aligned(obs: Mapping[str, Any], options: Mapping[str, Any]) -> Judgement:
+    tol = float(options.get("aligned_tolerance", DEFAULT_TOLERANCE))
+    share = float(options.get("aligned_min_share", DEFAULT_MIN_SHARE))
+    rows = full_intervals(obs["intervals"])
+    ev: dict[str, Any] = {"selector": obs.get("selector"), "tolerance": tol, "min_share": share}
+    if not rows:
+        return Judgement("unknown", "fewer than 3 intervals: no full interval to compare", ev)
+    uncovered = [r for r in rows if not r["covered"] or pd.isna(r["increase"])]
+    if uncovered:
+        ev["uncovered"] = [[r["start"], r["end"]] for r in uncovered[:WORST_LISTED]]
+        return Judgement(
+            "unknown", f"the scrapes do not cover {len(uncovered)} of {len(rows)} intervals", ev
+        )
+    scored = [dict(r, rel_diff=_rel(r["increase"], r["expected"])) for r in rows]
+    good = sum(r["rel_diff"] <= tol for r in scored)
+    worst = sorted(scored, key=lambda r: -r["rel_diff"])[:WORST_LISTED]
+    t0 = min(float(r["start"]) for r in obs["intervals"])  # the phase's first interval
+    ev.update(intervals=len(rows), within=good, worst=[_describe(r, t0) for r in worst])
+    summary = (
+        f"{good}/{len(rows)} full intervals with server ops within {tol:.0%} of the client's "
+        f"(need {share:.0%})"
+    )
+    if good >= share * len(rows):
+        return Judgement("pass", summary, ev)
+    return Judgement("fail", summary + "; worst: " + "; ".join(ev["worst"][:3]), ev)
+
+
+def _rel(server: float, expected: float) -> float:
+    if expected <= 0:
+        return 0.0 if server <= 0 else float("inf")
+    return abs(float(server) - float(expected)) / float(expected)
+
+
+def _describe(r: Mapping[str, Any], t0: float) -> str:
+    span = float(r["end"]) - float(r["start"])
+    return (
+        f"+{float(r['start']) - t0:.1f}s..+{float(r['end']) - t0:.1f}s: server "
+        f"{float(r['increase']) / span:,.0f}/s vs client {float(r['expected']) / span:,.0f}/s "
+        f"({float(r['rel_diff']):.0%})"
+    )
+
+
+register(
+    "series_aligned",
+    "server and client ops/s agree per interval of the run (same seconds, no rate window)",
+    gather_aligned,
+    judge_aligned,
+)

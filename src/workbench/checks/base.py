@@ -90,6 +90,8 @@ class CheckContext:
     #: when the client had certainly stopped (its process ended); the window's end may be earlier
     #: (it leaves out the tool's exit), but server counters are read after a scrape past this
     traffic_ended: float | None = None
+    #: the measured phase's per-interval client counts (start, end Unix s, operation, count)
+    client_intervals: pd.DataFrame | None = None
     #: the run phase's faults: {"faults": [FaultRecord dicts], "recoveries": [Recovery dicts],
     #: "healthy_after": {...}} as faults.json holds them; None: the run had no fault schedule
     faults: dict[str, Any] | None = None

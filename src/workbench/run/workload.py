@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, fields
 from typing import Any
 
+import pandas as pd
+
 from workbench.artifacts import RunDir
 from workbench.artifacts.record import Gate, PhaseInfo
 from workbench.manifest import Manifest
@@ -20,10 +22,19 @@ from workbench.model import ClientSummary
 from workbench.params import RunParams, workload_file_name
 from workbench.stack import Stack
 from workbench.telemetry import ContainerCpu
+from workbench.ycsb.intervals import raw_intervals, read_interval_csv
 from workbench.ycsb.series import interval_frame
-from workbench.ycsb.tools import PhaseRecord, PhaseRequest, get_tool, interrupted_in_flight
+from workbench.ycsb.tools import (
+    PhaseRecord,
+    PhaseRequest,
+    get_tool,
+    interrupted_in_flight,
+    interval_files,
+)
 
 _ENDPOINT_REF = re.compile(r"\$\{([a-z][a-z0-9_]*)\}")
+# the run directory's ycsb/ folder inside the tool's container (per-interval files land there)
+YCSB_DIR_IN_CONTAINER = "/workbench-results/ycsb"
 
 
 def tool_name(params: RunParams, manifest: Manifest) -> str:
@@ -52,6 +63,7 @@ def request(phase: str, params: RunParams, manifest: Manifest, stack: Stack) -> 
         interval_s=max(1, round(params.status_interval)),
         duration_s=params.duration if phase == "run" else None,
         warmup_s=params.warmup if phase == "run" else 0.0,
+        interval_dir=YCSB_DIR_IN_CONTAINER,
     )
 
 
@@ -72,6 +84,8 @@ def run_phase(
     y = manifest.ycsb.for_tool(tool.name)  # the service it runs in
     assert y.service is not None
     req = request(phase, params, manifest, stack)
+    volumes = {str(rd.ycsb_dir): YCSB_DIR_IN_CONTAINER} if tool.interval_logs else None
+    service = y.service
 
     def on_line(line: str) -> None:
         if ("Takes(s)" in line and line.startswith("TOTAL")) or "Run finished" in line:
@@ -80,7 +94,7 @@ def run_phase(
     with ContainerCpu(stack.project, y.service) as cpu:
         rec = tool.run(
             req,
-            lambda name: stack.run_argv(y.service, name=name),
+            lambda name: stack.run_argv(service, name=name, volumes=volumes),
             project=stack.project,
             service=y.service,
             log_path=rd.ycsb_dir / f"{phase}.log",
@@ -88,13 +102,16 @@ def run_phase(
             gate=gate,
         )
     rec.cpu_seconds, rec.cpu_cores = cpu.seconds, cpu.cores
-    save_phase(rd, rec, phase, warmup=req.warmup_s)
+    save_phase(rd, rec, phase, warmup=req.warmup_s, interval_s=req.interval_s)
     return rec
 
 
-def save_phase(rd: RunDir, rec: PhaseRecord, phase: str, warmup: float = 0.0) -> None:
+def save_phase(
+    rd: RunDir, rec: PhaseRecord, phase: str, warmup: float = 0.0, interval_s: float = 1.0
+) -> None:
     result = rec.outcome.result
     rd.save_ycsb(phase, result.final_frame(), interval_frame(result))
+    save_raw_intervals(rd, rec, phase, interval_s)
     start = rec.first_line
     rd.add_mark(phase, start, start + (result.run_seconds or (rec.ended - start)))
     if warmup:
@@ -114,6 +131,56 @@ def save_phase(rd: RunDir, rec: PhaseRecord, phase: str, warmup: float = 0.0) ->
         limitations=list(rec.limitations),
     )
     rd.save()
+
+
+def save_raw_intervals(rd: RunDir, rec: PhaseRecord, phase: str, interval_s: float) -> None:
+    """go-ycsb `measurementtype=raw` samples → ycsb/<phase>.interval.csv (the native tool's
+    shape), on the phase's clock from its first line; nothing when there are no samples."""
+    samples = rec.outcome.result.raw_samples
+    target = rd.ycsb_dir / interval_files(phase)[1]
+    if not samples or target.exists():  # the tool wrote its own per-interval files
+        return
+    frame = raw_intervals(samples, interval_s, start_us=round(rec.first_line * 1e6))
+    rd.save_frame(f"ycsb/{target.name}", frame)
+
+
+def interval_histograms(rd: RunDir, phase: str) -> pd.DataFrame | None:
+    """The phase's per-interval histogram rows (ycsb/<phase>.interval.csv), None without."""
+    path = rd.ycsb_dir / interval_files(phase)[1]
+    if not path.is_file() or path.stat().st_size == 0:
+        return None
+    return read_interval_csv(path)
+
+
+def client_intervals(rd: RunDir, phase: str, first_line: float) -> pd.DataFrame | None:
+    """The phase's client operations per interval: start, end (Unix s), operation, count. From
+    the interval histograms when written, else from the status blocks' interval counts."""
+    hist = interval_histograms(rd, phase)
+    if hist is not None and not hist.empty:
+        h = hist[hist["interval_s"] > 0]
+        end = h["time"].where(h["time"].notna(), first_line + h["t_s"]).astype(float)
+        return pd.DataFrame(
+            {
+                "start": end - h["interval_s"].astype(float),
+                "end": end,
+                "operation": h["operation"].astype(str),
+                "count": h["count"].astype(float),
+            }
+        )
+    iv = rd.ycsb_intervals(phase)
+    if iv is None or iv.empty or "interval_count" not in iv.columns:
+        return None
+    iv = iv.sort_values("t_s")
+    ends = sorted(set(iv["t_s"].astype(float)))
+    starts = dict(zip(ends, [0.0, *ends[:-1]], strict=True))
+    return pd.DataFrame(
+        {
+            "start": first_line + iv["t_s"].astype(float).map(starts),
+            "end": first_line + iv["t_s"].astype(float),
+            "operation": iv["operation"].astype(str),
+            "count": pd.to_numeric(iv["interval_count"], errors="coerce").fillna(0.0),
+        }
+    )
 
 
 @dataclass(frozen=True)

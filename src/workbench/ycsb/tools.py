@@ -41,6 +41,9 @@ class PhaseRequest:
     interval_s: int = 1
     duration_s: float | None = None  # run phase bounded by time (None: by operationcount)
     warmup_s: float = 0.0
+    # where the tool writes <phase>.hlog and <phase>.interval.csv, as seen by the tool (inside
+    # its container); None: no per-interval latency files
+    interval_dir: str | None = None
 
 
 @dataclass
@@ -81,6 +84,7 @@ class Tool:
     not_found_reported: ClassVar[bool] = True
     # stopped by SIGINT, it counts each operation in flight as <OP>_ERROR (one per thread)
     interrupt_fails_in_flight: ClassVar[bool] = False
+    interval_logs: ClassVar[bool] = False  # writes per-interval HdrHistogram log and CSV
 
     def argv(self, req: PhaseRequest, properties: dict[str, str], gated: bool) -> list[str]:
         raise NotImplementedError
@@ -95,6 +99,8 @@ class Tool:
                     props["maxexecutiontime"] = f"{req.duration_s:g}"
             if req.warmup_s:
                 props["warmuptime"] = f"{req.warmup_s:g}"
+        if self.interval_logs and req.interval_dir:
+            props.update(interval_properties(req.interval_dir, req.phase))
         return props
 
     def container_name(self, project: str, service: str, phase: str) -> str:
@@ -164,6 +170,7 @@ class NativeTool(Tool):
     gated = True
     self_bounded = True
     clock_from_first_line = True
+    interval_logs = True
 
     def argv(self, req: PhaseRequest, properties: dict[str, str], gated: bool) -> list[str]:
         return build_native_argv(
@@ -205,6 +212,18 @@ class GoYcsb(Tool):
             interval=req.interval_s,
             executable=(),
         )
+
+
+def interval_files(phase: str) -> tuple[str, str]:
+    """The names of a phase's per-interval files: HdrHistogram interval log and CSV."""
+    return f"{phase}.hlog", f"{phase}.interval.csv"
+
+
+def interval_properties(directory: str, phase: str) -> dict[str, str]:
+    """The native generator's properties that write a phase's per-interval files in `directory`."""
+    hlog, csv = interval_files(phase)
+    d = directory.rstrip("/")
+    return {"measurement.interval_log": f"{d}/{hlog}", "measurement.interval_csv": f"{d}/{csv}"}
 
 
 TOOLS: dict[str, Tool] = {t.name: t for t in (NativeTool(), GoYcsb())}

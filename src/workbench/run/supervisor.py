@@ -211,10 +211,10 @@ def supervise(
         if ename is None:  # DeadKernelError, CellTimeoutError, ...: not a cell's own error
             salvage(run_dir, "error", f"{type(exc).__name__}: {exc}")
         else:  # a stage or a check failed: the notebook saved everything first (else: salvage)
-            first = (evalue or "").strip().splitlines()[:1]
-            salvage(run_dir, "error", f"notebook stopped: {ename}: {first[0] if first else ''}")
-            if not quiet:
-                print(f"notebook stopped: {ename}: {first[0][:300] if first else ''}", flush=True)
+            lines = [ln for ln in (evalue or "").strip().splitlines() if ln.strip()][:20]
+            salvage(run_dir, "error", f"notebook stopped: {ename}: " + "\n".join(lines))
+            if not quiet:  # every line: "N check(s) did not pass:" is followed by which
+                print(f"notebook stopped: {ename}: " + "\n  ".join(ln[:300] for ln in lines))
     finally:
         log.removeHandler(handler)
 

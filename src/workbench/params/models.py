@@ -289,6 +289,22 @@ class ExploreParams(Params):
         return out
 
 
+class CampaignParams(Params):
+    """`campaign.ipynb`: run a campaign file (or resume it), or reopen a campaign directory."""
+
+    campaign_file: str = doc("", "campaign TOML file to run; empty: reopen campaign_dir")
+    results_dir: str = doc("results", "where run and campaign directories go")
+    resume: Bool = doc(False, "continue the file's unfinished campaign")
+    campaign_dir: str = doc("", "campaign directory to reopen (runs nothing)")
+
+    def problems(self) -> list[str]:
+        if bool(self.campaign_file) == bool(self.campaign_dir):
+            return ["campaign_file, campaign_dir: give one (a file to run, a directory to reopen)"]
+        if self.resume and not self.campaign_file:
+            return ["resume: needs campaign_file (the file whose campaign to continue)"]
+        return []
+
+
 def new_run_id(subject: str, workload: str, now: datetime | None = None) -> str:
     """Sortable, unique: UTC timestamp, subject, workload, 6 random hex digits."""
     now = now or datetime.now(UTC)

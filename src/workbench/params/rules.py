@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from workbench.errors import ManifestError, ParameterError
 from workbench.manifest import available_subjects, load_manifest, workload_file_name
 from workbench.params.models import (
+    CampaignParams,
     CompareParams,
     ExploreParams,
     Params,
@@ -32,6 +33,7 @@ KINDS: dict[str, type[Params]] = {
     "verify": VerifyParams,
     "compare": CompareParams,
     "explore": ExploreParams,
+    "campaign": CampaignParams,
 }
 _EXPECTED = {"int": "an integer", "float": "a number", "bool": "true/false", "string": "a string"}
 RunRule = Callable[[RunParams], list[str]]

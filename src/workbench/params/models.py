@@ -13,6 +13,7 @@ checks against subjects, workloads and run directories on disk (`workbench.param
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 import secrets
@@ -78,7 +79,15 @@ def _string_list(raw: Any) -> Any:
     """A JSON list, or `a,b` (papermill and `-p` strings); elements must be strings."""
     if isinstance(raw, str):
         text = raw.strip()
-        raw = json.loads(text) if text.startswith("[") else [p.strip() for p in text.split(",")]
+        if text.startswith("("):  # a tuple's repr: what papermill injects for a tuple value
+            try:
+                raw = ast.literal_eval(text)
+            except (ValueError, SyntaxError):
+                raise ValueError(f"expected a list of strings, got {text!r}") from None
+        elif text.startswith("["):
+            raw = json.loads(text)
+        else:
+            raw = [p.strip() for p in text.split(",")]
         raw = [p for p in raw if not isinstance(p, str) or p]
     if not isinstance(raw, list | tuple) or not all(isinstance(x, str) for x in raw):
         raise ValueError(f"expected a list of strings, got {raw!r}")

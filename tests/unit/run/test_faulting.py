@@ -47,6 +47,13 @@ def test_cli_faults_become_run_parameters() -> None:
     assert [f.label for f in sched.faults] == ["kill:leader", "pause:follower"]
 
 
+def test_faults_survive_papermill_which_injects_a_tuple_as_its_repr() -> None:
+    p = validate_run({"faults": "('kill:leader@10+5', 'pause:follower@25+3')", "duration": 40})
+    assert p.faults == ("kill:leader@10+5", "pause:follower@25+3")
+    with pytest.raises(ParameterError, match="expected a list of strings"):
+        validate_run({"faults": "('kill:leader@10+5'"})
+
+
 def test_every_fault_problem_in_one_error_before_anything_starts() -> None:
     with pytest.raises(ParameterError) as exc:
         run_params_from_cli(

@@ -7,6 +7,8 @@ failed Prometheus call.
 
 from __future__ import annotations
 
+import re
+import shlex
 from collections.abc import Sequence
 
 
@@ -44,8 +46,6 @@ class CommandError(WorkbenchError):
     """An external command failed: holds argv, return code and the tail of its output."""
 
     def __init__(self, argv: Sequence[str], returncode: int | None, output_tail: str = "") -> None:
-        import shlex
-
         self.argv = list(argv)
         self.returncode = returncode
         self.output_tail = output_tail
@@ -72,7 +72,42 @@ class UnhealthyStackError(StackError):
 
 
 class WorkloadError(CommandError):
-    """A YCSB load or run phase failed."""
+    """A YCSB load or run phase failed. Its text puts the reason first: the last meaningful lines
+    of the tool's output (Compose's progress lines left out), then the argv, shortened."""
+
+    REASON_LINES = 6
+    ARGV_CHARS = 160
+
+    def __str__(self) -> str:
+        reason = reason_lines(self.output_tail, self.REASON_LINES)
+        argv = shlex.join(self.argv)
+        if len(argv) > self.ARGV_CHARS:
+            argv = argv[: self.ARGV_CHARS - 3] + "..."
+        head = f"command failed (exit {self.returncode})"
+        if not reason:
+            return f"{head}: {argv}"
+        return "\n".join(
+            [f"{head}: {reason[0]}", *(f"  {r}" for r in reason[1:]), f"  argv: {argv}"]
+        )
+
+
+_ANSI = r"\x1b\[[0-9;?]*[A-Za-z]"
+_PROGRESS = (
+    r"^(\[\+\]|[✔✘⠿⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]|"
+    r"(Container|Network|Volume|Image|Service)\s+\S+\s+"
+    r"(Creat|Start|Run|Stop|Remov|Wait|Health|Recreat|Pull|Built|Build|Exit))"
+)
+
+
+def reason_lines(output: str, n: int) -> list[str]:
+    """The last `n` non-empty lines of a tool's output that are not Compose progress lines
+    (`[+] Running 3/3`, `Container x  Started`, spinner glyphs), in order, colour codes removed."""
+    keep = []
+    for raw in output.splitlines():
+        line = re.sub(_ANSI, "", raw).strip()
+        if line and not re.match(_PROGRESS, line) and not line.startswith("--- "):
+            keep.append(line)
+    return keep[-n:]
 
 
 class QueryError(WorkbenchError):

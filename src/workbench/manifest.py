@@ -348,6 +348,10 @@ def subject_dir(name_or_path: str | Path, root: Path = SUBJECTS_DIR) -> Path:
     cand = root / str(name_or_path)
     if (cand / "manifest.toml").is_file():
         return cand
+    if p.is_dir():  # a directory is allowed: it must hold a manifest
+        raise ManifestError(
+            p / "manifest.toml", "subject", f"{p} is not a subject directory (no manifest.toml)"
+        )
     names = ", ".join(available_subjects(root)) or "(none)"
     raise ManifestError(
         cand / "manifest.toml", "subject", f"unknown subject {str(name_or_path)!r}; valid: {names}"

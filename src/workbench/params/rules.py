@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from workbench.errors import ManifestError, ParameterError
 from workbench.manifest import available_subjects, load_manifest, workload_file_name
 from workbench.params.models import (
+    YCSB_ALIASES,
     CampaignParams,
     CompareParams,
     ExploreParams,
@@ -26,6 +27,7 @@ from workbench.params.models import (
     RunParams,
     VerifyParams,
 )
+from workbench.params.ycsbprops import parse_properties_text, property_problems
 
 ParamsType = RunParams | VerifyParams | CompareParams | ExploreParams
 KINDS: dict[str, type[Params]] = {
@@ -105,6 +107,7 @@ def _all_problems(params: Params) -> list[str]:
         subject = subject_problems(params.subject, params.workload)
         out.extend(subject)
         out.extend(tool_problems(params.subject, params.tool))
+        out.extend(ycsb_problems(params))
         if not subject:  # the rules from above read the subject's manifest
             for rule in _RUN_RULES:
                 out.extend(rule(params))
@@ -122,6 +125,8 @@ def subject_problems(subject: str, workload: str | None) -> list[str]:
     try:
         manifest = load_manifest(subject)
     except ManifestError as exc:
+        if exc.key == "subject" and Path(subject).is_dir():
+            return [f"subject: {subject} is not a subject directory (no manifest.toml)"]
         if exc.key == "subject":
             names = ", ".join(available_subjects()) or "(none)"
             return [f"subject: unknown subject {subject!r}; valid: {names}"]
@@ -135,6 +140,17 @@ def subject_problems(subject: str, workload: str | None) -> list[str]:
             f"valid: {', '.join(workloads) or '(none shipped)'}"
         ]
     return []
+
+
+def ycsb_problems(params: RunParams) -> list[str]:
+    """The run's YCSB properties (its workload file under its `props` and typed parameters) by
+    the generator's own rules (`workbench.params.ycsbprops`); the typed ones were checked above."""
+    props: dict[str, str] = {}
+    with contextlib.suppress(ManifestError, OSError, UnicodeDecodeError):
+        path = load_manifest(params.subject).workload_file(params.workload)
+        props.update(parse_properties_text(path.read_text(encoding="utf-8")))
+    props.update(params.ycsb_properties())
+    return property_problems(props, run_phase="run" in params.phase_list, skip=YCSB_ALIASES)
 
 
 def tool_problems(subject: str, tool: str) -> list[str]:

@@ -1,7 +1,8 @@
 """YCSB properties: ``-P`` files and ``-p key=value`` overrides, with typed, validated reads.
 
 Files use Java properties syntax (``key=value`` or ``key: value``, ``#``/``!`` comments, trailing
-backslash continues a line), which is what go-ycsb's loader accepts too. Later sources win.
+backslash continues a line), which is what go-ycsb's loader accepts too. Later sources win. The
+syntax and the value rules are `workbench.params.ycsbprops` (shared with parameter validation).
 """
 
 from __future__ import annotations
@@ -10,41 +11,9 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from workbench.errors import ConfigError
+from workbench.params.ycsbprops import parse_bool, parse_float, parse_int, parse_properties_text
 
-_TRUE = {"true", "1", "yes", "on"}
-_FALSE = {"false", "0", "no", "off"}
-
-
-def parse_properties_text(text: str) -> dict[str, str]:
-    """Parse the text of a properties file."""
-    out: dict[str, str] = {}
-    pending = ""
-    for raw in text.splitlines():
-        line = pending + raw.strip()
-        pending = ""
-        if not line or line[0] in "#!":
-            continue
-        if line.endswith("\\") and not line.endswith("\\\\"):
-            pending = line[:-1]
-            continue
-        key, value = _split(line)
-        out[key] = value
-    if pending:
-        key, value = _split(pending)
-        out[key] = value
-    return out
-
-
-def _split(line: str) -> tuple[str, str]:
-    for i, ch in enumerate(line):
-        if ch in "=:":
-            return line[:i].strip(), line[i + 1 :].strip()
-        if ch.isspace():
-            rest = line[i:].lstrip()
-            if rest and rest[0] in "=:":
-                rest = rest[1:]
-            return line[:i].strip(), rest.strip()
-    return line.strip(), ""
+__all__ = ["Props", "load_properties", "parse_properties_text"]
 
 
 def load_properties(files: Iterable[str | Path], overrides: Iterable[str] = ()) -> dict[str, str]:
@@ -82,39 +51,31 @@ class Props:
         raw = self.values.get(key)
         if raw is None or raw == "":
             return default
-        try:
-            return int(raw)
-        except ValueError:
-            try:
-                as_float = float(raw)
-            except ValueError:
-                as_float = float("nan")
-            if as_float.is_integer():
-                return int(as_float)
+        value = parse_int(raw)
+        if value is None:
             self.problems.append(f"{key}={raw!r} is not an integer")
             return default
+        return value
 
     def get_float(self, key: str, default: float) -> float:
         raw = self.values.get(key)
         if raw is None or raw == "":
             return default
-        try:
-            return float(raw)
-        except ValueError:
+        value = parse_float(raw)
+        if value is None:
             self.problems.append(f"{key}={raw!r} is not a number")
             return default
+        return value
 
     def get_bool(self, key: str, default: bool) -> bool:
         raw = self.values.get(key)
         if raw is None or raw == "":
             return default
-        low = raw.strip().lower()
-        if low in _TRUE:
-            return True
-        if low in _FALSE:
-            return False
-        self.problems.append(f"{key}={raw!r} is not a boolean (true/false)")
-        return default
+        value = parse_bool(raw)
+        if value is None:
+            self.problems.append(f"{key}={raw!r} is not a boolean (true/false)")
+            return default
+        return value
 
     def choice(self, key: str, default: str, allowed: Iterable[str], what: str) -> str:
         value = self.values.get(key, default).strip().lower()

@@ -17,21 +17,30 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from workbench.errors import ParameterError
+from workbench.params.ycsbprops import (
+    CHOICES,
+    FIELD_LENGTH_DISTRIBUTIONS,
+    INT32_MAX,
+    REQUEST_DISTRIBUTIONS,
+    SCAN_LENGTH_DISTRIBUTIONS,
+    operation_mix,
+    property_problems,
+)
 from workbench.ycsb.native import generators as g
 from workbench.ycsb.native.props import Props
 
-INT32_MAX = 2**31 - 1
-REQUEST_DISTRIBUTIONS = ("uniform", "sequential", "zipfian", "latest", "hotspot", "exponential")
-FIELD_LENGTH_DISTRIBUTIONS = ("constant", "uniform", "zipfian")
-SCAN_LENGTH_DISTRIBUTIONS = ("uniform", "zipfian")
+__all__ = [
+    "FIELD_LENGTH_DISTRIBUTIONS",
+    "INT32_MAX",
+    "OPERATIONS",
+    "REQUEST_DISTRIBUTIONS",
+    "SCAN_LENGTH_DISTRIBUTIONS",
+    "CoreWorkload",
+    "ValueSource",
+    "build_workload",
+    "read_fields",
+]
 OPERATIONS = ("READ", "UPDATE", "INSERT", "SCAN", "READ_MODIFY_WRITE")
-_PROPORTIONS = (
-    ("readproportion", 0.95, "READ"),
-    ("updateproportion", 0.05, "UPDATE"),
-    ("insertproportion", 0.0, "INSERT"),
-    ("scanproportion", 0.0, "SCAN"),
-    ("readmodifywriteproportion", 0.0, "READ_MODIFY_WRITE"),
-)
 _LETTERS = (string.ascii_letters + string.digits).encode()
 
 
@@ -111,15 +120,19 @@ def _key_name(keynum: int, hashed: bool, prefix: str, pad: int, rule: str) -> st
     return g.build_key_name(keynum, hashed=hashed, prefix=prefix, pad=pad, rule=rule)
 
 
+def _choice(p: Props, name: str) -> str:
+    """A choice property, lower-cased (its value was checked by property_problems)."""
+    return p.get_str(name, CHOICES[name].default).strip().lower()
+
+
 def build_workload(values: Mapping[str, str], phase: str) -> CoreWorkload:
-    """Validate the properties for ``phase`` (load|run); every problem in one ``ParameterError``."""
+    """Validate the properties for ``phase`` (load|run); every problem in one ``ParameterError``.
+
+    The value rules are `workbench.params.ycsbprops` (the workbench checks runs with the same ones)."""
     p = Props(values)
-    problems = p.problems
+    problems = property_problems(values, run_phase=phase == "run")
     if phase not in ("load", "run"):
         problems.append(f"phase must be load or run, not {phase!r}")
-    workload = p.get_str("workload", "core")
-    if workload != "core":
-        problems.append(f"unknown workload {workload!r}; valid: core")
     threads = p.get_int("threadcount", 1)
     target = p.get_float("target", 0.0)
     record_count = p.get_int("recordcount", 0) or INT32_MAX
@@ -131,66 +144,32 @@ def build_workload(values: Mapping[str, str], phase: str) -> CoreWorkload:
         op_count = insert_count if p.has("insertcount") else p.get_int("recordcount", 0)
     field_count = p.get_int("fieldcount", 10)
     field_length = p.get_int("fieldlength", 100)
-    fld = p.choice(
-        "fieldlengthdistribution",
-        "constant",
-        FIELD_LENGTH_DISTRIBUTIONS,
-        "field length distribution",
-    )
-    req = p.choice("requestdistribution", "uniform", REQUEST_DISTRIBUTIONS, "request distribution")
-    scl = p.choice(
-        "scanlengthdistribution", "uniform", SCAN_LENGTH_DISTRIBUTIONS, "scan length distribution"
-    )
-    insert_order = p.choice("insertorder", "hashed", ("hashed", "ordered"), "insert order")
-    key_hash = p.choice("keyhash", "go", g.KEY_HASHES, "key hash rule")
-    style = p.choice("outputstyle", "plain", ("plain", "json", "table"), "output style")
-    mtype = p.choice(
-        "measurementtype", "histogram", ("histogram", "raw", "csv"), "measurement type"
+    fld, req, scl, insert_order, key_hash, style, mtype = (
+        _choice(p, name)
+        for name in (
+            "fieldlengthdistribution",
+            "requestdistribution",
+            "scanlengthdistribution",
+            "insertorder",
+            "keyhash",
+            "outputstyle",
+            "measurementtype",
+        )
     )
     data_integrity = p.get_bool("dataintegrity", False)
     min_scan = p.get_int("minscanlength", 1)
     max_scan = p.get_int("maxscanlength", 1000)
     interval = p.get_float("measurement.interval", 10.0)
-    proportions = [(p.get_float(k, d), op) for k, d, op in _PROPORTIONS]
-
-    if threads < 1:
-        problems.append(f"threadcount must be >= 1, got {threads}")
-    if target < 0:
-        problems.append(f"target must be >= 0, got {target}")
     if op_count < max(threads, 1):
         what = "operationcount" if phase == "run" else "insertcount/recordcount"
         problems.append(f"{what} ({op_count}) must be at least threadcount ({threads})")
-    if insert_start < 0 or insert_count < 0 or record_count < insert_start + insert_count:
-        problems.append(
-            f"recordcount {record_count} must be >= insertstart {insert_start}"
-            f" + insertcount {insert_count}"
-        )
-    if field_count < 1 or field_length < 1:
-        problems.append("fieldcount and fieldlength must be >= 1")
-    if min_scan < 1 or max_scan < min_scan:
-        problems.append(
-            "scan lengths must satisfy 1 <= minscanlength <= maxscanlength,"
-            f" got {min_scan}..{max_scan}"
-        )
-    if interval <= 0:
-        problems.append("measurement.interval must be > 0")
-    if any(w < 0 for w, _ in proportions):
-        problems.append("operation proportions must not be negative")
-    positive = [(w, op) for w, op in proportions if w > 0]
-    if phase == "run" and not positive:
-        problems.append("operation proportions must sum to a positive number")
-    if data_integrity and fld != "constant":
-        problems.append("dataintegrity=true needs fieldlengthdistribution=constant")
     hot_data = p.get_float("hotspotdatafraction", 0.2)
     hot_opn = p.get_float("hotspotopnfraction", 0.8)
-    if not (0 <= hot_data <= 1 and 0 <= hot_opn <= 1):
-        problems.append("hotspot fractions must be within [0, 1]")
     exp_pct = p.get_float("exponential.percentile", 95.0)
     exp_frac = p.get_float("exponential.frac", 0.8571428571)
-    if not (0 < exp_pct < 100) or exp_frac <= 0:
-        problems.append("exponential.percentile must be in (0, 100) and exponential.frac > 0")
     if problems:
         raise ParameterError(problems)
+    positive = operation_mix(values)
 
     insert_sequence = g.AcknowledgedCounter(record_count)
     last = insert_start + insert_count - 1

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from workbench.errors import WorkloadError
 from workbench.provision import gobuild
 from workbench.stack import Stack
 from workbench.ycsb.parser import YcsbResult
@@ -169,10 +170,11 @@ def _wait_healthy(container: str, timeout_s: float = 60) -> None:
 
 
 def test_load_with_a_count_below_threads_is_refused_by_go_ycsb(go_stack: Stack) -> None:
-    out = _go(go_stack, "load", {"recordcount": "4", "table": "few"}, threads=8)
-    assert out.returncode != 0
-    assert "should be bigger than threadCount: 8" in out.output
-    assert not out.result.complete and FINISHED not in out.output
+    with pytest.raises(WorkloadError) as info:
+        _go(go_stack, "load", {"recordcount": "4", "table": "few"}, threads=8)
+    text = str(info.value)
+    assert "exit 255" in text and "should be bigger than threadCount: 8" in text
+    assert FINISHED not in text
 
 
 def test_workbench_run_with_go_ycsb_passes_with_a_full_report(tmp_path: Path) -> None:

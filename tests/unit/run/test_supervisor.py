@@ -70,7 +70,7 @@ def _kernel_that_finishes(status: str) -> supervisor.Executor:
     return execute
 
 
-@pytest.mark.parametrize(("status", "code"), [("passed", 0), ("failed", 1), ("error", 2)])
+@pytest.mark.parametrize(("status", "code"), [("passed", 0), ("failed", 1), ("unknown", 2), ("error", 3)])
 def test_the_kernel_finishes_the_record_and_the_status_is_the_exit_code(
     tmp_path: Path, quiet_world: dict[str, Any], status: str, code: int
 ) -> None:
@@ -89,7 +89,7 @@ def test_a_dead_kernel_is_salvaged_from_outside(
     def dies(parameters: dict[str, Any], run_dir: Path) -> None:
         raise DeadKernelError("Kernel died")
 
-    assert supervisor.run(_params(tmp_path), quiet=True, execute=dies) == 2
+    assert supervisor.run(_params(tmp_path), quiet=True, execute=dies) == 3
     (run_dir,) = tmp_path.iterdir()
     rd = RunDir(run_dir)
     assert rd.status == "error" and "DeadKernelError: Kernel died" in (rd.record.error or "")
@@ -99,7 +99,7 @@ def test_a_dead_kernel_is_salvaged_from_outside(
 def test_a_kernel_that_ends_with_the_record_open_is_an_error_never_passed(
     tmp_path: Path, quiet_world: dict[str, Any]
 ) -> None:
-    assert supervisor.run(_params(tmp_path), quiet=True, execute=lambda p, d: None) == 2
+    assert supervisor.run(_params(tmp_path), quiet=True, execute=lambda p, d: None) == 3
     (run_dir,) = tmp_path.iterdir()
     assert "without finishing" in (RunDir(run_dir).record.error or "")
 
@@ -121,7 +121,7 @@ def test_an_interrupt_here_is_aborted_and_torn_down(
     def interrupted(parameters: dict[str, Any], run_dir: Path) -> None:
         raise KeyboardInterrupt("SIGTERM")
 
-    assert supervisor.run(_params(tmp_path), quiet=True, execute=interrupted) == 2
+    assert supervisor.run(_params(tmp_path), quiet=True, execute=interrupted) == 130
     (run_dir,) = tmp_path.iterdir()
     rd = RunDir(run_dir)
     assert rd.status == "aborted" and "SIGTERM" in (rd.record.error or "")

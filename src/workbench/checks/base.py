@@ -4,7 +4,9 @@ A check is two functions: `gather(ctx) -> observation` talks to the stack (HTTP,
 probe container) and `judge(observation, options) -> Judgement` is a pure function, unit-tested on
 hand-made observations. `run_checks` times each check and turns anything that prevented observing
 into an `unknown` verdict with the error as evidence: a check never passes silently and never
-raises. Raising is a separate step (`raise_for_verdicts`).
+raises. Raising is a separate step (`raise_for_verdicts`). A check may need other verdicts
+(`needs`): those run first, and when one of them is not `pass` the check says `unknown` with the
+reason instead of judging (counts from a partly scraped cluster are not a failure of the store).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import json
 import time
 import traceback
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -145,17 +148,26 @@ class Check:
     #: it needs the stack up but not idle (e.g. it starts a container to look from inside the
     #: network): a benchmark may run it beside the load phase instead of before it
     beside_traffic: bool = False
+    #: verdicts it needs to be `pass` (run first when among the checks asked for); otherwise it
+    #: is `unknown` with the reason, its judge not run
+    needs: tuple[str, ...] = ()
 
 
 REGISTRY: dict[str, Check] = {}
 
 
 def register(
-    name: str, description: str, gather: Gather, judge: Judge, *, beside_traffic: bool = False
+    name: str,
+    description: str,
+    gather: Gather,
+    judge: Judge,
+    *,
+    beside_traffic: bool = False,
+    needs: Sequence[str] = (),
 ) -> Check:
     if name in REGISTRY:
         raise ValueError(f"check {name!r} registered twice")
-    REGISTRY[name] = Check(name, description, gather, judge, beside_traffic)
+    REGISTRY[name] = Check(name, description, gather, judge, beside_traffic, tuple(needs))
     return REGISTRY[name]
 
 
@@ -210,15 +222,54 @@ def run_check(name: str, ctx: CheckContext, phase: Phase) -> Verdict:
 def run_checks(
     names: Sequence[str], ctx: CheckContext, phase: Phase, *, parallel: bool = False
 ) -> list[Verdict]:
-    """Every named check, verdicts in the order named. `parallel`: at the same time, one thread
-    each (they only observe; the slowest, e.g. the probe container, sets the stage's length)."""
+    """Every named check, verdicts in the order named. Checks run in waves (`waves`): the needed
+    ones first. `parallel`: a wave's checks at the same time, one thread each (they only observe;
+    the slowest, e.g. the probe container, sets the wave's length)."""
     validate_check_names(names)
-    if not parallel or len(names) < 2:
-        return [run_check(n, ctx, phase) for n in names]
-    from concurrent.futures import ThreadPoolExecutor
+    done: dict[str, Verdict] = {}
 
-    with ThreadPoolExecutor(len(names), thread_name_prefix="check") as pool:
-        return list(pool.map(lambda n: run_check(n, ctx, phase), names))
+    def one(name: str) -> Verdict:
+        return blocked_verdict(name, done, phase) or run_check(name, ctx, phase)
+
+    for wave in waves(names):
+        if parallel and len(wave) > 1:
+            with ThreadPoolExecutor(len(wave), thread_name_prefix="check") as pool:
+                done.update(zip(wave, pool.map(one, wave), strict=True))
+        else:
+            done.update((n, one(n)) for n in wave)
+    return [done[n] for n in names]
+
+
+def waves(names: Sequence[str]) -> list[list[str]]:
+    """The named checks in dependency order: each wave needs only verdicts of earlier waves. A
+    need that is not among `names` is not enforced; needs in a cycle are a ConfigError."""
+    asked = list(dict.fromkeys(names))
+    pending, done, out = asked, set[str](), []
+    while pending:
+        wave = [n for n in pending if all(d in done or d not in asked for d in get_check(n).needs)]
+        if not wave:
+            raise ConfigError(f"checks need each other in a cycle: {', '.join(pending)}")
+        out.append(wave)
+        done.update(wave)
+        pending = [n for n in pending if n not in done]
+    return out
+
+
+def blocked_verdict(name: str, done: Mapping[str, Verdict], phase: Phase) -> Verdict | None:
+    """`unknown` when a verdict `name` needs is in `done` and not `pass`; None: run it."""
+    for need in get_check(name).needs:
+        v = done.get(need)
+        if v is not None and v.status != "pass":
+            return Verdict(
+                name=name,
+                phase=phase,
+                status="unknown",
+                summary=f"needs {need}, which is {v.status}: {v.summary}",
+                evidence={"needs": need, "needed_status": v.status, "needed_summary": v.summary},
+                started_at=time.time(),
+                duration_s=0.0,
+            )
+    return None
 
 
 def exit_code(verdicts: Sequence[Verdict]) -> int:

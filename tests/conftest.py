@@ -43,5 +43,7 @@ PROCESS_FIXTURES = frozenset({"etcd_cluster", "local_prometheus", "etcd_one"})
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
-        if PROCESS_FIXTURES & set(getattr(item, "fixturenames", ())):
+        if "integration" in item.path.parts:  # the folder is the tier (Docker)
+            item.add_marker(pytest.mark.integration)
+        elif PROCESS_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.local)

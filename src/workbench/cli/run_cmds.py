@@ -85,6 +85,7 @@ def register(sub: Any) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    # imported here: a command loads only what it uses (`workbench --help` and the slim image start fast)
     from workbench.manifest import load_manifest
     from workbench.params import run_params_from_cli
     from workbench.run import supervisor
@@ -116,6 +117,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    # imported here: a command loads only what it uses (`workbench --help` and the slim image start fast)
     from workbench import report
 
     out = report.render(args.run_dir)
@@ -125,6 +127,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_ls(args: argparse.Namespace) -> int:
+    # imported here: a command loads only what it uses (`workbench --help` and the slim image start fast)
     from workbench import report
 
     runs = report.list_runs(args.results)

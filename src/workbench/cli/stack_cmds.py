@@ -16,6 +16,7 @@ def _progress(msg: str) -> None:
 
 
 def _subject_arg(p: argparse.ArgumentParser) -> None:
+    # imported here: a command loads only what it uses (`workbench --help` and the slim image start fast)
     from workbench.manifest import DEFAULT_SUBJECT
 
     p.add_argument(
@@ -93,6 +94,7 @@ def register(sub: Any) -> None:
 
 
 def cmd_setup(args: argparse.Namespace) -> int:
+    # imported here: a command loads only what it uses (`workbench --help` and the slim image start fast)
     from workbench import provision
     from workbench.manifest import DEFAULT_SUBJECT, load_manifest
 
@@ -106,6 +108,7 @@ def cmd_setup(args: argparse.Namespace) -> int:
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
+    # imported here: a command loads only what it uses (`workbench --help` and the slim image start fast)
     from workbench import provision
     from workbench.manifest import load_manifest
 
@@ -126,6 +129,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 
 def _projects(subject: str, project: str | None) -> list[str]:
+    # imported here: a command loads only what it uses (`workbench --help` and the slim image start fast)
     from workbench.manifest import load_manifest
     from workbench.stack import running_projects
 
@@ -136,6 +140,7 @@ def _projects(subject: str, project: str | None) -> list[str]:
 
 
 def cmd_up(args: argparse.Namespace) -> int:
+    # imported here: a command loads only what it uses (`workbench --help` and the slim image start fast)
     from workbench import provision
     from workbench.manifest import load_manifest
     from workbench.stack import Stack
@@ -164,6 +169,7 @@ def cmd_up(args: argparse.Namespace) -> int:
 
 
 def cmd_down(args: argparse.Namespace) -> int:
+    # imported here: a command loads only what it uses (`workbench --help` and the slim image start fast)
     from workbench.errors import StackError
     from workbench.manifest import load_manifest
     from workbench.run import supervisor
@@ -196,6 +202,7 @@ def cmd_down(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
+    # imported here: a command loads only what it uses (`workbench --help` and the slim image start fast)
     from workbench.manifest import load_manifest
     from workbench.stack import Stack
 
@@ -216,6 +223,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_logs(args: argparse.Namespace) -> int:
+    # imported here: a command loads only what it uses (`workbench --help` and the slim image start fast)
     from workbench.errors import StackError
     from workbench.manifest import load_manifest
     from workbench.stack import Stack
@@ -234,6 +242,7 @@ def cmd_logs(args: argparse.Namespace) -> int:
 
 
 def cmd_probe(args: argparse.Namespace) -> int:
+    # imported here: a command loads only what it uses (`workbench --help` and the slim image start fast)
     import httpx
 
     urls = list(args.urls)

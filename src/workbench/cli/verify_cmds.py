@@ -25,6 +25,7 @@ def _progress(msg: str) -> None:
 
 
 def register(sub: Any) -> None:
+    # imported here: a command loads only what it uses (`workbench --help` and the slim image start fast)
     from workbench.manifest import DEFAULT_SUBJECT
 
     p = sub.add_parser(
@@ -46,6 +47,7 @@ def register(sub: Any) -> None:
 
 def find_project(manifest: Manifest, project: str | None) -> str:
     """The project to attach to: the one given, or the only running one of this subject."""
+    # imported here: a command loads only what it uses (`workbench --help` and the slim image start fast)
     from workbench.errors import StackError
     from workbench.stack import running_projects
 
@@ -67,12 +69,14 @@ def find_project(manifest: Manifest, project: str | None) -> str:
 
 def verify_stack(st: Stack, phase: str = "pre") -> list[Verdict]:
     """Run the manifest's checks of `phase` against a live stack (the probe runs in-network)."""
+    # imported here: a command loads only what it uses (`workbench --help` and the slim image start fast)
     from workbench.run import observe
 
     return observe.checks(st, st.manifest, phase, list(st.manifest.checks.get(phase, ())))
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
+    # imported here: a command loads only what it uses (`workbench --help` and the slim image start fast)
     from workbench.checks import exit_code, format_table, validate_check_names, write_checks_json
     from workbench.manifest import load_manifest
     from workbench.stack import Stack

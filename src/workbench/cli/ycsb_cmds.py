@@ -10,6 +10,7 @@ from typing import Any
 
 
 def register(sub: Any) -> None:
+    # imported here: a command loads only what it uses (`workbench --help` and the slim image start fast)
     from workbench.ycsb.native.cli import add_client_arguments
 
     ycsb = sub.add_parser("ycsb", help="native YCSB generator (go-ycsb command line) and parser")
@@ -29,18 +30,21 @@ def register(sub: Any) -> None:
 
 
 def cmd_load(args: argparse.Namespace) -> int:
+    # imported here: a command loads only what it uses (`workbench --help` and the slim image start fast)
     from workbench.ycsb.native.cli import run_phase
 
     return run_phase("load", args)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    # imported here: a command loads only what it uses (`workbench --help` and the slim image start fast)
     from workbench.ycsb.native.cli import run_phase
 
     return run_phase("run", args)
 
 
 def cmd_parse(args: argparse.Namespace) -> int:
+    # imported here: a command loads only what it uses (`workbench --help` and the slim image start fast)
     from workbench.errors import ConfigError
     from workbench.ycsb.parser import parse
 
@@ -62,6 +66,7 @@ def cmd_parse(args: argparse.Namespace) -> int:
 
 
 def _print_human(result: Any) -> None:
+    # imported here: a command loads only what it uses (`workbench --help` and the slim image start fast)
     import pandas as pd
 
     styles = ", ".join(result.styles) or "none recognised"

@@ -170,6 +170,7 @@ class Stack:
     @functools.cached_property
     def client(self) -> DockerClient:
         """python-on-whales for this project (ps, inspect)."""
+        # imported here: python-on-whales/httpx (0.3 s) stay off `workbench run`'s prestart path
         from python_on_whales import DockerClient
 
         return DockerClient(
@@ -342,6 +343,7 @@ class Stack:
 
     def services_health(self) -> dict[str, str]:
         """service -> 'healthy' | 'unhealthy' | 'starting' | 'running' | 'exited(N)' ..."""
+        # imported here: python-on-whales/httpx (0.3 s) stay off `workbench run`'s prestart path
         from python_on_whales.exceptions import DockerException
 
         try:
@@ -439,6 +441,7 @@ class Stack:
 
     def _kill_compose_clients(self) -> None:
         """SIGKILL docker compose clients of this project still running (not this process)."""
+        # imported here: python-on-whales/httpx (0.3 s) stay off `workbench run`'s prestart path
         import psutil
 
         me = os.getpid()

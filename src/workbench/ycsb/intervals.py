@@ -107,6 +107,7 @@ def _empty_row(t_s: float, interval_s: float, op: str, start_time: float | None)
 
 def frame(rows: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
     """Rows → a frame with ``COLUMNS`` (intended columns all-NaN when no target was set)."""
+    # imported here: the interval log reader only when a log is read
     import pandas as pd
 
     df = pd.DataFrame(list(rows), columns=list(COLUMNS))
@@ -161,6 +162,7 @@ def read_hlog(path: str | Path) -> pd.DataFrame:
 
 def read_interval_csv(path: str | Path) -> pd.DataFrame:
     """The generator's per-interval CSV (same columns as ``read_hlog``'s frame)."""
+    # imported here: the interval log reader only when a log is read
     import pandas as pd
 
     df = pd.read_csv(path)

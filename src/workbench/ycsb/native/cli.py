@@ -47,6 +47,7 @@ def add_client_arguments(parser: argparse.ArgumentParser) -> None:
 
 def resolve_properties(args: argparse.Namespace) -> dict[str, str]:
     """Files, then ``-p``, then the flags (flags win, as in go-ycsb)."""
+    # imported here: a command loads only what it uses (`workbench --help` and the slim image start fast)
     from workbench.ycsb.native.props import load_properties
 
     files = [f for item in args.property_files for f in item.split(",") if f]
@@ -64,6 +65,7 @@ def resolve_properties(args: argparse.Namespace) -> dict[str, str]:
 
 def run_phase(phase: str, args: argparse.Namespace) -> int:
     """Validate everything, run the phase, print go-ycsb output; 2 on bad input."""
+    # imported here: a command loads only what it uses (`workbench --help` and the slim image start fast)
     from workbench.errors import ConfigError, WorkloadError
     from workbench.ycsb.native.client import NativeClient, sigint_stops
 
@@ -87,6 +89,7 @@ def run_phase(phase: str, args: argparse.Namespace) -> int:
 
 def _stdin_gate() -> None:
     """Block until the controller writes a line; end of input means it went away."""
+    # imported here: a command loads only what it uses (`workbench --help` and the slim image start fast)
     from workbench.errors import WorkloadError
 
     if not sys.stdin.readline():

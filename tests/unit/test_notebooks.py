@@ -19,7 +19,13 @@ from papermill.inspection import inspect_notebook
 from workbench import params as P
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
-KINDS = {"benchmark": "benchmark", "verify": "verify", "compare": "compare", "explore": "explore"}
+KINDS = {
+    "benchmark": "benchmark",
+    "verify": "verify",
+    "compare": "compare",
+    "explore": "explore",
+    "campaign": "campaign",
+}
 
 
 def load(name: str) -> nbformat.NotebookNode:

@@ -6,9 +6,9 @@
   - a run directory (run.json) is a group of that one run, named by its run id;
   - a directory holding run directories (no run.json of its own) is one group of all of them.
 The first group is the baseline unless one is named. A single campaign directory brings its own
-metrics, alpha, min_effect and seed. `analyze` does the statistics for any samples (the campaign
-runner uses it for stats.json); `format_table` prints the benchstat-style table and
-`CompareTable.to_json` is the `--json` form. No run is executed here.
+metrics, alpha, min_effect and seed. `of_store` is one campaign's own statistics (stats.json,
+the report, the notebook); `analyze` does the statistics for any samples; `format_table` prints
+the benchstat-style table and `CompareTable.to_json` is the `--json` form. No run is executed here.
 """
 
 from __future__ import annotations
@@ -97,6 +97,22 @@ def analyze(
         baseline, groups, list(metrics), alpha, min_effect, summaries, comparisons,
         dict(excluded or dict.fromkeys(groups, 0)), seed, resamples,
     )  # fmt: skip
+
+
+def of_store(store: CampaignStore) -> CompareTable:
+    """A campaign's statistics from its counted runs, with the file's metrics, alpha, min_effect,
+    seed and resamples (what stats.json and the report hold)."""
+    f = store.file
+    return analyze(
+        store.samples(),
+        store.record["baseline"],
+        f.compare.metrics,
+        alpha=f.compare.alpha,
+        min_effect=f.compare.min_effect,
+        seed=f.seed,
+        resamples=f.compare.resamples,
+        excluded=store.excluded(),
+    )
 
 
 def compare(

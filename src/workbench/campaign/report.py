@@ -54,7 +54,7 @@ def render(store: CampaignStore, table: CompareTable, *, draw: bool = True) -> P
         "baseline": table.baseline,
         "alpha": f"{table.alpha:g}",
         "min_effect": f"{table.min_effect:.0%}",
-        "rows": _comparison_rows(table),
+        "rows": comparison_rows(table),
         "figures": _embedded(store, table) if draw else [],
         "drawn": draw,
         "runs": [_run_row(r, _exists(store, r)) for r in runs],
@@ -72,7 +72,7 @@ def _num(v: float | None, digits: int = 2) -> str:
     return "—" if v is None else f"{v:,.{digits}f}"
 
 
-def _comparison_rows(t: CompareTable) -> list[dict[str, Any]]:
+def comparison_rows(t: CompareTable) -> list[dict[str, Any]]:
     rows = []
     for m in t.metrics:
         info = stats.metric(m)
@@ -140,10 +140,15 @@ def _differing(configs: dict[str, dict[str, Any]]) -> list[tuple[str, str]]:
     ]
 
 
-def _png(fig: Figure) -> str:
+def png(fig: Figure) -> bytes:
+    """A figure as the PNG the report embeds."""
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
-    return base64.b64encode(buf.getvalue()).decode("ascii")
+    return buf.getvalue()
+
+
+def _png(fig: Figure) -> str:
+    return base64.b64encode(png(fig)).decode("ascii")
 
 
 @dataclass(frozen=True)

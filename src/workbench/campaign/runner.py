@@ -18,7 +18,7 @@ from typing import Any
 
 from workbench import report as run_report
 from workbench.campaign import report
-from workbench.campaign.compare import CompareTable, analyze
+from workbench.campaign.compare import CompareTable, of_store
 from workbench.campaign.store import CampaignStore
 
 Executor = Callable[[dict[str, Any], str, Path], Path]
@@ -66,17 +66,7 @@ def run_campaign(
 
 def finalize(store: CampaignStore, *, draw: bool = True) -> CompareTable:
     """runs.parquet, stats.json and report.html from what the store holds now."""
-    f = store.file
-    table = analyze(
-        store.samples(),
-        store.record["baseline"],
-        f.compare.metrics,
-        alpha=f.compare.alpha,
-        min_effect=f.compare.min_effect,
-        seed=f.seed,
-        resamples=f.compare.resamples,
-        excluded=store.excluded(),
-    )
+    table = of_store(store)
     store.write_runs()
     store.write_stats({"campaign_id": store.campaign_id, **table.to_json()})
     report.render(store, table, draw=draw)

@@ -27,23 +27,17 @@ def register(sub: Any) -> None:
 
 
 def cmd_campaign(args: argparse.Namespace) -> int:
-    from workbench.campaign import compare, spec
+    # imported here: a command loads only what it uses (`workbench --help` and the slim image start fast)
+    from workbench.campaign import compare, session
     from workbench.campaign.runner import run_campaign
-    from workbench.campaign.store import CampaignStore
-    from workbench.errors import ConfigError
     from workbench.run import supervisor
 
-    c = spec.load(args.file)
-    results = args.results.resolve()
-    store = CampaignStore.find_resumable(results, c) if args.resume else None
-    if args.resume and store is None:
-        raise ConfigError(f"nothing to resume for {args.file} in {results}")
+    store = session.open_campaign(args.file, args.results, resume=args.resume)
     if not args.no_setup:
         from workbench import provision
         from workbench.manifest import load_manifest
 
-        provision.setup([load_manifest(c.file.subject)], lambda m: print(f"setup: {m}"))
-    store = store or CampaignStore.create(results, c, source=args.file.read_text())
+        provision.setup([load_manifest(store.file.subject)], lambda m: print(f"setup: {m}"))
     table = run_campaign(store, supervisor.execute_run, progress=print)
     print(compare.format_table(table))
     print(store.path / "report.html")
@@ -51,6 +45,7 @@ def cmd_campaign(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
+    # imported here: a command loads only what it uses (`workbench --help` and the slim image start fast)
     from workbench.campaign import compare
 
     table = compare.compare(list(args.dirs))

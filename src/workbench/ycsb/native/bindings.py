@@ -4,6 +4,9 @@ A binding is created once per run from the properties (``Binding(props)``), vali
 properties into ``props.problems``, and opens one ``Session`` per worker thread. A session
 method raises ``NotFound`` when the record does not exist (counted as ``<OP>_NOTFOUND``, apart
 from successes and errors) and any other exception to report a failed operation (``<OP>_ERROR``).
+``error_class(exc)`` sorts a failed operation's exception into ``timeout`` (the binding's
+per-operation timeout, e.g. ``etcd.timeout``, ran out), ``connection_refused`` (nothing listens:
+a killed member), ``server_error`` (the server answered with an error) or ``other``.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import base64
 import http.client
 import json
 import random
+import socket
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -194,8 +198,34 @@ def decode_record(data: bytes, fields: Sequence[str] | None) -> dict[str, bytes]
     return {k: base64.b64decode(obj[k]) for k in fields if k in obj}
 
 
+ERROR_CLASSES = ("timeout", "connection_refused", "server_error", "other")
+
+
 class EtcdError(Exception):
-    """A failed etcd gateway call (HTTP status or a missing key)."""
+    """A failed etcd gateway call: `kind` is an ERROR_CLASSES name, `cause` the last transport
+    exception when no endpoint answered."""
+
+    def __init__(
+        self, message: str, kind: str = "server_error", cause: Exception | None = None
+    ) -> None:
+        super().__init__(message)
+        self.kind, self.cause = kind, cause
+
+
+def error_class(exc: BaseException) -> str:
+    """timeout | connection_refused | server_error | other (see the module docstring)."""
+    cause = getattr(exc, "cause", None)
+    if cause is not None:
+        return error_class(cause)
+    kind = getattr(exc, "kind", None)
+    if kind in ERROR_CLASSES:
+        return str(kind)
+    name = type(exc).__name__
+    if isinstance(exc, TimeoutError | socket.timeout) or "Timeout" in name:
+        return "timeout"
+    if isinstance(exc, ConnectionRefusedError) or name == "ConnectError":
+        return "connection_refused"
+    return "other"
 
 
 class _HttpxTransport:
@@ -295,7 +325,11 @@ class _EtcdSession:
                 raise EtcdError(f"POST {base}{path}: HTTP {status}: {text}")
             data: dict[str, Any] = json.loads(content)
             return data
-        raise EtcdError(f"no etcd endpoint answered ({', '.join(self.endpoints)}): {last!r}")
+        raise EtcdError(
+            f"no etcd endpoint answered ({', '.join(self.endpoints)}): {last!r}",
+            kind="other",
+            cause=last,
+        )
 
     @staticmethod
     def _key(table: str, key: str) -> bytes:
@@ -371,7 +405,8 @@ class EtcdBinding:
     """etcd v3 through its JSON gRPC gateway (``/v3/kv/...``), one client per thread.
 
     Properties: ``etcd.endpoints`` (comma list of ``http://host:port``; each thread starts on a
-    different one and moves on when one cannot be reached), ``etcd.timeout`` (seconds, 10),
+    different one and moves on when one cannot be reached), ``etcd.timeout`` (seconds, 10: the
+    per-operation timeout of each endpoint tried; a frozen member costs at most this long),
     ``etcd.serializable_reads`` (false), ``etcd.transport`` (``http.client``, the default: keep-alive
     connections at several times less client CPU per operation than ``httpx``, measured by
     bench/bench_ycsb_peer.py; or ``httpx``).

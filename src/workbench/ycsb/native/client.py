@@ -7,24 +7,35 @@ says how far the achieved rate fell behind. Failed operations land only in ``<OP
 operations whose record did not exist (the binding raised ``NotFound``) only in ``<OP>_NOTFOUND``.
 With ``measurement.interval_log`` / ``measurement.interval_csv`` set, every status tick also
 writes that interval's own histograms (see ``native.intervals``); the status lines stay cumulative.
-The worker's operations stay closures over one thread's locals (the hot path), which is why this
-module is a little over 450 lines.
+Failed operations are also counted by class (``bindings.error_class``: timeout, connection
+refused, server error, other) per operation and per second of the run, in a JSON side file beside
+the interval CSV (``<phase>.errors.json``, or ``measurement.error_classes``), so go-ycsb's output
+stays as it is. The worker's operations stay closures over one thread's locals (the hot path),
+which is why this module is nearly 500 lines.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import random
 import sys
 import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from workbench.errors import ParameterError
 from workbench.ycsb.native import measure as m
-from workbench.ycsb.native.bindings import Binding, NotFound, Session, create_binding
+from workbench.ycsb.native.bindings import (
+    Binding,
+    NotFound,
+    Session,
+    create_binding,
+    error_class,
+)
 from workbench.ycsb.native.intervals import IntervalLog
 from workbench.ycsb.native.props import Props
 from workbench.ycsb.native.signals import sigint_stops
@@ -55,6 +66,7 @@ class RunReport:
     stuck_threads: int = 0
     status_blocks: list[list[OpStats]] = field(default_factory=list)
     intervals: list[dict[str, Any]] = field(default_factory=list)
+    error_classes: dict[str, dict[str, int]] = field(default_factory=dict)  # op -> class -> n
 
 
 def _stdout_write(text: str) -> None:
@@ -101,6 +113,9 @@ class NativeClient:
         self._wall_offset_ns = time.time_ns() - time.perf_counter_ns()
         self.stop_reason: str | None = None
         self.start_gate = start_gate
+        self._start_ns: int | None = None
+        self._errors: dict[tuple[str, str, int], int] = {}  # (op, class, second) -> count
+        self._err_lock = threading.Lock()
 
     # ------------------------------------------------------------------ control
 
@@ -128,7 +143,7 @@ class NativeClient:
             self._emit("Waiting for the start line on stdin\n")
             self.start_gate()
         counts = wl.per_thread_counts()
-        start_ns = time.perf_counter_ns()
+        start_ns = self._start_ns = time.perf_counter_ns()
         ilog = self._interval_log(start_ns)
         warm_end = start_ns + int(wl.warmup_s * 1e9)
         threads = [
@@ -176,6 +191,7 @@ class NativeClient:
             behind = max(0.0, (1 - achieved / wl.target) * 100)
             target = TargetReport(wl.target, achieved, behind, lag_ms)
         self.binding.close()
+        classes = self._write_error_classes(elapsed)
         return RunReport(
             final=final,
             run_seconds=elapsed,
@@ -186,7 +202,27 @@ class NativeClient:
             stuck_threads=stuck,
             status_blocks=blocks,
             intervals=ilog.rows if ilog is not None else [],
+            error_classes=classes,
         )
+
+    def _write_error_classes(self, elapsed: float) -> dict[str, dict[str, int]]:
+        """Totals per operation and class; per second to the side file when there is one."""
+        totals: dict[str, dict[str, int]] = {}
+        for (op, cls, _), n in self._errors.items():
+            totals.setdefault(op, {}).setdefault(cls, 0)
+            totals[op][cls] += n
+        csv = self.properties.get("measurement.interval_csv")
+        path = self.properties.get("measurement.error_classes") or (
+            str(Path(csv).with_name(Path(csv).name.split(".")[0] + ".errors.json")) if csv else ""
+        )
+        if path:
+            rows = [
+                {"t_s": float(sec), "operation": op, "class": cls, "count": n}
+                for (op, cls, sec), n in sorted(self._errors.items(), key=lambda kv: kv[0][2])
+            ]
+            doc = {"run_seconds": elapsed, "totals": totals, "per_second": rows}
+            Path(path).write_text(json.dumps(doc, indent=1), encoding="utf-8")
+        return totals
 
     def _interval_log(self, start_ns: int) -> IntervalLog | None:
         wl = self.wl
@@ -250,6 +286,10 @@ class NativeClient:
 
     def _note_error(self, op: str, exc: BaseException) -> None:
         self.last_error = f"{op}: {type(exc).__name__}: {exc}"
+        start = self._start_ns or time.perf_counter_ns()
+        key = (op, error_class(exc), int((time.perf_counter_ns() - start) // 1_000_000_000) + 1)
+        with self._err_lock:  # t_s as the status lines: the end of the second it fell in
+            self._errors[key] = self._errors.get(key, 0) + 1
         if not self.silence:
             self._emit(f"operation err: {exc}\n")
 

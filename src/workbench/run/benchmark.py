@@ -214,13 +214,15 @@ class Benchmark:
             self._baseline()
             load, st, rec = self.phases.get("load"), self.ctl.require(), None
             after = load.traffic_end() if load is not None else None
+            gated_tool = get_tool(workload.tool_name(self.params, self.manifest)).gated
+            tool_log = self.rd.ycsb_dir / "run.log" if gated_tool else None  # t=0: it is up
             with self.faults.during(st) as begin:
 
                 def gate() -> None:  # a gated tool starts up meanwhile; t=0 when it returns
                     if after is not None:
                         self.rd.record.settle_after_load = observe.settle(st, after)
                         self.settled_at = time.time()
-                    begin()
+                    begin(tool_log)
 
                 gated = after is not None or bool(self.faults)
                 try:

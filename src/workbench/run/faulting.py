@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import re
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -51,7 +53,18 @@ from workbench.ycsb.intervals import read_interval_csv
 from workbench.ycsb.tools import PhaseRecord, interval_files
 
 HEALTHY_WAIT_S = 90.0  # after the last fault: how long the stack may take to be healthy again
+TOOL_UP_WAIT_S = 120.0  # a gated tool's first line (its start-up) before the clock starts anyway
 FAULTS_FILE = "faults.json"
+_COMPOSE_PROGRESS = re.compile(r"^\s*(Container|Network|Volume) \S+ +[A-Z][a-z]+\s*$")
+
+
+def tool_is_up(log: Path) -> bool:
+    """The tool printed its first own line (not `docker compose run` progress) to its log."""
+    try:
+        text = log.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    return any(line.strip() and not _COMPOSE_PROGRESS.match(line) for line in text.splitlines())
 
 
 @functools.cache
@@ -122,6 +135,9 @@ class RunFaults:
         self.healthy_after: dict[str, Any] | None = None
         self.containers: list[str] = []
         self._http: httpx.Client | None = None
+        self._stack: Stack | None = None
+        self._watch: threading.Thread | None = None
+        self._closing = threading.Event()
 
     @classmethod
     def for_run(cls, params: RunParams, manifest: Manifest) -> RunFaults:
@@ -145,19 +161,48 @@ class RunFaults:
         urls = self.config.member_urls(lambda u: stack.manifest.resolve(u, stack.ports))
         resolver = TargetResolver(self.config, urls, self._http, self.seed)
         lookup = lookup or compose_lookup(stack.project)
+        self._stack = stack
         with contextlib.suppress(WorkbenchError):
             self.containers = [lookup(s) for s in self.config.targets]
         self.injector = make_injector(self.schedule, resolver=resolver, lookup=lookup)
 
-    def begin(self) -> None:
-        """t=0 of the schedule: the injector starts now (idempotent)."""
-        if self.injector is not None and self.t0 is None:
-            self.t0 = time.time()
-            self.injector.start(self.t0)
+    def begin(self, ready_log: Path | None = None) -> None:
+        """t=0 of the schedule: the injector starts now (idempotent). `ready_log`: a gated tool's
+        log; wait until the tool is up (its first line), since its clock starts at the later of
+        its first line and the release. A watcher then times the stack's health after the last
+        fault."""
+        if self.injector is None or self.t0 is not None:
+            return
+        if ready_log is not None:
+            deadline = time.time() + TOOL_UP_WAIT_S
+            while not tool_is_up(ready_log) and time.time() < deadline:
+                time.sleep(0.02)
+        self.t0 = time.time()
+        self.injector.start(self.t0)
+        if self._stack is not None:
+            stack = self._stack
+            self._watch = threading.Thread(
+                target=self._watch_health, args=(stack,), name="faults-health", daemon=True
+            )
+            self._watch.start()
+
+    def _watch_health(self, stack: Stack) -> None:
+        """Once every fault is undone, poll health until healthy (or the run closes)."""
+        inj, last_end = self.injector, max((f.end_s for f in self.schedule.faults), default=0.0)
+        assert inj is not None and self.t0 is not None
+        while not self._closing.is_set():
+            if time.time() >= self.t0 + last_end and not inj.active():
+                break
+            time.sleep(0.1)
+        self.healthy_after = self.wait_healthy(stack, stop=self._closing)
 
     def close(self) -> list[FaultRecord]:
         """Stop the schedule and undo whatever is in force (idempotent; on every exit path)."""
         if self.injector is not None:
+            if self._watch is not None:
+                self._watch.join(5.0)  # the health after the last fault, when it was in time
+                self._closing.set()
+                self._watch.join(2.0)
             try:
                 self.records = list(self.injector.close())
             finally:
@@ -167,7 +212,7 @@ class RunFaults:
         return self.records
 
     @contextlib.contextmanager
-    def during(self, stack: Stack | None) -> Iterator[Callable[[], None]]:
+    def during(self, stack: Stack | None) -> Iterator[Callable[[Path | None], None]]:
         """Armed on entry when there is a schedule; closed on any exit (errors, Ctrl-C)."""
         if self and stack is not None:
             self.arm(stack)
@@ -177,13 +222,19 @@ class RunFaults:
             self.close()
 
     # --- after the run phase ------------------------------------------------------------------
-    def wait_healthy(self, stack: Stack, timeout_s: float = HEALTHY_WAIT_S) -> dict[str, Any]:
+    def wait_healthy(
+        self,
+        stack: Stack,
+        timeout_s: float = HEALTHY_WAIT_S,
+        stop: threading.Event | None = None,
+    ) -> dict[str, Any]:
         """How long after the last fault's undo every healthy service was healthy again."""
-        ends = [r.end or r.applied or r.start for r in self.records if r.start is not None]
+        records = self.injector.records if self.injector is not None else self.records
+        ends = [r.end or r.applied or r.start for r in records if r.start is not None]
         since = max((e for e in ends if e is not None), default=time.time())
         deadline = time.time() + timeout_s
         health: dict[str, str] = {}
-        while True:
+        while stop is None or not stop.is_set():
             with contextlib.suppress(WorkbenchError):
                 health = stack.services_health()
             want = stack.manifest.healthy_services
@@ -195,13 +246,16 @@ class RunFaults:
                 return {"healthy": False, "since": since, "at": None, "took_s": None,
                         "waited_s": time.time() - since, "health": health}  # fmt: skip
             time.sleep(0.5)
+        return {"healthy": False, "since": since, "at": None, "took_s": None,
+                "waited_s": time.time() - since, "health": health,
+                "note": "the run ended before the stack was healthy again"}  # fmt: skip
 
     def finish(self, rd: RunDir, phase: PhaseRecord | None, stack: Stack | None) -> None:
         """faults.json, one mark per applied fault, the record's fields and the recoveries."""
         if not self.schedule:
             return
-        if stack is not None:
-            self.healthy_after = self.wait_healthy(stack)
+        if stack is not None and (self.healthy_after is None or not self.healthy_after["healthy"]):
+            self.healthy_after = self.wait_healthy(stack)  # not watched, or not yet healthy
             with contextlib.suppress(WorkbenchError):
                 self.healthy_after["leftovers"] = leftovers(self.containers)
         run_t0 = phase.first_line if phase is not None else self.t0

@@ -1,16 +1,23 @@
-"""Docker engine telemetry: a one-off container's CPU time (the engine's stats API over its Unix
-socket) and the engine and Compose versions. Looks only; never starts or stops anything.
+"""Host and engine telemetry: a one-off container's CPU time (the engine's stats API over its Unix
+socket), the engine and Compose versions, and `HostSampler` (the host's CPU, this run's stack's
+containers, the workbench's own processes and the other workbench stacks running, sampled over a
+run for the host-contention check). Looks only; never starts or stops anything. Not here: the
+verdict on what was sampled (`workbench.checks.contention`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import os
 import threading
+import time
+from collections.abc import Callable
 from typing import Any
 
 import httpx
+import psutil
 
 from workbench import proc
 from workbench.errors import WorkbenchError
@@ -80,3 +87,229 @@ def engine_versions() -> dict[str, Any]:
             r = proc.run(argv, timeout=20, check=False)
             out[key] = r.stdout.strip() if r.returncode == 0 else None
     return out
+
+
+# -- host contention: host CPU, this stack's containers, other workbench stacks ------------------
+
+DOCKER_SOCKET = "/var/run/docker.sock"
+PROJECT_LABEL = "com.docker.compose.project"
+WORKBENCH_PREFIX = "wb-"
+Points = list[tuple[float, dict[str, float]]]  # (Unix s, key -> cumulative CPU seconds)
+
+
+class Engine:
+    """The engine's API over its Unix socket: running containers and a container's cumulative CPU
+    seconds (`/containers/{id}/stats`, one shot). Every call may raise (httpx, OSError)."""
+
+    def __init__(self, socket: str = DOCKER_SOCKET, timeout: float = 5.0) -> None:
+        transport = httpx.HTTPTransport(uds=socket)
+        self.http = httpx.Client(transport=transport, base_url="http://docker", timeout=timeout)
+
+    def running(self) -> list[dict[str, Any]]:
+        """Running containers as the engine lists them (`Id`, `Names`, `Labels`, ...)."""
+        r = self.http.get("/containers/json")
+        r.raise_for_status()
+        out: list[dict[str, Any]] = r.json()
+        return out
+
+    def cpu_seconds(self, cid: str) -> float | None:
+        r = self.http.get(
+            f"/containers/{cid}/stats", params={"stream": "false", "one-shot": "true"}
+        )
+        if r.status_code != 200:
+            return None
+        total = r.json().get("cpu_stats", {}).get("cpu_usage", {}).get("total_usage")
+        return total / 1e9 if total else None
+
+    def close(self) -> None:
+        self.http.close()
+
+
+def project_cpu(engine: Any, project: str) -> dict[str, float]:
+    """Cumulative CPU seconds of each running container of a compose project, by name."""
+    out = {}
+    for c in engine.running():
+        if (c.get("Labels") or {}).get(PROJECT_LABEL) == project:
+            seconds = engine.cpu_seconds(c["Id"])
+            if seconds is not None:
+                out[(c.get("Names") or [c["Id"]])[0].lstrip("/")] = seconds
+    return out
+
+
+def workbench_projects(engine: Any, prefix: str = WORKBENCH_PREFIX) -> set[str]:
+    """Compose projects with a running container whose name starts with the workbench prefix."""
+    names = {(c.get("Labels") or {}).get(PROJECT_LABEL) or "" for c in engine.running()}
+    return {n for n in names if n.startswith(prefix)}
+
+
+def host_cpu() -> dict[str, float]:
+    """The host's cumulative CPU seconds, all cores: busy (user, nice, system, irq, softirq; not
+    idle or iowait) and steal (taken by the hypervisor), from psutil."""
+    t = psutil.cpu_times()
+    busy = sum(getattr(t, f, 0.0) for f in ("user", "nice", "system", "irq", "softirq"))
+    return {"busy": busy, "steal": getattr(t, "steal", 0.0)}
+
+
+def own_cpu() -> dict[str, float]:
+    """Cumulative CPU seconds of this process (the conductor, its checks and this sampler): the
+    workbench's own share of the host. Its children (the docker CLI of a phase) are not in it."""
+    t = psutil.Process().cpu_times()
+    return {"self": t.user + t.system}
+
+
+def _value(points: Points, key: str, t: float) -> float | None:
+    """A key's cumulative value at `t`, linear between its samples; 0 before the first sample of
+    a key that appeared after sampling began (it started in between), its last value after it
+    vanished; None before the first sample of a key that was there from the start."""
+    seen = [(ts, v[key]) for ts, v in points if key in v]
+    if not seen:
+        return None
+    if t < seen[0][0]:
+        return 0.0 if seen[0][0] > points[0][0] else None
+    for (t0, v0), (t1, v1) in itertools.pairwise(seen):
+        if t <= t1:
+            return v0 + (v1 - v0) * (t - t0) / (t1 - t0) if t1 > t0 else v1
+    return seen[-1][1]
+
+
+def increase(points: Points, start: float, end: float) -> dict[str, float] | None:
+    """Each key's CPU seconds over [start, end]; None when the samples do not span it."""
+    if not points or points[0][0] > start or points[-1][0] < end:
+        return None
+    keys = {k for _, v in points for k in v}
+    out = {}
+    for k in sorted(keys):
+        a, b = _value(points, k, start), _value(points, k, end)
+        if a is not None and b is not None:
+            out[k] = max(0.0, b - a)
+    return out
+
+
+class HostSampler:
+    """Samples, on a daemon thread between `start()` and `stop()`, the host's CPU (every
+    `interval_s`), the workbench's own processes' CPU and, every `engine_every_s` through the
+    engine, this run's compose project's containers' CPU and which workbench projects run.
+
+    `window(start, end)`: the host's busy cores over the span; `contention(start, end)`: the
+    evidence of the host-contention check. Without the engine (no socket) the stack's share and
+    other stacks stay unmeasured (None). Sources are injectable for tests.
+    """
+
+    def __init__(
+        self,
+        project: str | None = None,
+        *,
+        interval_s: float = 0.5,
+        engine_every_s: float = 1.0,
+        engine: Callable[[], Any] | None = None,
+        host: Callable[[], dict[str, float]] = host_cpu,
+        own: Callable[[], dict[str, float]] = own_cpu,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.project, self.interval_s, self.engine_every_s = project, interval_s, engine_every_s
+        self._make_engine = engine if engine is not None else _default_engine
+        self._host, self._own, self._clock = host, own, clock
+        self.host: Points = []
+        self.own: Points = []
+        self.stack: Points = []
+        self.projects: list[tuple[float, set[str]]] = []
+        self.engine_error: str | None = None
+        self._engine: Any = None
+        self._next_engine = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="host-sampler", daemon=True)
+
+    def start(self) -> HostSampler:
+        self._engine = self._connect()
+        self.sample()
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=10)
+        self.sample(engine=True)  # the span ends on a sample
+        if self._engine is not None:
+            with contextlib.suppress(Exception):
+                self._engine.close()
+
+    def __enter__(self) -> HostSampler:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _connect(self) -> Any:
+        try:
+            return self._make_engine()
+        except Exception as exc:  # no engine: host CPU alone
+            self.engine_error = f"engine not reachable: {exc}"
+            return None
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.interval_s):
+            self.sample()
+
+    def sample(self, engine: bool | None = None) -> None:
+        """One sample now (the engine too when due or asked); never raises."""
+        t = self._clock()
+        with contextlib.suppress(Exception):
+            self.host.append((t, self._host()))
+            self.own.append((t, self._own()))
+        if self._engine is None or not (engine or (engine is None and t >= self._next_engine)):
+            return
+        self._next_engine = t + self.engine_every_s
+        try:
+            if self.project:
+                self.stack.append((self._clock(), project_cpu(self._engine, self.project)))
+            self.projects.append((self._clock(), workbench_projects(self._engine)))
+        except Exception as exc:
+            self.engine_error = f"engine stats failed: {exc}"
+
+    def window(self, start: float, end: float) -> float | None:
+        """The host's busy cores over [start, end]; None when the samples do not span it."""
+        busy = increase(self.host, start, end)
+        return busy["busy"] / (end - start) if busy and end > start else None
+
+    def contention(self, start: float, end: float) -> dict[str, Any]:
+        """Host busy cores over the span, split into this stack's containers, the workbench's own
+        processes and the rest (`outside_cores`), with the other workbench projects seen."""
+        span = end - start
+        host = increase(self.host, start, end) if span > 0 else None
+        if host is None:
+            first = self.host[0][0] if self.host else None
+            last = self.host[-1][0] if self.host else None
+            return {
+                "measured": False,
+                "reason": f"host samples {first}..{last} do not span "
+                f"the window {start:.1f}..{end:.1f}",
+                "span_s": span,
+            }
+        own = increase(self.own, start, end) or {}
+        stack = increase(self.stack, start, end) if self.project else None
+        out: dict[str, Any] = {
+            "measured": True,
+            "span_s": span,
+            "cpu_count": psutil.cpu_count() or 1,
+            "host_busy_cores": host["busy"] / span,
+            "steal_cores": host.get("steal", 0.0) / span,
+            "workbench_cores": sum(own.values()) / span,
+            "stack_cores": None if stack is None else sum(stack.values()) / span,
+            "stack_containers": {k: v / span for k, v in (stack or {}).items()},
+            "host_samples": sum(1 for t, _ in self.host if start <= t <= end),
+            "engine_error": self.engine_error,
+        }
+        if stack is not None:
+            out["outside_cores"] = (
+                out["host_busy_cores"] - out["stack_cores"] - out["workbench_cores"]
+            )
+        seen = [p for t, p in self.projects if start - self.engine_every_s <= t <= end]
+        out["other_projects"] = sorted(set().union(*seen) - {self.project}) if seen else None
+        return out
+
+
+def _default_engine() -> Engine:
+    if not os.path.exists(DOCKER_SOCKET):
+        raise OSError(f"no engine socket at {DOCKER_SOCKET}")
+    return Engine()

@@ -6,7 +6,15 @@ write_checks_json(run_dir / "checks.json", verdicts)
 raise_for_verdicts(verdicts)          # a separate step
 """
 
-from workbench.checks import alignment, cluster, faults, measurement, observability, reads
+from workbench.checks import (
+    alignment,
+    cluster,
+    contention,
+    faults,
+    measurement,
+    observability,
+    reads,
+)
 from workbench.checks.base import (
     REGISTRY,
     Check,
@@ -44,6 +52,7 @@ __all__ = [
     "alignment",
     "available_checks",
     "cluster",
+    "contention",
     "exit_code",
     "faults",
     "format_table",

@@ -41,6 +41,12 @@ class PrometheusAPI(Protocol):
     def targets(self, state: str = "active") -> list[dict[str, Any]]: ...
 
 
+class HostView(Protocol):
+    """What the host-contention check reads (workbench.telemetry.HostSampler satisfies it)."""
+
+    def contention(self, start: float, end: float) -> dict[str, Any]: ...
+
+
 class ProbeOutput(Protocol):
     """The finished probe container (subprocess.CompletedProcess satisfies it)."""
 
@@ -98,6 +104,8 @@ class CheckContext:
     #: the run phase's faults: {"faults": [FaultRecord dicts], "recoveries": [Recovery dicts],
     #: "healthy_after": {...}} as faults.json holds them; None: the run had no fault schedule
     faults: dict[str, Any] | None = None
+    #: the host over the run (CPU busy outside the stack, other workbench stacks); None: not sampled
+    host: HostView | None = None
     clock: Callable[[], float] = time.time
     sleep: Callable[[float], None] = time.sleep
 

@@ -1,0 +1,84 @@
+"""The host-contention post check: did the run have the host to itself?
+
+`host_contention` reads what `workbench.telemetry.HostSampler` saw over the run window (through
+`CheckContext.host`): the host's busy cores minus this stack's containers (the client is one of
+them) and the workbench's own process, and the other workbench stacks (`wb-` compose projects)
+running meanwhile. Options: `host_contention_max_cores` (0.25: above it `unknown`),
+`host_contention_fail_cores` (1.0: above it `fail`), `host_contention_other_stacks` (`fail` or
+`unknown`). Not here: the sampling itself (telemetry) and when it starts (the conductor).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from workbench.checks.base import CheckContext, Judgement, Unobservable, register
+from workbench.model import VerdictStatus
+
+_RANK: dict[VerdictStatus, int] = {"pass": 0, "unknown": 1, "fail": 2}
+
+
+def gather_host(ctx: CheckContext) -> dict[str, Any]:
+    if ctx.host is None:
+        raise Unobservable("the host was not sampled during the run (no host sampler)")
+    if ctx.window is None:
+        raise Unobservable("no run window")
+    obs = dict(ctx.host.contention(*ctx.window))
+    if not obs.get("measured"):
+        raise Unobservable(f"host CPU not measured: {obs.get('reason', '?')}", obs)
+    return obs
+
+
+def judge_contention(obs: Mapping[str, Any], options: Mapping[str, Any]) -> Judgement:
+    """The worse of the CPU verdict and the other-stacks verdict, both summaries joined."""
+    parts = [_cpu(obs, options), _stacks(obs, options)]
+    status = max((s for s, _ in parts), key=_RANK.__getitem__)
+    evidence = {
+        **obs,
+        "max_cores": float(options.get("host_contention_max_cores", 0.25)),
+        "fail_cores": float(options.get("host_contention_fail_cores", 1.0)),
+    }
+    return Judgement(status, "; ".join(text for _, text in parts), evidence)
+
+
+def _cpu(obs: Mapping[str, Any], options: Mapping[str, Any]) -> tuple[VerdictStatus, str]:
+    limit = float(options.get("host_contention_max_cores", 0.25))
+    fail = float(options.get("host_contention_fail_cores", 1.0))
+    host, outside = obs["host_busy_cores"], obs.get("outside_cores")
+    if outside is None:
+        why = obs.get("engine_error") or "the stack's containers were not sampled"
+        return "unknown", f"host busy {host:.2f} cores, the stack's share unknown ({why})"
+    text = (
+        f"host CPU busy outside the stack and the client: {outside:.2f} cores "
+        f"(host {host:.2f}, stack {obs['stack_cores']:.2f}, workbench "
+        f"{obs['workbench_cores']:.2f} of {obs['cpu_count']} cores)"
+    )
+    if outside > fail:
+        return "fail", f"{text} > {fail:g}: the run shared the host"
+    if outside > limit:
+        return "unknown", f"{text} > {limit:g}: the host was not idle"
+    return "pass", f"{text} ≤ {limit:g}"
+
+
+def _stacks(obs: Mapping[str, Any], options: Mapping[str, Any]) -> tuple[VerdictStatus, str]:
+    others = obs.get("other_projects")
+    if others is None:
+        return "unknown", "other workbench stacks not observed (no engine samples in the window)"
+    if not others:
+        return "pass", "no other workbench stack running"
+    status = str(options.get("host_contention_other_stacks", "fail"))
+    if status not in ("fail", "unknown"):
+        raise Unobservable(f"host_contention_other_stacks must be fail or unknown, not {status!r}")
+    return (
+        "fail" if status == "fail" else "unknown",
+        f"other workbench stack(s) up during the window: {', '.join(others)}",
+    )
+
+
+register(
+    "host_contention",
+    "the host's CPU outside the stack and the client was idle, no other workbench stack ran",
+    gather_host,
+    judge_contention,
+)

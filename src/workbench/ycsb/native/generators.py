@@ -27,15 +27,17 @@ _MASK64 = (1 << 64) - 1
 
 @lru_cache(maxsize=1 << 20)
 def hash64(n: int) -> int:
-    """go-ycsb ``util.Hash64``: FNV-1a 64 over the big-endian 8 bytes of n, as a signed int64.
-
-    No absolute value: about half of go-ycsb's hashed keys carry a minus sign.
+    """go-ycsb ``util.Hash64``: FNV-1a 64 over the big-endian 8 bytes of n, as a signed int64
+    made non-negative (`if result < 0 { return -result }`, in v1.0.1 and v1.0.3 alike; -2^63
+    stays itself, as Go's negation overflows). Checked live: keys loaded by go-ycsb v1.0.3 are
+    read back by this generator and the other way round (bench/bench_ycsb_peer.py).
     """
     h = _FNV_OFFSET
     u = n & _MASK64
     for shift in (56, 48, 40, 32, 24, 16, 8, 0):
         h = ((h ^ ((u >> shift) & 0xFF)) * _FNV_PRIME) & _MASK64
-    return h - (1 << 64) if h >= 1 << 63 else h
+    signed = h - (1 << 64) if h >= 1 << 63 else h
+    return signed if signed == -(1 << 63) else abs(signed)
 
 
 @lru_cache(maxsize=1 << 16)
@@ -64,7 +66,7 @@ KEY_HASHES = ("go", "java")
 def build_key_name(
     keynum: int, *, hashed: bool = True, prefix: str = "user", pad: int = 1, rule: str = "go"
 ) -> str:
-    """Key number → key string, as go-ycsb's ``buildKeyName`` (0 → ``user-6284781860667377211``).
+    """Key number → key string, as go-ycsb's ``buildKeyName`` (0 → ``user6284781860667377211``).
 
     go-ycsb: ``fmt.Sprintf("%s%0*d", prefix, pad, Hash64(n))``, the sign before the zero padding.
     ``rule="java"``: Java YCSB's ``buildKeyName``: ``Math.abs`` of its own hash, and the zeros

@@ -238,3 +238,15 @@ def test_overlay_draws_each_run_labelled(tmp_path: Path) -> None:
     assert len(many) == plots.MAX_LEGEND
     with pytest.raises(ValueError, match="throughput or latency"):
         plots.overlay({}, "cpu")
+
+
+def test_run_labels_name_what_differs() -> None:
+    got = plots.run_labels(
+        {
+            "r1": {"run_id": "r1", "threads": 2, "workload": "a"},
+            "r2": {"run_id": "r2", "threads": 8, "workload": "a"},
+            "r3": {"run_id": "r3", "threads": 8, "workload": "a"},
+        }
+    )
+    assert got == {"r1": "#0 threads=2", "r2": "#1 threads=8", "r3": "#2 threads=8"}
+    assert plots.run_labels({"a": {"x": 1}, "b": {"x": 1}}) == {"a": "#0", "b": "#1"}

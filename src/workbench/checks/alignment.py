@@ -41,9 +41,24 @@ def base_operation(op: str) -> str:
     return op
 
 
+def contiguous(client: pd.DataFrame) -> pd.DataFrame:
+    """The client's intervals with each start moved onto the previous interval's end: a tool's
+    interval lengths are rounded (1 ms), so start_i+1 and end_i differ by a hair; the grid has
+    no gaps and no slivers between its intervals."""
+    ends = sorted(set(client["end"].astype(float)))
+    first = float(client["start"].min())
+    prev = dict(zip(ends, [first, *ends[:-1]], strict=True))
+    return client.assign(start=client["end"].astype(float).map(prev))
+
+
+def grid_edges(client: pd.DataFrame) -> list[float]:
+    """The edges of the client's interval grid: the first start, then every interval's end."""
+    return [float(client["start"].min()), *sorted(set(client["end"].astype(float)))]
+
+
 def expected_server(client: pd.DataFrame, msgs_per_op: Mapping[str, float]) -> pd.DataFrame:
     """Per interval (start, end): client operations, and the server messages they should cause."""
-    c = client[~client["operation"].astype(str).str.endswith("-INTENDED")].copy()
+    c = contiguous(client[~client["operation"].astype(str).str.endswith("-INTENDED")])
     c["base"] = c["operation"].astype(str).map(base_operation)
     c = c[~c["base"].isin(NOT_COUNTED)]
     c["msgs"] = c["count"].astype(float) * c["base"].map(lambda o: float(msgs_per_op.get(o, 1)))
@@ -71,8 +86,7 @@ def gather_aligned(ctx: CheckContext) -> dict[str, Any]:
     except WorkbenchError as exc:
         raise Unobservable(f"Prometheus query failed: {exc}", {"selector": selector}) from exc
     exp = expected_server(client, ctx.options.get("server_msgs_per_op") or {})
-    edges = sorted({*exp["start"], *exp["end"]})
-    server = counter_increase(raw, edges)
+    server = counter_increase(raw, grid_edges(exp))
     merged = exp.merge(server[["start", "end", "increase", "covered"]], on=["start", "end"])
     return {"selector": selector, "intervals": merged.to_dict("records")}
 

@@ -448,6 +448,21 @@ def _overlay_lines(label: str, tl: pd.DataFrame, what: str, with_server: bool) -
     ]
 
 
+LABEL_SKIP = ("run_id", "results_dir", "project")  # differ between any two runs: no label
+
+
+def run_labels(params: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
+    """A short label per run (by run id) for overlays: the parameters that differ between the
+    runs (`threads=8, target=1000`), numbered when two runs share them; `#i` when none differ."""
+    keys = sorted({k for p in params.values() for k in p if k not in LABEL_SKIP})
+    differ = [k for k in keys if len({repr(p.get(k)) for p in params.values()}) > 1]
+    out: dict[str, str] = {}
+    for i, (run_id, p) in enumerate(params.items()):
+        label = ", ".join(f"{k}={p.get(k)}" for k in differ)
+        out[run_id] = f"#{i} {label}".strip()
+    return out
+
+
 def overlay(timelines: Mapping[str, pd.DataFrame], what: str = "throughput") -> Figure:
     """Several runs on one axis (each on its own clock from run start), one line per run named
     by its label: client TOTAL ops/s per interval (and the server's, aligned, for up to 4 runs),

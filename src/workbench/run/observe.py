@@ -16,6 +16,7 @@ from workbench import artifacts
 from workbench.artifacts import RunDir
 from workbench.artifacts.record import Settle
 from workbench.checks import CheckContext, run_checks
+from workbench.checks.alignment import grid_edges
 from workbench.errors import QueryError
 from workbench.jsonio import read_json, write_json
 from workbench.manifest import Manifest
@@ -127,7 +128,7 @@ def aligned_server_rows(rd: RunDir, phase: str, rec: PhaseRecord) -> pd.DataFram
     grid = workload.client_intervals(rd, phase, rec.first_line)
     if raw is None or raw.empty or grid is None or grid.empty:
         return pd.DataFrame(columns=list(artifacts.TIMELINE_COLUMNS))
-    edges = sorted({*grid["start"], *grid["end"]})
+    edges = grid_edges(grid)
     info = rd.path / RAW_SERVER_OPS_INFO
     by = [str(b) for b in (read_json(info).get("by", []) if info.is_file() else [])]
     parts = [counter_increase(raw, edges).assign(series="TOTAL")]

@@ -174,3 +174,13 @@ def test_the_check_without_its_inputs_is_unknown() -> None:
     ctx = context(prom, client_grid(800, 12))
     ctx.options.pop("aligned_ops_counter")
     assert "aligned_ops_counter" in run_check("series_aligned", ctx, "post").summary
+
+
+def test_rounded_interval_lengths_leave_no_slivers_in_the_grid() -> None:
+    client = client_grid(800, 12)
+    client["start"] = client["end"] - 1.0004  # the tool's 1 ms rounding of interval lengths
+    exp = expected_server(client, {})
+    assert len(exp) == 12 and (exp["start"].iloc[1:].to_numpy() == exp["end"].iloc[:-1]).all()
+    prom = FakePrometheus(scrapes(800, 12))
+    v = run_check("series_aligned", context(prom, client), "post")
+    assert v.status == "pass" and v.evidence["intervals"] == 10, v.summary

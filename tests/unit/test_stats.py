@@ -38,7 +38,7 @@ def test_resample_count_reaches_scipy() -> None:
     ).confidence_interval  # fmt: skip
     assert (few.ci_low, few.ci_high) == pytest.approx((ref.low, ref.high))
     c = stats.compare("throughput", T2, T8, seed=5, n_resamples=999)
-    assert c.ratio_low is not None and c.ratio_high is not None
+    assert c.ratio_low is not None and c.ratio_high is not None and c.ratio is not None
     assert c.ratio_low <= c.ratio <= c.ratio_high and c.verdict == "better"
     assert stats.N_RESAMPLES == 9999  # the default of real campaigns
 

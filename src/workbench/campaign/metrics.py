@@ -15,9 +15,11 @@ from typing import Any
 
 from workbench.artifacts import read_record
 
-# Runs whose numbers count in the statistics; any other status (failed checks, error, aborted)
-# is recorded and counted as excluded.
-COUNTED_STATUSES = ("passed",)
+# Runs whose numbers count in the statistics: passed, and unknown (no check failed, some could not
+# be told, e.g. series_aligned without per-interval counts: the measurement itself stands; the
+# verdict counts are in runs.parquet and the report). Any other status (failed checks, error,
+# aborted) is recorded and counted as excluded.
+COUNTED_STATUSES = ("passed", "unknown")
 METRIC_KEYS = ("throughput", "p50_ms", "p99_ms", "p999_ms", "errors")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
 import pytest
@@ -36,7 +36,7 @@ def write_run(
         ]
     )
     rd.save_ycsb("run", final, pd.DataFrame({"t_s": [1.0]}))
-    check = "pass" if status == "passed" else "fail"
+    check: Literal["pass", "fail"] = "pass" if status == "passed" else "fail"
     rd.save_verdicts([Verdict("cluster_healthy", "pre", check, "3 members healthy")])
     rd.update(summary={"throughput": throughput, "p99_ms": p99_ms, "errors": 0})
     rd.finish(status)

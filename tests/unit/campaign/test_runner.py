@@ -65,8 +65,8 @@ def test_interleaved_campaign_end_to_end(tmp_path: Path, fake_executor: Any) -> 
     assert list(runs["order"]) == list(range(8)) and runs["counted"].all()
     assert runs.loc[0, "p999_ms"] == pytest.approx(12.0) and runs.loc[0, "verdicts"] == "pass=1"
     for r in store.runs:  # every run a normal run directory beside the others
-        assert (store.run_path(r) / "run.json").is_file()
-        assert store.run_path(r).parent == tmp_path
+        path = store.run_path(r)
+        assert path is not None and (path / "run.json").is_file() and path.parent == tmp_path
 
 
 def test_resume_after_interrupt_repeats_nothing_and_skips_nothing(
@@ -110,6 +110,11 @@ def test_a_failed_run_is_recorded_excluded_and_the_campaign_goes_on(
             raise RuntimeError("stack did not come up <b>")
         if call == 4:
             return 1.0, 100.0, "failed"  # checks failed: recorded, not counted
+        if call == 6:
+            return 1.0, 100.0, "aborted"  # Ctrl-C'd inside the run: not counted either
+        if call == 3:
+            ops, p99, _ = numbers(params, call)
+            return ops, p99, "unknown"  # nothing failed, something unverifiable: counted
         return numbers(params, call)
 
     ex = fake_executor(flaky)
@@ -117,8 +122,10 @@ def test_a_failed_run_is_recorded_excluded_and_the_campaign_goes_on(
     assert len(ex.calls) == 10
     states = [(r["state"], r.get("run_status"), r["counted"]) for r in store.runs]
     assert states[1] == ("error", None, False) and states[3] == ("done", "failed", False)
-    assert table.excluded == {"t2": 0, "t8": 2}
-    assert table.summaries["throughput"]["t8"].n == 3
+    assert states[5] == ("done", "aborted", False) and states[2] == ("done", "unknown", True)
+    assert table.excluded == {"t2": 0, "t8": 3}
+    assert table.summaries["throughput"]["t8"].n == 2
+    assert table.summaries["throughput"]["t2"].n == 5
     assert "RuntimeError: stack did not come up" in store.runs[1]["error"]
 
 
@@ -212,7 +219,8 @@ def test_compare_campaign_dirs_run_dirs_and_folders(tmp_path: Path, fake_executo
     assert one.groups == ["t2", "t8"] and one.metrics == ["throughput", "p99_ms"]
     assert one.comparisons["throughput"]["t8"].verdict == "better"
     # plain run directories: each one a group of one run; a folder of runs: one group
-    dirs = [store.run_path(r) for r in store.runs]
+    dirs = [p for p in map(store.run_path, store.runs) if p is not None]
+    assert len(dirs) == 8
     solo = cmp.compare([dirs[0], dirs[1]])
     assert [s.n for s in solo.summaries["throughput"].values()] == [1, 1]
     assert solo.comparisons["throughput"][dirs[1].name].verdict == "unknown"

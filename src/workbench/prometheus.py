@@ -4,8 +4,9 @@ The client takes an `httpx.Client` (passed in, so tests and callers own transpor
 proxies) and a base URL. Results come back as tidy long frames: one row per sample with a UTC
 `timestamp`, a float `value` (NaN/+Inf/-Inf kept) and one categorical column per label. Range
 queries longer than Prometheus' 11,000-point limit are split into chunks and joined; long queries go
-by POST form. Connection errors and 503s are retried with bounded backoff; every failure raises
-`QueryError` holding the query and the response.
+by POST form. Connection errors and 503s are retried with bounded backoff, except a refused
+connection (retried once, quickly: the error says "connection refused" with the URL); every
+failure raises `QueryError` holding the query and the response.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from workbench.units import parse_go_duration, parse_rfc3339
 MAX_POINTS = 11_000  # Prometheus rejects (end - start) / step > 11000
 POST_THRESHOLD = 1024  # queries longer than this (characters) are sent as a POST form
 RETRY_STATUS = frozenset({429, 502, 503, 504})
+REFUSED_RETRIES, REFUSED_DELAY_S = 1, 0.2  # a refused connection: retried once, quickly
 RESERVED_COLUMNS = ("timestamp", "value")
 
 TimeLike = float | int | datetime
@@ -55,6 +57,16 @@ def to_seconds(step: StepLike) -> float:
 
 def _fmt(t: float) -> str:
     return f"{t:.3f}"
+
+
+def connection_refused(exc: BaseException) -> bool:
+    """A transport error whose cause is a refused TCP connection (nothing listens there)."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ConnectionRefusedError) or "connection refused" in str(seen).lower():
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 class PrometheusClient:
@@ -92,6 +104,7 @@ class PrometheusClient:
         url = f"{self.base_url}{path}"
         delay = self.backoff_s
         last: str = ""
+        refused = 0
         for attempt in range(self.retries + 1):
             try:
                 if method == "POST":
@@ -100,6 +113,17 @@ class PrometheusClient:
                     resp = self.http.get(url, params=params)
             except httpx.TransportError as exc:
                 last = f"{type(exc).__name__}: {exc}"
+                if connection_refused(exc):  # nothing listens: one quick retry, not the backoff
+                    refused += 1
+                    if refused > REFUSED_RETRIES or attempt >= self.retries:
+                        raise QueryError(
+                            f"Prometheus request {method} {url}: connection refused "
+                            f"({refused} attempts; is Prometheus running?)",
+                            query=query,
+                            response=last,
+                        ) from None
+                    self.sleep(min(self.backoff_s, REFUSED_DELAY_S))
+                    continue
             else:
                 if resp.status_code not in RETRY_STATUS:
                     return resp

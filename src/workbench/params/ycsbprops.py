@@ -111,6 +111,10 @@ BOOLEANS: dict[str, bool] = {
     "silence": True,
     "dropdata": False,
 }
+#: the undotted property names these rules (and the native generator) know
+KNOWN_NAMES = frozenset(
+    [*CHOICES, *RANGES, *BOOLEANS, "table", "keyprefix", "fieldnameprefix", "debug.pprof"]
+)
 #: names that set the same thing (a run parameter and its YCSB property)
 SAME_SETTING = (
     ("threads", "threadcount"),

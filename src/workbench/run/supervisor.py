@@ -272,7 +272,7 @@ def conclude(run_dir: Path, *, quiet: bool = False) -> int:
         try:
             report.render(rd.path)
             report.render_index(rd.path.parent)
-        except OSError as exc:  # a full disk: the record is finished, say why there is no report
+        except Exception as exc:  # a full disk, a damaged file: the record is what counts
             print(f"workbench: the report could not be written: {exc}", file=sys.stderr)
         rd.release_reserve()
         s = report.summarize(rd)

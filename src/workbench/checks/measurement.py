@@ -54,7 +54,7 @@ def _applied_faults(ctx: CheckContext) -> list[dict[str, Any]]:
     recs = obs.get("recoveries") or []
     out = []
     for i, f in enumerate(obs.get("faults") or []):
-        if f.get("start") is None:
+        if f.get("applied") is None:  # not applied: nothing happened to the stack
             continue
         rec = recs[i] if i < len(recs) else {}
         during, after = rec.get("errors_during"), rec.get("errors_after")

@@ -66,10 +66,11 @@ class FaultRecord(BaseModel):
 
 
 def windows(records: Iterable[FaultRecord], t0: float) -> list[FaultWindow]:
-    """The faults that were applied, as recovery windows relative to t0 (the run's start)."""
+    """The faults that were applied, as recovery windows relative to t0 (the run's start); one
+    whose action failed (start set, applied not) is no window: it would cut the one before."""
     out = []
     for r in records:
-        if r.start is not None:
+        if r.start is not None and r.applied is not None:
             end = r.end if r.end is not None else r.scheduled_end
             out.append(FaultWindow(r.start - t0, max(end, r.start) - t0, r.label))
     return out

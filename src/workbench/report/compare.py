@@ -1,6 +1,7 @@
 """Several runs side by side as one frame (the compare notebook's table): the run phase's numbers
 from each final block and their difference to a baseline run in percent. Statistics over
-repeated runs (confidence intervals, tests) are not here: they live in workbench.stats."""
+repeated runs (confidence intervals, tests) are not here: they live in workbench.stats. Runs with
+faults also show their recovery numbers side by side (report.faults.compare_columns)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pandas as pd
 
 from workbench.artifacts import RunDir
 
+from .faults import compare_columns
 from .summary import summarize
 
 COMPARE_METRICS = (
@@ -55,6 +57,7 @@ def _row(path: Path | str) -> dict[str, Any]:
         "avg ms": _total_ms(final, "avg_us"),
         "operations": s.operations,
         "errors": s.errors,
+        **compare_columns(rd.path),  # faults and their recovery numbers (median, max)
     }
 
 

@@ -29,6 +29,7 @@ from workbench.artifacts import RunDir
 from workbench.model import Verdict
 
 from . import plots
+from .faults import fault_summary
 from .summary import (
     READ_ERRORS,
     RunSummary,
@@ -224,6 +225,7 @@ def render(run_dir: Path | str) -> Path:
         timeline_problem=timeline_problem,
         tables=_tables(rd),
         tools=_tool_rows(rd),
+        faults=fault_summary(rd.path),
         stages=_stage_rows(rd),
         params=list(_flatten(rd.record.params)),
         environment=list(_flatten(rd.record.fingerprint)),

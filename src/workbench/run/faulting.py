@@ -284,9 +284,20 @@ class RunFaults:
             return None
         return {
             "faults": [r.model_dump(mode="json") for r in self.records],
-            "recoveries": [r.to_dict() for r in self.recoveries],
+            "recoveries": self._aligned_recoveries(),
             "healthy_after": self.healthy_after,
         }
+
+    def _aligned_recoveries(self) -> list[dict[str, Any]]:
+        """One recovery dict per record (recoveries exist for applied faults only, by start)."""
+        applied = sorted(
+            (r for r in self.records if r.applied is not None), key=lambda r: r.start or 0.0
+        )
+        by_index = {
+            r.index: rec.to_dict() for r, rec in zip(applied, self.recoveries, strict=False)
+        }
+        missing = {"reasons": {"all": "the fault was not applied, or no client series"}}
+        return [by_index.get(r.index, missing) for r in self.records]
 
 
 def salvage_sweep(manifest: Manifest, project: str) -> list[str]:

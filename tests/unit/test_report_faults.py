@@ -1,0 +1,102 @@
+"""The report's Faults section and compare's recovery columns, from a faults.json as the run
+writes it (RunFaults with fake actions over a synthetic client series)."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+import pandas as pd
+
+from workbench import report
+from workbench.artifacts import RunDir
+from workbench.faults.actions import Applied
+from workbench.faults.injector import Injector
+from workbench.manifest import load_manifest
+from workbench.params import validate_run
+from workbench.report.faults import compare_columns, fault_summary
+from workbench.run.faulting import RunFaults
+
+SUPPORTED = dict.fromkeys(["kill", "stop", "restart", "pause", "partition", "loss", "bandwidth"])
+
+
+def _run(tmp_path: Path, name: str, dip_s: int) -> RunDir:
+    """A run whose client series has a `dip_s` second outage at 12 s, with one applied fault."""
+    rd = RunDir.create(tmp_path, name, "etcd", {"subject": "etcd", "workload": "a"})
+    p = validate_run({"faults": ["kill:etcd1@0+0.1", "pause:etcd2@0.3+9"], "duration": 30})
+    from workbench.faults.schedule import build_schedule
+    from workbench.faults.targets import FaultsConfig
+
+    config = FaultsConfig.from_table(load_manifest("etcd").faults)
+    sched = build_schedule(p.faults, config=config, supported=SUPPORTED, run_duration_s=30)
+    plan = RunFaults(sched, config, seed=7)
+
+    def apply(action: str, container: str, arg: str | None) -> Applied:
+        if action == "pause":
+            raise RuntimeError("docker said no")
+        return Applied(lambda: None, True, {"state": "exited"})
+
+    def make(schedule: object, *, resolver: object, lookup: object) -> Injector:
+        return Injector(schedule, resolver=resolver, lookup=lookup, apply=apply)  # type: ignore[arg-type]
+
+    class Stack:
+        project, ports, manifest = "p", {}, load_manifest("etcd")
+
+    plan.arm(Stack(), lookup=lambda s: f"c-{s}", make_injector=make)  # type: ignore[arg-type]
+    with plan.during(None) as begin:
+        begin(None)
+        threading.Event().wait(0.6)
+    rows = [
+        {
+            "t_s": float(t),
+            "operation": "READ",
+            "interval_ops": 0.0 if 12 < t <= 12 + dip_s else 300.0,
+        }
+        for t in range(1, 31)
+    ]
+    rd.ycsb_dir.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame(rows).to_csv(rd.ycsb_dir / "run.intervals.csv", index=False)
+
+    class Phase:
+        first_line = plan.records[0].start - 12.0  # type: ignore[operator]
+
+    plan.finish(rd, Phase(), None)  # type: ignore[arg-type]
+    return rd
+
+
+def test_faults_section_shows_each_fault_its_numbers_and_the_distribution(tmp_path: Path) -> None:
+    rd = _run(tmp_path, "r1", dip_s=3)
+    summary = fault_summary(rd.path)
+    assert summary is not None
+    kill, pause = summary["rows"]
+    assert kill["label"] == "kill:etcd1" and kill["took_effect"]
+    assert kill["metrics"]["unavailability_s"] == 3.0
+    assert not pause["took_effect"] and "docker said no" in pause["error"]
+    assert summary["distribution"]["unavailability_s"]["values"] == [3.0]
+    html = report.render(rd.path).read_text()
+    assert "<h2>Faults</h2>" in html and "kill:etcd1" in html and "docker said no" in html
+    assert (
+        "Distribution over 2 fault(s)" in html and "Seed of random and follower targets: 7" in html
+    )
+
+
+def test_no_faults_no_section(tmp_path: Path) -> None:
+    rd = RunDir.create(tmp_path, "r0", "etcd", {"subject": "etcd", "workload": "a"})
+    assert fault_summary(rd.path) is None
+    assert "<h2>Faults</h2>" not in report.render(rd.path).read_text()
+    assert compare_columns(rd.path)["faults"] == 0
+
+
+def test_unreadable_faults_json_is_said(tmp_path: Path) -> None:
+    rd = RunDir.create(tmp_path, "rx", "etcd", {"subject": "etcd", "workload": "a"})
+    (rd.path / "faults.json").write_text("{not json")
+    assert "faults.json is unreadable" in report.render(rd.path).read_text()
+
+
+def test_compare_shows_recovery_side_by_side(tmp_path: Path) -> None:
+    a, b = _run(tmp_path, "a", dip_s=2), _run(tmp_path, "b", dip_s=5)
+    df = report.compare_runs([a.path, b.path])
+    assert df["faults"].tolist() == [2, 2]
+    assert df["unavail max s"].tolist() == [2.0, 5.0]
+    assert json.loads((a.path / "faults.json").read_text())["seed"] == 7

@@ -14,6 +14,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -113,6 +114,11 @@ class Engine:
         return out
 
     def cpu_seconds(self, cid: str) -> float | None:
+        """From the container's cgroup when this host can read it (instant), else the stats API
+        (about a second per container on a busy engine)."""
+        from_cgroup = cgroup_cpu_seconds(cid)
+        if from_cgroup is not None:
+            return from_cgroup
         r = self.http.get(
             f"/containers/{cid}/stats", params={"stream": "false", "one-shot": "true"}
         )
@@ -123,6 +129,31 @@ class Engine:
 
     def close(self) -> None:
         self.http.close()
+
+
+CGROUP_CPU_FILES = (  # (path with {id}, field in the file or "" for a bare number, to seconds)
+    ("/sys/fs/cgroup/cpuacct/docker/{id}/cpuacct.usage", "", 1e-9),  # v1, cgroupfs driver
+    ("/sys/fs/cgroup/cpu,cpuacct/docker/{id}/cpuacct.usage", "", 1e-9),
+    ("/sys/fs/cgroup/system.slice/docker-{id}.scope/cpu.stat", "usage_usec", 1e-6),  # v2 systemd
+    ("/sys/fs/cgroup/docker/{id}/cpu.stat", "usage_usec", 1e-6),  # v2, cgroupfs driver
+)
+
+
+def cgroup_cpu_seconds(cid: str) -> float | None:
+    """A container's cumulative CPU seconds from its cgroup (v1 or v2 layouts); None when this
+    host cannot see it (a remote engine, another layout)."""
+    for pattern, field_name, scale in CGROUP_CPU_FILES:
+        try:
+            text = Path(pattern.format(id=cid)).read_text()
+        except OSError:
+            continue
+        for line in text.splitlines():
+            parts = line.split()
+            if not field_name and len(parts) == 1:
+                return int(parts[0]) * scale
+            if len(parts) == 2 and parts[0] == field_name:
+                return int(parts[1]) * scale
+    return None
 
 
 def project_cpu(engine: Any, project: str) -> dict[str, float]:
@@ -215,20 +246,30 @@ class HostSampler:
         self.projects: list[tuple[float, set[str]]] = []
         self.engine_error: str | None = None
         self._engine: Any = None
-        self._next_engine = 0.0
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="host-sampler", daemon=True)
+        self._threads = [
+            threading.Thread(target=self._loop, args=(fn, every), name=name, daemon=True)
+            for fn, every, name in (
+                (self._sample_host, interval_s, "host-sampler"),
+                (self._sample_engine, engine_every_s, "engine-sampler"),
+            )
+        ]
 
     def start(self) -> HostSampler:
         self._engine = self._connect()
-        self.sample()
-        self._thread.start()
+        self.sample(engine=True)
+        for t in self._threads if self._engine is not None else self._threads[:1]:
+            t.start()
         return self
 
     def stop(self) -> None:
+        """End sampling with a last sample (the engine too); a second call does nothing."""
+        if self._stop.is_set():
+            return
         self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=10)
+        for t in self._threads:
+            if t.is_alive():
+                t.join(timeout=10)
         self.sample(engine=True)  # the span ends on a sample
         if self._engine is not None:
             with contextlib.suppress(Exception):
@@ -247,22 +288,29 @@ class HostSampler:
             self.engine_error = f"engine not reachable: {exc}"
             return None
 
-    def _loop(self) -> None:
-        while not self._stop.wait(self.interval_s):
-            self.sample()
+    def _loop(self, fn: Callable[[], None], every: float) -> None:
+        while not self._stop.wait(every):
+            fn()
 
-    def sample(self, engine: bool | None = None) -> None:
-        """One sample now (the engine too when due or asked); never raises."""
-        t = self._clock()
+    def sample(self, engine: bool = False) -> None:
+        """One host sample now, and one of the engine when asked; never raises."""
+        self._sample_host()
+        if engine:
+            self._sample_engine()
+
+    def _sample_host(self) -> None:
         with contextlib.suppress(Exception):
+            t = self._clock()
             self.host.append((t, self._host()))
             self.own.append((t, self._own()))
-        if self._engine is None or not (engine or (engine is None and t >= self._next_engine)):
+
+    def _sample_engine(self) -> None:
+        if self._engine is None:
             return
-        self._next_engine = t + self.engine_every_s
         try:
             if self.project:
-                self.stack.append((self._clock(), project_cpu(self._engine, self.project)))
+                cpu = project_cpu(self._engine, self.project)
+                self.stack.append((self._clock(), cpu))
             self.projects.append((self._clock(), workbench_projects(self._engine)))
         except Exception as exc:
             self.engine_error = f"engine stats failed: {exc}"

@@ -6,11 +6,13 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import psutil
 import pytest
 
+from workbench import telemetry
 from workbench.telemetry import HostSampler, increase, project_cpu, workbench_projects
 
 
@@ -82,7 +84,7 @@ def test_the_sampler_splits_host_cpu_into_stack_workbench_and_the_rest() -> None
             engine.add("wb-other", "wb-other-etcd0-1", 50.0)
         if clock.t == 1007.0:
             engine.remove("wb-other-etcd0-1")
-        s.sample()
+        s.sample(engine=True)
     s.stop()
     assert engine.closed
     c = s.contention(1000.0, 1010.0)
@@ -155,3 +157,23 @@ def test_a_cpu_burner_is_seen_by_the_real_sampler() -> None:
     assert burner_cores > 0.02  # it did run (a loaded host gives it a small share)
     assert c["host_busy_cores"] >= 0.9 * burner_cores
     assert c["workbench_cores"] < 0.3  # the burner is not the workbench's own process
+
+
+def test_container_cpu_from_its_cgroup_v1_or_v2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "v1" / "abc").mkdir(parents=True)
+    (tmp_path / "v1" / "abc" / "cpuacct.usage").write_text("2500000000\n")
+    (tmp_path / "v2" / "def").mkdir(parents=True)
+    (tmp_path / "v2" / "def" / "cpu.stat").write_text("usage_usec 1500000\nuser_usec 1000000\n")
+    monkeypatch.setattr(
+        telemetry,
+        "CGROUP_CPU_FILES",
+        (
+            (f"{tmp_path}/v1/{{id}}/cpuacct.usage", "", 1e-9),
+            (f"{tmp_path}/v2/{{id}}/cpu.stat", "usage_usec", 1e-6),
+        ),
+    )
+    assert telemetry.cgroup_cpu_seconds("abc") == pytest.approx(2.5)
+    assert telemetry.cgroup_cpu_seconds("def") == pytest.approx(1.5)
+    assert telemetry.cgroup_cpu_seconds("nope") is None

@@ -111,14 +111,16 @@ def fault_problems(params: RunParams) -> list[str]:
 def series_for_recovery(ycsb_dir: Path, phase: str = "run") -> pd.DataFrame:
     """The client's per-interval series in recovery's long form: t_s, operation, ops (per s),
     and p99_ms from the generator's per-interval histograms when it wrote them. `_ERROR` rows
-    are YCSB's own error counts per interval."""
+    are YCSB's own error counts per interval; TOTAL rows are left out (they sum the others)."""
     frame = pd.read_csv(ycsb_dir / f"{phase}.intervals.csv")
+    frame = frame[~frame["operation"].astype(str).str.startswith("TOTAL")]  # the sum of the rest
     out = frame[["t_s", "operation"]].copy()
     out["ops"] = frame["interval_ops"].astype(float).fillna(0.0)
     csv = ycsb_dir / interval_files(phase)[1]
     if csv.is_file():
         lat = read_interval_csv(csv)
-        lat = lat[~lat["operation"].astype(str).str.endswith("-INTENDED")]
+        op = lat["operation"].astype(str)
+        lat = lat[~op.str.endswith("-INTENDED") & ~op.str.startswith("TOTAL")]
         out = out.merge(lat[["t_s", "operation", "p99_ms"]], on=["t_s", "operation"], how="left")
     return out
 

@@ -224,10 +224,13 @@ def test_no_schedule_no_observation_no_file(tmp_path: Path) -> None:
 def test_series_for_recovery_takes_per_interval_p99_when_written(tmp_path: Path) -> None:
     d = tmp_path / "ycsb"
     d.mkdir()
-    pd.DataFrame([{"t_s": 1.0, "operation": "READ", "interval_ops": 10.0}]).to_csv(
-        d / "run.intervals.csv", index=False
-    )
+    rows = [
+        {"t_s": 1.0, "operation": "READ", "interval_ops": 10.0},
+        {"t_s": 1.0, "operation": "TOTAL", "interval_ops": 10.0},  # the sum: left out
+    ]
+    pd.DataFrame(rows).to_csv(d / "run.intervals.csv", index=False)
     assert list(series_for_recovery(d).columns) == ["t_s", "operation", "ops"]
+    assert series_for_recovery(d)["operation"].tolist() == ["READ"]
     pd.DataFrame(
         [
             {

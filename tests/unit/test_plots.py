@@ -250,3 +250,13 @@ def test_run_labels_name_what_differs() -> None:
     )
     assert got == {"r1": "#0 threads=2", "r2": "#1 threads=8", "r3": "#2 threads=8"}
     assert plots.run_labels({"a": {"x": 1}, "b": {"x": 1}}) == {"a": "#0", "b": "#1"}
+
+
+def test_label_sets_are_named_by_what_differs() -> None:
+    got = plots.short_names(["instance=etcd0:2379,job=etcd", "instance=etcd1:2379,job=etcd"])
+    assert got == {
+        "instance=etcd0:2379,job=etcd": "etcd0:2379",
+        "instance=etcd1:2379,job=etcd": "etcd1:2379",
+    }
+    assert plots.short_names(["a=1,b=2", "a=2,b=3"]) == {"a=1,b=2": "a=1,b=2", "a=2,b=3": "a=2,b=3"}
+    assert plots.short_names(["instance=x"]) == {"instance=x": "x"}

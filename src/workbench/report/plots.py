@@ -366,10 +366,11 @@ def resources(timeline: pd.DataFrame, title: str = "Server resources") -> Figure
         draw_marks(ax, timeline)
         g = res[res["name"] == name]
         unit, factor = readable(str(g["unit"].iat[0]) if len(g) else "")
+        names = short_names([str(x) for x in g["series"].unique()])
         lines = [
             Line(
                 -float(s["value"].max()),
-                _short(str(series)) or name,
+                names.get(str(series), "") or name,
                 s["t_s"],
                 s["value"] * factor,
                 {"lw": 1.2},
@@ -386,10 +387,16 @@ def resources(timeline: pd.DataFrame, title: str = "Server resources") -> Figure
     return fig
 
 
-def _short(series: str) -> str:
-    """`instance=etcd0:2379` → `etcd0:2379`: one label's value alone."""
-    parts = series.split(",")
-    return series.split("=", 1)[1] if len(parts) == 1 and "=" in series else series
+def short_names(series: list[str]) -> dict[str, str]:
+    """Label sets named by what tells them apart: `instance=etcd0:2379,job=etcd` and its
+    siblings become `etcd0:2379` ... (labels equal in all of them dropped; one left: its value)."""
+    parts = {s: [p for p in s.split(",") if p] for s in series}
+    common = set.intersection(*(set(p) for p in parts.values())) if parts else set()
+    out = {}
+    for s, ps in parts.items():
+        left = [p for p in ps if p not in common] or ps
+        out[s] = left[0].split("=", 1)[-1] if len(left) == 1 else ",".join(left)
+    return out
 
 
 def percentile_table(final: pd.DataFrame) -> pd.DataFrame:

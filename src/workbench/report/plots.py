@@ -366,11 +366,11 @@ def resources(timeline: pd.DataFrame, title: str = "Server resources") -> Figure
         draw_marks(ax, timeline)
         g = res[res["name"] == name]
         unit, factor = readable(str(g["unit"].iat[0]) if len(g) else "")
-        names = short_names([str(x) for x in g["series"].unique()])
+        short = short_names([str(x) for x in g["series"].unique()])
         lines = [
             Line(
                 -float(s["value"].max()),
-                names.get(str(series), "") or name,
+                short.get(str(series), "") or name,
                 s["t_s"],
                 s["value"] * factor,
                 {"lw": 1.2},

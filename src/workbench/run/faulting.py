@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import json
 import re
 import threading
 import time
@@ -123,6 +124,24 @@ def series_for_recovery(ycsb_dir: Path, phase: str = "run") -> pd.DataFrame:
         lat = lat[~op.str.endswith("-INTENDED") & ~op.str.startswith("TOTAL")]
         out = out.merge(lat[["t_s", "operation", "p99_ms"]], on=["t_s", "operation"], how="left")
     return out
+
+
+def completions_for_recovery(ycsb_dir: Path, phase: str = "run") -> pd.DataFrame | None:
+    """The native generator's completions per 100 ms (`<phase>.errors.json`) as recovery's
+    completion rows (t_s, ok): a success row and an error row per bucket that had them. None
+    when the tool wrote none (go-ycsb): unavailability then comes from the 1 s intervals."""
+    path = ycsb_dir / f"{phase}.errors.json"
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    rows = []
+    for c in doc.get("completions_100ms") or []:
+        if c.get("ok"):
+            rows.append({"t_s": float(c["t_s"]), "ok": True})
+        if c.get("errors"):
+            rows.append({"t_s": float(c["t_s"]), "ok": False})
+    return pd.DataFrame(rows, columns=["t_s", "ok"]) if rows else None
 
 
 class RunFaults:
@@ -263,7 +282,8 @@ class RunFaults:
         run_t0 = phase.first_line if phase is not None else self.t0
         if run_t0 is not None and (rd.ycsb_dir / "run.intervals.csv").is_file():
             series = series_for_recovery(rd.ycsb_dir)
-            self.recoveries = recoveries(series, windows(self.records, run_t0))
+            done = completions_for_recovery(rd.ycsb_dir)
+            self.recoveries = recoveries(series, windows(self.records, run_t0), completions=done)
         for r in self.records:
             if r.start is not None:
                 rd.add_mark(r.label, r.start, r.end or r.scheduled_end, source="fault")

@@ -18,6 +18,7 @@ from workbench.checks.measurement import judge_counts, judge_error_rate
 from workbench.errors import ParameterError
 from workbench.faults.actions import Applied
 from workbench.faults.injector import Injector
+from workbench.faults.recovery import FaultWindow, recovery
 from workbench.faults.schedule import build_schedule
 from workbench.manifest import load_manifest
 from workbench.params import run_params_from_cli, validate_run
@@ -293,3 +294,22 @@ def test_build_schedule_is_what_the_plan_holds() -> None:
         run_duration_s=40,
     )
     assert plan.schedule == same and bool(plan)
+
+
+def test_unavailability_at_100_ms_from_the_generators_completions(tmp_path: Path) -> None:
+    d = tmp_path / "ycsb"
+    d.mkdir()
+    ok = [round(0.1 * i, 1) for i in range(1, 301) if not 120 < i <= 133]  # 12.0 s .. 13.4 s: none
+    done = [{"t_s": t, "ok": 30, "errors": 0} for t in ok] + [{"t_s": 12.5, "ok": 0, "errors": 2}]
+    (d / "run.errors.json").write_text(json.dumps({"completions_100ms": done}))
+    frame = faulting.completions_for_recovery(d)
+    assert frame is not None and set(frame.columns) == {"t_s", "ok"}
+    assert (~frame["ok"]).sum() == 1
+    series = pd.DataFrame(
+        [{"t_s": float(t), "operation": "READ", "ops": 300.0} for t in range(1, 31)]
+    )
+    r = recovery(series, FaultWindow(11.9, 13.0, "kill:leader"), completions=frame)
+    assert r.unavailability_from == "completions"
+    assert r.unavailability_s == pytest.approx(1.35, abs=0.06)  # 12.0 -> 13.4, 100 ms grid
+    assert r.time_to_first_error_s == pytest.approx(0.6, abs=0.05)
+    assert faulting.completions_for_recovery(tmp_path) is None  # go-ycsb: no side file

@@ -89,6 +89,9 @@ def test_side_file_counts_by_class_and_the_output_stays_go_ycsb(tmp_path: Path) 
     assert report.error_classes == totals
     assert sum(r["count"] for r in doc["per_second"]) == 140
     assert all(r["t_s"] >= 1 for r in doc["per_second"])
+    done = doc["completions_100ms"]  # every operation, in 100 ms buckets: successes and errors
+    assert sum(c["ok"] for c in done) == 160 and sum(c["errors"] for c in done) == 140
+    assert all(round(c["t_s"] * 10) == c["t_s"] * 10 for c in done)
     res = parse("".join(out))  # the printed output parses as before: errors only in _ERROR rows
     assert res.error_count() == 140 and res.complete
 

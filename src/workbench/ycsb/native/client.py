@@ -10,7 +10,8 @@ writes that interval's own histograms (see ``native.intervals``); the status lin
 Failed operations are also counted by class (``bindings.error_class``: timeout, connection
 refused, server error, other) per operation and per second of the run, in a JSON side file beside
 the interval CSV (``<phase>.errors.json``, or ``measurement.error_classes``), so go-ycsb's output
-stays as it is. The worker's operations stay closures over one thread's locals (the hot path),
+stays as it is; the same file holds completions per 100 ms (successes, errors), from which a
+fault's unavailability is measured at that resolution. The worker's operations stay closures over one thread's locals (the hot path),
 which is why this module is nearly 500 lines.
 """
 
@@ -115,6 +116,7 @@ class NativeClient:
         self.start_gate = start_gate
         self._start_ns: int | None = None
         self._errors: dict[tuple[str, str, int], int] = {}  # (op, class, second) -> count
+        self._completions: list[dict[int, list[int]]] = []  # per thread: 100 ms -> [ok, errors]
         self._err_lock = threading.Lock()
 
     # ------------------------------------------------------------------ control
@@ -220,7 +222,17 @@ class NativeClient:
                 {"t_s": float(sec), "operation": op, "class": cls, "count": n}
                 for (op, cls, sec), n in sorted(self._errors.items(), key=lambda kv: kv[0][2])
             ]
-            doc = {"run_seconds": elapsed, "totals": totals, "per_second": rows}
+            merged: dict[int, list[int]] = {}
+            for per_thread in self._completions:
+                for b, (ok, err) in per_thread.items():
+                    c = merged.setdefault(b, [0, 0])
+                    c[0], c[1] = c[0] + ok, c[1] + err
+            done = [
+                {"t_s": round((b + 1) / 10, 1), "ok": c[0], "errors": c[1]}
+                for b, c in sorted(merged.items())
+            ]
+            doc = {"run_seconds": elapsed, "totals": totals, "per_second": rows,
+                   "completions_100ms": done}  # fmt: skip
             Path(path).write_text(json.dumps(doc, indent=1), encoding="utf-8")
         return totals
 
@@ -320,8 +332,15 @@ class NativeClient:
         integrity = wl.data_integrity
         err_name, int_name, nf_name = _ERR, _INT, _NF
         warm = wl.warmup_s > 0
+        buckets: dict[int, list[int]] = {}  # 100 ms since the start -> [completed, failed]
+        self._completions.append(buckets)
 
         def measure(op: str, t0: int, t1: int, ok: int, intended: int) -> None:
+            b = (t1 - start_ns) // 100_000_000
+            c = buckets.get(b)
+            if c is None:
+                c = buckets[b] = [0, 0]
+            c[ok == FAILED] += 1  # a NOT_FOUND was answered: the service was available
             if warm and t1 < warm_end:
                 return
             lat = (t1 - t0) // 1000

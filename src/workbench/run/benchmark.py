@@ -33,6 +33,7 @@ from workbench.params import RunParams, new_run_id
 from workbench.run import faulting, finishing, observe, workload
 from workbench.run.stackctl import StackControl
 from workbench.stack import Stack
+from workbench.telemetry import HostSampler
 from workbench.ycsb.tools import PhaseRecord, get_tool
 
 Progress = Callable[[str], None]
@@ -77,6 +78,7 @@ class Benchmark:
         self.figures: dict[str, Any] = {}
         self.figure_files: dict[str, Path] = {}
         self.faults = faulting.RunFaults.for_run(params, self.manifest)  # checked before stack up
+        self.host: HostSampler | None = None  # host CPU and other stacks, for host_contention
         # side work off the critical path: the fingerprint, pre checks beside the load
         self._side = ThreadPoolExecutor(3, thread_name_prefix="bench-side")
         self._beside: Future[list[Verdict]] | None = None
@@ -128,6 +130,8 @@ class Benchmark:
         self._close(status, message)
 
     def _close(self, status: str, error: str | None) -> None:
+        if self.host is not None:
+            self.host.stop()
         self.rd.finish(status, error=error)
         self.closed = True
         atexit.unregister(self._at_exit)
@@ -160,6 +164,7 @@ class Benchmark:
         """Bring the subject's stack up, health-gated; the fingerprint is taken beside."""
         with self._stage("stack_up"):
             st = self.ctl.open()
+            self.host = HostSampler(st.project).start()
             self._fingerprint = self._side.submit(finishing.fingerprint, self.manifest, self.ctl)
         return st
 
@@ -216,19 +221,24 @@ class Benchmark:
             after = load.traffic_end() if load is not None else None
             gated_tool = get_tool(workload.tool_name(self.params, self.manifest)).gated
             tool_log = self.rd.ycsb_dir / "run.log" if gated_tool else None  # t=0: it is up
-            with self.faults.during(st) as begin:
+            try:
+                with self.faults.during(st) as begin:
 
-                def gate() -> None:  # a gated tool starts up meanwhile; t=0 when it returns
-                    if after is not None:
-                        self.rd.record.settle_after_load = observe.settle(st, after)
-                        self.settled_at = time.time()
-                    begin(tool_log)
+                    def gate() -> None:  # a gated tool starts up meanwhile; t=0 when it returns
+                        if after is not None:
+                            self.rd.record.settle_after_load = observe.settle(st, after)
+                            self.settled_at = time.time()
+                        begin(tool_log)
 
-                gated = after is not None or bool(self.faults)
-                try:
-                    rec = self._phase("run", gate=gate if gated else None)
-                finally:
-                    self.rd.save()
+                    gated = after is not None or bool(self.faults)
+                    try:
+                        rec = self._phase("run", gate=gate if gated else None)
+                    finally:
+                        self.rd.save()
+            except BaseException:  # Ctrl-C, errors: the fault records as they are, no waiting
+                with contextlib.suppress(Exception):
+                    self.faults.finish(self.rd, None, None)
+                raise
             self.faults.finish(self.rd, rec, st)
             return rec
 
@@ -247,6 +257,7 @@ class Benchmark:
                 baseline_window=self.rd.record.baseline_window,
                 traffic_ended=rec.ended if rec else None,
                 faults=self.faults.observation(),
+                host=self.host,
             )
             return self._record(got)
 

@@ -144,4 +144,5 @@ register(
     "server and client ops/s agree per interval of the run (same seconds, no rate window)",
     gather_aligned,
     judge_aligned,
+    needs=("scrape_coverage",),
 )

@@ -4,40 +4,84 @@ The same validation serves the CLI (before papermill starts) and each notebook's
 papermill injected its parameters). Every problem is collected and raised as ONE `ParameterError`:
 unknown names, wrong types, impossible values, unknown subjects or workloads.
 
-models.py: the four parameter sets (pydantic, frozen) and their pure value rules; rules.py:
+ycsbprops.py: the YCSB property rules (no pydantic: the generator uses them); models.py: the four parameter sets (pydantic, frozen) and their pure value rules; rules.py:
 `validate` and the checks that read subjects and run directories; sources.py: the CLI's `-p` items
 and a notebook's namespace. This module only re-exports.
 """
 
 from __future__ import annotations
 
-from workbench.errors import ParameterError
-from workbench.manifest import DEFAULT_SUBJECT, workload_file_name
-from workbench.params.models import (
-    DEFAULT_DURATION_S,
-    PHASES,
-    RUN_ID_RE,
-    YCSB_ALIASES,
-    YCSB_CORE_PROPS,
-    CompareParams,
-    ExploreParams,
-    Params,
-    RunParams,
-    VerifyParams,
-    new_run_id,
-)
-from workbench.params.rules import (
-    KINDS,
-    ParamsType,
-    add_run_rule,
-    defaults,
-    docs,
-    replace,
-    subject_problems,
-    validate,
-    validate_run,
-)
-from workbench.params.sources import from_namespace, injected_names, run_params_from_cli
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from workbench.errors import ParameterError
+    from workbench.manifest import DEFAULT_SUBJECT, workload_file_name
+    from workbench.params.models import (
+        DEFAULT_DURATION_S,
+        PHASES,
+        RUN_ID_RE,
+        YCSB_ALIASES,
+        YCSB_CORE_PROPS,
+        CompareParams,
+        ExploreParams,
+        Params,
+        RunParams,
+        VerifyParams,
+        new_run_id,
+    )
+    from workbench.params.rules import (
+        KINDS,
+        ParamsType,
+        add_run_rule,
+        defaults,
+        docs,
+        replace,
+        subject_problems,
+        validate,
+        validate_run,
+    )
+    from workbench.params.sources import from_namespace, injected_names, run_params_from_cli
+
+# Resolved on first use (PEP 562): the native generator imports `workbench.params.ycsbprops` (the
+# property rules) without loading pydantic and the manifest code (0.3 s of its start-up).
+_WHERE = {
+    "ParameterError": "workbench.errors",
+    "DEFAULT_SUBJECT": "workbench.manifest",
+    "workload_file_name": "workbench.manifest",
+    "DEFAULT_DURATION_S": "workbench.params.models",
+    "PHASES": "workbench.params.models",
+    "RUN_ID_RE": "workbench.params.models",
+    "YCSB_ALIASES": "workbench.params.models",
+    "YCSB_CORE_PROPS": "workbench.params.models",
+    "CompareParams": "workbench.params.models",
+    "ExploreParams": "workbench.params.models",
+    "Params": "workbench.params.models",
+    "RunParams": "workbench.params.models",
+    "VerifyParams": "workbench.params.models",
+    "new_run_id": "workbench.params.models",
+    "KINDS": "workbench.params.rules",
+    "ParamsType": "workbench.params.rules",
+    "add_run_rule": "workbench.params.rules",
+    "defaults": "workbench.params.rules",
+    "docs": "workbench.params.rules",
+    "replace": "workbench.params.rules",
+    "subject_problems": "workbench.params.rules",
+    "validate": "workbench.params.rules",
+    "validate_run": "workbench.params.rules",
+    "from_namespace": "workbench.params.sources",
+    "injected_names": "workbench.params.sources",
+    "run_params_from_cli": "workbench.params.sources",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module 'workbench.params' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_WHERE[name]), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "DEFAULT_DURATION_S",

@@ -24,22 +24,15 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from workbench.manifest import DEFAULT_SUBJECT
+from workbench.params.ycsbprops import KNOWN_NAMES
 
 DEFAULT_DURATION_S = 20.0
 RUN_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 PHASES = ("load", "run")
 
-# YCSB core-workload and measurement properties (go-ycsb names). Dotted names (binding props such
-# as `etcd.endpoints`, `measurement.interval`) are always accepted: each binding has its own.
-YCSB_CORE_PROPS = frozenset(
-    """table recordcount operationcount insertstart insertcount fieldcount fieldlength
-    fieldlengthdistribution readallfields writeallfields readproportion updateproportion
-    insertproportion scanproportion readmodifywriteproportion deleteproportion requestdistribution
-    minscanlength maxscanlength scanlengthdistribution insertorder keyprefix zeropadding
-    hotspotdatafraction hotspotopnfraction threadcount target measurementtype outputstyle silence
-    warmuptime maxexecutiontime dataintegrity workload fieldnameprefix batchsize dropdata verbose
-    debug.pprof""".split()  # noqa: SIM905 - a word list reads better than 39 quoted strings
-)
+# YCSB core-workload and measurement properties (go-ycsb names): the names the property rules
+# know, one list. Dotted names (binding props such as `etcd.endpoints`) are always accepted.
+YCSB_CORE_PROPS = KNOWN_NAMES
 # YCSB names that map onto typed run parameters.
 YCSB_ALIASES = {
     "threadcount": "threads",

@@ -14,6 +14,7 @@ from typing import Any
 from workbench.errors import ParameterError
 from workbench.params.models import YCSB_ALIASES, RunParams
 from workbench.params.rules import defaults, validate, validate_run
+from workbench.params.ycsbprops import alias_conflicts
 
 
 def from_namespace(kind: str, namespace: Mapping[str, Any]) -> Any:
@@ -56,10 +57,13 @@ def run_params_from_cli(assignments: Iterable[str], **flags: Any) -> RunParams:
     values: dict[str, Any] = {k: v for k, v in flags.items() if v is not None}
     props: dict[str, str] = {}
     problems: list[str] = []
+    pairs: list[tuple[str, str]] = []
     run_fields = set(defaults("benchmark"))
     for item in assignments:
         key, sep, value = item.partition("=")
         key = key.strip()
+        if sep and key:
+            pairs.append((key, value))
         if not sep or not key:
             problems.append(f"-p {item!r}: expected key=value")
         elif key in YCSB_ALIASES:
@@ -70,6 +74,8 @@ def run_params_from_cli(assignments: Iterable[str], **flags: Any) -> RunParams:
             props[key] = value
     if props:
         values["props"] = props
+    given = [(k, str(v)) for k, v in flags.items() if v is not None and not isinstance(v, list)]
+    problems.extend(alias_conflicts([*given, *pairs]))  # `threads=4` beside `threadcount=8`
     if problems:
         try:
             validate_run(values)

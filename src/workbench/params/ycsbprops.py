@@ -113,7 +113,16 @@ BOOLEANS: dict[str, bool] = {
 }
 #: the undotted property names these rules (and the native generator) know
 KNOWN_NAMES = frozenset(
-    [*CHOICES, *RANGES, *BOOLEANS, "table", "keyprefix", "fieldnameprefix", "debug.pprof"]
+    [
+        *CHOICES,
+        *RANGES,
+        *BOOLEANS,
+        "table",
+        "keyprefix",
+        "fieldnameprefix",
+        "debug.pprof",
+        "deleteproportion",  # go-ycsb reads it; the core workload has no DELETE operation
+    ]
 )
 #: names that set the same thing (a run parameter and its YCSB property)
 SAME_SETTING = (

@@ -7,9 +7,8 @@
 and `execute()` runs them all. Every stage saves what it has before it raises; on any failure
 (stack never healthy, workload error, Ctrl-C, SIGTERM, the interpreter going away) the run gets
 the right status, the container logs, the verdicts known so far and a report, and the stack is
-torn down. What each stage does lives in its room: `stackctl` (the stack), `workload` (a YCSB
-phase through the tool registry), `observe` (checks, settle, window, metrics, timeline),
-`finishing` (status, summary, report).
+torn down. What each stage does lives in its room: `stackctl`, `workload` (a YCSB phase through
+the tool registry), `faulting`, `observe` (checks, settle, metrics, timeline), `finishing`.
 """
 
 from __future__ import annotations
@@ -244,18 +243,13 @@ class Benchmark:
 
     def post_checks(self) -> list[Verdict]:
         with self._stage("post_checks"):
-            rec = self.phases.get("run") or self.phases.get("load")
-            client = workload.client_summary(rec, self.params) if rec else None
-            names = self._names("post")
+            ctx = observe.post_context(self.phases, self.params, self.settled_at, self.rd)
             got = observe.checks(
                 self.ctl.require(),
                 self.manifest,
                 "post",
-                names,
-                client=client,
-                window=observe.window(self.phases, self.settled_at),
-                baseline_window=self.rd.record.baseline_window,
-                traffic_ended=rec.ended if rec else None,
+                self._names("post"),
+                **ctx,
                 faults=self.faults.observation(),
                 host=self.host,
             )
@@ -293,10 +287,6 @@ class Benchmark:
     def raise_for_checks(self) -> None:
         """Raise CheckFailed when a check failed: AFTER everything was saved."""
         raise_for_verdicts(self.verdicts)
-
-    def limitations(self) -> tuple[str, ...]:
-        """What this run's YCSB tool cannot measure (the report says so)."""
-        return get_tool(workload.tool_name(self.params, self.manifest)).limitations
 
     def execute(self) -> str:
         """All stages in order; returns the final status (checks are not raised)."""

@@ -21,6 +21,7 @@ from workbench.errors import QueryError
 from workbench.jsonio import read_json, write_json
 from workbench.manifest import Manifest
 from workbench.model import Verdict
+from workbench.params import RunParams
 from workbench.prometheus import (
     PrometheusClient,
     collect,
@@ -58,6 +59,20 @@ def checks(
             manifest, stack.ports, http=http, prometheus=prom, probe=probe, **ctx
         )
         return run_checks(names, context, phase, parallel=True)  # type: ignore[arg-type]
+
+
+def post_context(
+    phases: dict[str, PhaseRecord], params: RunParams, settled_at: float | None, rd: RunDir
+) -> dict[str, Any]:
+    """What the post checks know of the measured phase: the client's numbers, the window it
+    ran in, the idle baseline before it and when its traffic had ended."""
+    rec = phases.get("run") or phases.get("load")
+    return {
+        "client": workload.client_summary(rec, params) if rec else None,
+        "window": window(phases, settled_at),
+        "baseline_window": rd.record.baseline_window,
+        "traffic_ended": rec.ended if rec else None,
+    }
 
 
 def settle(stack: Stack, after: float) -> Settle:

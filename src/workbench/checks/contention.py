@@ -4,8 +4,10 @@
 `CheckContext.host`): the host's busy cores minus this stack's containers (the client is one of
 them) and the workbench's own process, and the other workbench stacks (`wb-` compose projects)
 running meanwhile. Options: `host_contention_max_cores` (0.25: above it `unknown`),
-`host_contention_fail_cores` (1.0: above it `fail`), `host_contention_other_stacks` (`fail` or
-`unknown`). Not here: the sampling itself (telemetry) and when it starts (the conductor).
+`host_contention_fail_cores` (1.0: above it `fail`), `host_contention_other_stacks` (`note`, the
+default: named in the summary, their CPU judged as part of the outside share; or `fail` /
+`unknown` whenever one is up). An idle stack left up (a test fixture, `workbench up`) costs little
+CPU; a second run costs a lot, and that is what the thresholds see. Not here: the sampling itself (telemetry) and when it starts (the conductor).
 """
 
 from __future__ import annotations
@@ -67,13 +69,15 @@ def _stacks(obs: Mapping[str, Any], options: Mapping[str, Any]) -> tuple[Verdict
         return "unknown", "other workbench stacks not observed (no engine samples in the window)"
     if not others:
         return "pass", "no other workbench stack running"
-    status = str(options.get("host_contention_other_stacks", "fail"))
-    if status not in ("fail", "unknown"):
-        raise Unobservable(f"host_contention_other_stacks must be fail or unknown, not {status!r}")
-    return (
-        "fail" if status == "fail" else "unknown",
-        f"other workbench stack(s) up during the window: {', '.join(others)}",
-    )
+    status = str(options.get("host_contention_other_stacks", "note"))
+    if status not in ("note", "fail", "unknown"):
+        raise Unobservable(
+            f"host_contention_other_stacks must be note, fail or unknown, not {status!r}"
+        )
+    text = f"other workbench stack(s) up during the window: {', '.join(others)}"
+    if status == "note":  # their CPU is in the outside share, judged by the thresholds above
+        return "pass", f"{text} (their CPU is counted outside the stack)"
+    return status, text  # type: ignore[return-value]
 
 
 register(

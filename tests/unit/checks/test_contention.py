@@ -68,15 +68,20 @@ def test_cpu_outside_the_stack_by_thresholds(
     assert (v.status, needle in v.summary) == (status, True), v.summary
 
 
-def test_another_workbench_stack_fails_naming_it_or_is_unknown_by_option() -> None:
+def test_another_workbench_stack_is_named_and_fails_or_is_unknown_by_option() -> None:
+    # default: named; an idle stack's CPU is part of the outside share the thresholds judge
     v = verdict(measured(0.05, ["wb-etcd-7b800c8f"]))
-    assert v.status == "fail"
+    assert v.status == "pass"
     assert "other workbench stack(s) up during the window: wb-etcd-7b800c8f" in v.summary
     assert v.evidence["other_projects"] == ["wb-etcd-7b800c8f"]
+    busy = verdict(measured(1.2, ["wb-etcd-7b800c8f"]))  # a second run: its CPU shows
+    assert busy.status == "fail" and "wb-etcd-7b800c8f" in busy.summary
+    v = verdict(measured(0.05, ["wb-x"]), host_contention_other_stacks="fail")
+    assert v.status == "fail"
     v = verdict(measured(0.05, ["wb-x"]), host_contention_other_stacks="unknown")
     assert v.status == "unknown"
     bad = verdict(measured(0.05, ["wb-x"]), host_contention_other_stacks="ignore")
-    assert bad.status == "unknown" and "must be fail or unknown" in bad.summary
+    assert bad.status == "unknown" and "must be note, fail or unknown" in bad.summary
 
 
 def test_unknown_when_not_measured() -> None:

@@ -110,7 +110,7 @@ def test_kill_9_of_the_cli_then_down_stale(etcd_manifest: Manifest, tmp_path: Pa
         int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit() and _ppid(p) == proc.pid
     ]
     proc.kill()  # SIGKILL: no handler, no salvage
-    proc.wait(timeout=30)
+    proc.communicate(timeout=30)  # reaps it and closes its pipe
     for pid in kernels:  # and its kernel, as a machine reboot or an OOM kill would
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)

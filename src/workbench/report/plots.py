@@ -1,7 +1,10 @@
 """Pure functions from frames to matplotlib Figures (no pyplot, no GUI, no global state).
 
 Every time axis is seconds on the run's one clock (`t_s` of the timeline) and carries the stage
-marks (load, run, warmup) as shaded spans. Latencies are drawn in milliseconds whatever unit they
+marks (load, run, warmup) as shaded spans, and fault marks hatched in red with their names.
+Over 450 lines because every figure of the report and the compare notebook shares one set of
+line rules here (what is drawn, which series are dropped, the legend cap, readable units);
+splitting them would split those rules. Latencies are drawn in milliseconds whatever unit they
 were recorded in. A figure with nothing to draw says so in its body instead of being blank.
 """
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import threading
 from pathlib import Path
+from typing import ClassVar
 
 import pandas as pd
 
@@ -41,7 +42,8 @@ def _run(tmp_path: Path, name: str, dip_s: int) -> RunDir:
         return Injector(schedule, resolver=resolver, lookup=lookup, apply=apply)  # type: ignore[arg-type]
 
     class Stack:
-        project, ports, manifest = "p", {}, load_manifest("etcd")
+        project, manifest = "p", load_manifest("etcd")
+        ports: ClassVar[dict[str, int]] = {}
 
     plan.arm(Stack(), lookup=lambda s: f"c-{s}", make_injector=make)  # type: ignore[arg-type]
     with plan.during(None) as begin:

@@ -233,7 +233,7 @@ class RunFaults:
         return self.records
 
     @contextlib.contextmanager
-    def during(self, stack: Stack | None) -> Iterator[Callable[[Path | None], None]]:
+    def during(self, stack: Stack | None) -> Iterator[Callable[..., None]]:
         """Armed on entry when there is a schedule; closed on any exit (errors, Ctrl-C)."""
         if self and stack is not None:
             self.arm(stack)

@@ -157,7 +157,8 @@ def test_ctrl_c_mid_fault_undoes_it_and_keeps_the_record() -> None:
     assert actions.in_force == set()
     assert actions.log == ["apply pause:c-etcd1", "undo pause:c-etcd1"]
     (rec,) = plan.records
-    assert rec.undone and rec.took_effect and rec.end is not None and rec.end >= rec.start
+    assert rec.undone and rec.took_effect and rec.end is not None and rec.start is not None
+    assert rec.end >= rec.start
     assert plan.close() == plan.records  # idempotent: the conductor's _fail calls it again
 
 

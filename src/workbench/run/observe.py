@@ -72,6 +72,11 @@ def post_context(
         "window": window(phases, settled_at),
         "baseline_window": rd.record.baseline_window,
         "traffic_ended": rec.ended if rec else None,
+        "client_intervals": (
+            workload.client_intervals(rd, "run" if "run" in phases else "load", rec.first_line)
+            if rec
+            else None
+        ),
     }
 
 

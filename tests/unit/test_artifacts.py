@@ -241,7 +241,8 @@ def test_verdicts_merge_by_phase_and_name(tmp_path: Path) -> None:
     assert got == {("pre", "a"): "pass", ("pre", "b"): "pass", ("post", "a"): "fail"}
     assert isinstance(json.loads(rd.checks_path.read_text()), list)
     assert artifacts.run_status(rd.verdicts()) == "failed"
-    assert artifacts.run_status([Verdict("x", "pre", "unknown", "?")]) == "error"
+    # unknown is its own status (issue 11: it used to be shown as "error" with no reason)
+    assert artifacts.run_status([Verdict("x", "pre", "unknown", "?")]) == "unknown"
     assert artifacts.run_status([Verdict("x", "pre", "skipped", "n/a")]) == "passed"
 
 

@@ -6,7 +6,6 @@ import base64
 import json
 import re
 import shutil
-import time
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -147,11 +146,11 @@ def test_index_and_ls_list_every_run(tmp_path: Path) -> None:
     assert "3.80" in table[2] and "3.90 (UPDATE)" in table[2]
 
 
-def test_render_is_fast_for_a_60_second_run(tmp_path: Path) -> None:
+def test_a_60_second_run_renders_whole(tmp_path: Path) -> None:
+    """Its speed (target 5 s) is measured by bench/bench_report.py, not by a timed unit test."""
     rd = synthetic_run(tmp_path, seconds=60)
-    t = time.perf_counter()
-    report.render(rd.path)
-    assert time.perf_counter() - t < 5.0
+    html = report.render(rd.path).read_text()
+    assert html.count("data:image/png;base64,") >= 2 and "</html>" in html
 
 
 # ---- headline numbers named for what they are (issue 10 item 5) -----------------------------

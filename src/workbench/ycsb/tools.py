@@ -78,6 +78,8 @@ class Tool:
     gated: ClassVar[bool] = False  # can start up first and wait for a start line on stdin
     self_bounded: ClassVar[bool] = False  # bounds a run by `maxexecutiontime` itself
     clock_from_first_line: ClassVar[bool] = False  # first line printed before the first op
+    # the line it prints right before its first operation, its t=0 (None: its first output)
+    start_line: ClassVar[re.Pattern[str] | None] = None
     limitations: ClassVar[tuple[str, ...]] = ()  # what it cannot measure (the report says so)
     # prints <OP>_NOTFOUND rows (else a missing record is an error or a success: reads_found
     # cannot tell)
@@ -129,7 +131,8 @@ class Tool:
         first: list[float] = []
 
         def line(text: str) -> None:
-            if not first and not _COMPOSE_PROGRESS.match(text):
+            t0_line = self.start_line is None or self.start_line.match(text)
+            if not first and t0_line and not _COMPOSE_PROGRESS.match(text):
                 first.append(time.time())
             if on_line is not None:
                 on_line(text)
@@ -191,6 +194,11 @@ class GoYcsb(Tool):
     `maxexecutiontime`), latency from the actual start of each call."""
 
     name = "go-ycsb"
+    # its main prints the properties block, closes it with a line of stars, then `start :=
+    # time.Now()` and the workers: status ticks and "Run finished, takes" count from that line
+    # (the etcd client was dialled before it)
+    start_line = re.compile(r"^\*+\s*$")
+    clock_from_first_line = True
     not_found_reported = False  # its etcd binding answers a missing key with READ_ERROR
     interrupt_fails_in_flight = True  # the cancelled calls: `context canceled`, <OP>_ERROR
     limitations = (

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from workbench.checks.measurement import judge_error_rate, judge_traffic
 from workbench.params import validate_run
 from workbench.run.workload import ToolClientSummary, client_summary
 from workbench.ycsb.parser import parse
 from workbench.ycsb.runner import RunOutcome
-from workbench.ycsb.tools import PhaseRecord, get_tool, interrupted_in_flight
+from workbench.ycsb.tools import PhaseRecord, PhaseRequest, get_tool, interrupted_in_flight
 
 CAPTURED = Path(__file__).parents[2] / "fakes" / "captured" / "go-ycsb"
 
@@ -74,3 +76,22 @@ def test_go_ycsb_limitations_name_what_it_cannot_measure() -> None:
     for words in ("intended-time", "per-interval percentiles", "start gate", "NOTFOUND"):
         assert words in lim
     assert get_tool("native").not_found_reported and not get_tool("go-ycsb").not_found_reported
+
+
+@pytest.mark.local
+def test_go_ycsbs_clock_starts_at_the_line_closing_its_properties(tmp_path: Path) -> None:
+    script = (
+        "echo 'Using request distribution'; echo '***************** properties ****'; "
+        "echo '\"threadcount\"=\"1\"'; sleep 0.6; echo '**********************************'; "
+        "echo '**********'; echo 'Run finished, takes 1.0s'"
+    )
+    req = PhaseRequest("run", "etcd", "/workloads/workloada", {}, threads=1)
+    rec = get_tool("go-ycsb").run(
+        req,
+        lambda _name: ["sh", "-c", script, "sh"],
+        project="p",
+        service="s",
+        log_path=tmp_path / "run.log",
+    )
+    assert rec.first_line - rec.launched >= 0.5  # not the first output line
+    assert rec.ended - rec.first_line < 0.5

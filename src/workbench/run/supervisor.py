@@ -328,7 +328,8 @@ def run(params: RunParams, *, quiet: bool = False, execute: Executor = papermill
     old = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         supervise(
-            params.to_dict(),
+            # papermill writes a tuple as its repr: list-valued parameters go as lists
+            {k: list(v) if isinstance(v, tuple) else v for k, v in params.to_dict().items()},
             rd.path,
             quiet=quiet,
             before=lambda: prestart(manifest, rd),

@@ -89,6 +89,11 @@ class ClientSummary:
     cpu_cores: float | None = None
     # reads/updates/scans that found no record (READ for READ_NOTFOUND, ...), apart from both
     not_found: dict[str, int] = field(default_factory=dict)
+    # the tool's facts: errors caused by our own SIGINT ending a time-bounded run (counted apart
+    # by error_rate and ycsb_traffic, with the reason) and whether it reports NOTFOUND rows at all
+    interrupt_errors: int = 0
+    interrupt_reason: str = ""
+    not_found_reported: bool = True
 
     @property
     def total_ops(self) -> int:
@@ -118,6 +123,9 @@ class ClientSummary:
             "cpu_seconds": self.cpu_seconds,
             "cpu_cores": self.cpu_cores,
             "not_found": dict(self.not_found),
+            "interrupt_errors": self.interrupt_errors,
+            "interrupt_reason": self.interrupt_reason,
+            "not_found_reported": self.not_found_reported,
         }
 
     @classmethod

@@ -27,6 +27,7 @@ def gather_reads(ctx: CheckContext) -> dict[str, Any]:
         "operations": dict(c.operations),
         "errors": dict(c.errors),
         "not_found": dict(c.not_found),
+        "not_found_reported": c.not_found_reported,  # a tool fact (go-ycsb prints no NOTFOUND)
     }
 
 
@@ -49,7 +50,7 @@ def _breakdown(obs: Mapping[str, Any]) -> dict[str, dict[str, float]]:
 
 def judge_reads(obs: Mapping[str, Any], options: Mapping[str, Any]) -> Judgement:
     """`fail` when any of READ/UPDATE/SCAN found no record in more than the allowed fraction."""
-    if not options.get("not_found_reported", True):
+    if not options.get("not_found_reported", True) or not obs.get("not_found_reported", True):
         raise Unobservable("the load generator does not report operations that found no record")
     per_op = _breakdown(obs)
     if not per_op:

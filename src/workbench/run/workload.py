@@ -8,10 +8,9 @@ stack, the tool, the engine telemetry and the run directory.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, fields
-from typing import Any
 
 import pandas as pd
 
@@ -183,29 +182,9 @@ def client_intervals(rd: RunDir, phase: str, first_line: float) -> pd.DataFrame 
     )
 
 
-@dataclass(frozen=True)
-class ToolClientSummary(ClientSummary):
-    """A ClientSummary with the tool's facts the post checks read from `client.to_dict()`:
-    errors that are our SIGINT's (counted apart by error_rate and ycsb_traffic, with the reason)
-    and whether the tool reports NOTFOUND rows at all."""
-
-    interrupt_errors: int = 0
-    interrupt_reason: str = ""
-    not_found_reported: bool = True
-
-    def to_dict(self) -> dict[str, Any]:
-        out = super().to_dict()
-        out.update(
-            interrupt_errors=self.interrupt_errors,
-            interrupt_reason=self.interrupt_reason,
-            not_found_reported=self.not_found_reported,
-        )
-        return out
-
-
 def client_summary(rec: PhaseRecord, params: RunParams) -> ClientSummary:
     """The checks' view of a YCSB phase (the one rule: `ClientSummary.from_final_rows`), with
-    the tool's facts (`ToolClientSummary`)."""
+    the tool's facts (in-flight errors of our SIGINT, whether it reports NOTFOUND)."""
     base = ClientSummary.from_final_rows(
         rec.outcome.result.final,
         rec.outcome.result.run_seconds,
@@ -215,8 +194,8 @@ def client_summary(rec: PhaseRecord, params: RunParams) -> ClientSummary:
         cpu_cores=rec.cpu_cores,
     )
     interrupted, reason = interrupted_in_flight(rec, params.threads)
-    return ToolClientSummary(
-        **{f.name: getattr(base, f.name) for f in fields(base)},
+    return dataclasses.replace(
+        base,
         interrupt_errors=interrupted,
         interrupt_reason=reason,
         not_found_reported=get_tool(rec.tool).not_found_reported,

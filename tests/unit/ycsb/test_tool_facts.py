@@ -9,7 +9,7 @@ import pytest
 
 from workbench.checks.measurement import judge_error_rate, judge_traffic
 from workbench.params import validate_run
-from workbench.run.workload import ToolClientSummary, client_summary
+from workbench.run.workload import client_summary
 from workbench.ycsb.parser import parse
 from workbench.ycsb.runner import RunOutcome
 from workbench.ycsb.tools import PhaseRecord, PhaseRequest, get_tool, interrupted_in_flight
@@ -43,7 +43,7 @@ def test_the_native_generator_gets_no_allowance() -> None:
 def test_error_rate_and_traffic_pass_a_sigint_bounded_go_ycsb_run_with_the_reason() -> None:
     rec = _record("run_sigint.log")
     c = client_summary(rec, validate_run({"threads": 8, "tool": "go-ycsb"}))
-    assert isinstance(c, ToolClientSummary) and c.interrupt_errors == 8
+    assert c.interrupt_errors == 8
     assert not c.not_found_reported
     obs = {"client": c.to_dict()}
     j = judge_error_rate(obs, {"max_error_rate": 0.0})

@@ -29,10 +29,10 @@ def key_vectors() -> list[tuple[int, int, str, str, str, str]]:
 
 
 def test_key_zero_and_one_match_go_ycsb() -> None:
-    assert g.build_key_name(0) == "user-6284781860667377211"
-    assert g.build_key_name(1) == "user-6284782960179005422"
+    assert g.build_key_name(0) == "user6284781860667377211"
+    assert g.build_key_name(1) == "user6284782960179005422"
     wl = build_workload({"recordcount": "10", "operationcount": "10"}, "run")
-    assert wl.key_name(0) == "user-6284781860667377211"
+    assert wl.key_name(0) == "user6284781860667377211"
 
 
 def test_keyhash_java_gives_java_ycsb_keys() -> None:
@@ -59,9 +59,10 @@ def test_keys_match_both_tools(
 def test_vectors_cover_signs_and_padding() -> None:
     rows = key_vectors()
     assert {pad for _, pad, *_ in rows} == {1, 20, 25}
-    signs = {go_h[4] == "-" for _, _, go_h, *_ in rows}
-    assert signs == {True, False}  # go-ycsb keys of both signs are in the table
-    assert any(h.startswith("user-0") for _, _, h, *_ in rows)  # sign before the zeros
+    # go-ycsb's Hash64 takes the absolute value (its source, and v1.0.3 live: loaded by one tool,
+    # read by the other, no misses): no go-ycsb key has a sign; Java YCSB's keys differ
+    assert not any("-" in go_h for _, _, go_h, *_ in rows)
+    assert any(go_h != java_h for _, _, go_h, _, java_h, _ in rows)
 
 
 def test_ordered_keys_prefix_and_padding() -> None:

@@ -159,7 +159,7 @@ def test_lone_final_block_is_final_and_gets_no_invented_time() -> None:
 def test_basic_verbose_prints_operations_as_go_ycsb() -> None:
     text = run_phase("load", db="basic", recordcount="3", verbose="true")
     lines = [ln for ln in text.splitlines() if ln.startswith("INSERT usertable")]
-    assert lines[0].startswith("INSERT usertable user-6284781860667377211 [ field0=")
+    assert lines[0].startswith("INSERT usertable user6284781860667377211 [ field0=")
     assert re.fullmatch(r"INSERT usertable user-?\d+ \[ field0=\S{8} field1=\S{8} \]", lines[1])
     text = run_phase(
         "run", db="basic", verbose="true", operationcount="20", readproportion="0.5",

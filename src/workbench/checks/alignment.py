@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
+import numpy as np
 import pandas as pd
 
 from workbench.checks.base import CheckContext, Judgement, Unobservable, register
@@ -24,6 +25,10 @@ from workbench.prometheus import counter_increase
 
 DEFAULT_TOLERANCE = 0.10  # |server - client| / client per interval
 DEFAULT_MIN_SHARE = 0.90  # of the full intervals within tolerance
+# A counter read between two scrapes is interpolated: the scrapes bracketing an interval's edges
+# must be at most this fraction of the interval apart, or the comparison measures the harness
+# (scrape resolution), not the system, and the verdict is `unknown` with that reason.
+DEFAULT_MAX_GAP_SHARE = 0.5
 WORST_LISTED = 5
 NOT_COUNTED = ("TOTAL", "READ_MODIFY_WRITE")
 
@@ -88,7 +93,25 @@ def gather_aligned(ctx: CheckContext) -> dict[str, Any]:
     exp = expected_server(client, ctx.options.get("server_msgs_per_op") or {})
     server = counter_increase(raw, grid_edges(exp))
     merged = exp.merge(server[["start", "end", "increase", "covered"]], on=["start", "end"])
+    merged["scrape_gap_s"] = bracketing_gaps(raw, merged)
     return {"selector": selector, "intervals": merged.to_dict("records")}
+
+
+def bracketing_gaps(raw: pd.DataFrame, intervals: pd.DataFrame) -> list[float]:
+    """Per interval, the widest gap between the scrapes around its start and around its end (a
+    counter there is interpolated across that gap); NaN when an edge has no scrape on a side."""
+    if raw.empty or intervals.empty:
+        return [float("nan")] * len(intervals)
+    ts = np.unique((raw["timestamp"] - pd.Timestamp(0, tz="UTC")).dt.total_seconds().to_numpy())
+
+    def gap(edge: float) -> float:
+        i = int(np.searchsorted(ts, edge))
+        return float(ts[i] - ts[i - 1]) if 0 < i < len(ts) else float("nan")
+
+    return [
+        max(gap(float(a)), gap(float(b)))
+        for a, b in zip(intervals["start"], intervals["end"], strict=True)
+    ]
 
 
 def full_intervals(rows: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
@@ -109,6 +132,23 @@ def judge_aligned(obs: Mapping[str, Any], options: Mapping[str, Any]) -> Judgeme
         ev["uncovered"] = [[r["start"], r["end"]] for r in uncovered[:WORST_LISTED]]
         return Judgement(
             "unknown", f"the scrapes do not cover {len(uncovered)} of {len(rows)} intervals", ev
+        )
+    max_gap = float(options.get("aligned_max_gap_share", DEFAULT_MAX_GAP_SHARE))
+    coarse = [
+        r
+        for r in rows
+        if not (r.get("scrape_gap_s", 0.0) <= max_gap * (float(r["end"]) - float(r["start"])))
+    ]
+    if coarse:
+        gaps = sorted(float(r.get("scrape_gap_s", float("nan"))) for r in coarse)
+        ev.update(coarse=len(coarse), scrape_gaps_s=gaps[:WORST_LISTED], max_gap_share=max_gap)
+        span = float(coarse[0]["end"]) - float(coarse[0]["start"])
+        return Judgement(
+            "unknown",
+            f"scrapes {gaps[-1]:.2f} s apart cannot resolve {span:.2f} s intervals "
+            f"({len(coarse)} of {len(rows)}; need gaps ≤ {max_gap:.0%} of an interval): "
+            "scrape faster or use longer status intervals",
+            ev,
         )
     scored = [dict(r, rel_diff=_rel(r["increase"], r["expected"])) for r in rows]
     good = sum(r["rel_diff"] <= tol for r in scored)

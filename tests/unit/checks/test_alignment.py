@@ -16,10 +16,13 @@ from workbench.prometheus import counter_increase
 T0 = 1_800_000_000.0
 
 
-def scrapes(rate: float, seconds: int, *, offset: float = 0.37, members: int = 3) -> pd.DataFrame:
-    """Raw counter samples of `members` series scraped every second at `offset` past the
-    second, together counting `rate` ops/s from T0 (the shape `PrometheusClient.samples` gives)."""
-    t = T0 - 3 + offset + np.arange(seconds + 6, dtype=float)
+def scrapes(
+    rate: float, seconds: int, *, offset: float = 0.37, members: int = 3, every: float = 0.25
+) -> pd.DataFrame:
+    """Raw counter samples of `members` series scraped every `every` s (the etcd subject's
+    interval) at `offset` past the second, together counting `rate` ops/s from T0 (the shape
+    `PrometheusClient.samples` gives)."""
+    t = T0 - 3 + offset + np.arange(0, seconds + 6, every, dtype=float)
     per = rate / members
     frames = [
         pd.DataFrame(
@@ -166,6 +169,15 @@ def test_the_check_end_to_end_on_a_fake_prometheus() -> None:
     selector, start, end = prom.asked[0]
     assert selector == "grpc_server_handled_total{job='etcd'}"
     assert start <= T0 and end >= T0 + 12
+
+
+def test_scrapes_too_coarse_for_the_intervals_are_unknown_not_a_verdict() -> None:
+    """1 s scrapes interpolated at 1 s edges measure the scrape resolution, not the system."""
+    prom = FakePrometheus(scrapes(800, 12, every=1.0))
+    v = run_check("series_aligned", context(prom, client_grid(800, 12)), "post")
+    assert v.status == "unknown", v.summary
+    assert "scrapes 1.00 s apart cannot resolve 1.00 s intervals" in v.summary
+    assert v.evidence["coarse"] == 10
 
 
 def test_the_check_without_its_inputs_is_unknown() -> None:

@@ -19,6 +19,7 @@ from workbench.checks.base import CheckContext, Judgement, Unobservable, registe
 from workbench.model import VerdictStatus
 
 _RANK: dict[VerdictStatus, int] = {"pass": 0, "unknown": 1, "fail": 2}
+SAMPLE_MARGIN_S = 0.7  # the host sampler's period (0.5 s) and a little
 
 
 def gather_host(ctx: CheckContext) -> dict[str, Any]:
@@ -26,7 +27,11 @@ def gather_host(ctx: CheckContext) -> dict[str, Any]:
         raise Unobservable("the host was not sampled during the run (no host sampler)")
     if ctx.window is None:
         raise Unobservable("no run window")
-    obs = dict(ctx.host.contention(*ctx.window))
+    start, end = ctx.window
+    behind = end + SAMPLE_MARGIN_S - ctx.clock()  # the window ends a little after the traffic:
+    if 0 < behind <= 5:  # let the sampler see past it (the post checks begin right away)
+        ctx.sleep(behind)
+    obs = dict(ctx.host.contention(start, end))
     if not obs.get("measured"):
         raise Unobservable(f"host CPU not measured: {obs.get('reason', '?')}", obs)
     return obs

@@ -3,7 +3,7 @@
 `host_contention` reads what `workbench.telemetry.HostSampler` saw over the run window (through
 `CheckContext.host`): the host's busy cores minus this stack's containers (the client is one of
 them) and the workbench's own process, and the other workbench stacks (`wb-` compose projects)
-running meanwhile. Options: `host_contention_max_cores` (0.25: above it `unknown`),
+running meanwhile. Options: `host_contention_max_cores` (0.5: above it `unknown`),
 `host_contention_fail_cores` (1.0: above it `fail`), `host_contention_other_stacks` (`note`, the
 default: named in the summary, their CPU judged as part of the outside share; or `fail` /
 `unknown` whenever one is up). An idle stack left up (a test fixture, `workbench up`) costs little
@@ -43,14 +43,14 @@ def judge_contention(obs: Mapping[str, Any], options: Mapping[str, Any]) -> Judg
     status = max((s for s, _ in parts), key=_RANK.__getitem__)
     evidence = {
         **obs,
-        "max_cores": float(options.get("host_contention_max_cores", 0.25)),
+        "max_cores": float(options.get("host_contention_max_cores", 0.5)),
         "fail_cores": float(options.get("host_contention_fail_cores", 1.0)),
     }
     return Judgement(status, "; ".join(text for _, text in parts), evidence)
 
 
 def _cpu(obs: Mapping[str, Any], options: Mapping[str, Any]) -> tuple[VerdictStatus, str]:
-    limit = float(options.get("host_contention_max_cores", 0.25))
+    limit = float(options.get("host_contention_max_cores", 0.5))
     fail = float(options.get("host_contention_fail_cores", 1.0))
     host, outside = obs["host_busy_cores"], obs.get("outside_cores")
     if outside is None:

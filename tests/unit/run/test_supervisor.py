@@ -70,7 +70,9 @@ def _kernel_that_finishes(status: str) -> supervisor.Executor:
     return execute
 
 
-@pytest.mark.parametrize(("status", "code"), [("passed", 0), ("failed", 1), ("unknown", 2), ("error", 3)])
+@pytest.mark.parametrize(
+    ("status", "code"), [("passed", 0), ("failed", 1), ("unknown", 2), ("error", 3)]
+)
 def test_the_kernel_finishes_the_record_and_the_status_is_the_exit_code(
     tmp_path: Path, quiet_world: dict[str, Any], status: str, code: int
 ) -> None:

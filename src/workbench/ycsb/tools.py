@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from workbench.errors import ConfigError
 from workbench.ycsb.runner import RunOutcome, build_go_ycsb_argv, build_native_argv, run_ycsb
@@ -176,17 +176,7 @@ class NativeTool(Tool):
     interval_logs = True
 
     def argv(self, req: PhaseRequest, properties: dict[str, str], gated: bool) -> list[str]:
-        return build_native_argv(
-            req.phase,
-            req.binding,
-            workload_files=[req.workload_file],
-            properties=properties,
-            threads=req.threads,
-            target=req.target if req.phase == "run" and req.target else None,
-            interval=req.interval_s,
-            executable=(),
-            start_on_stdin=gated,
-        )
+        return client_argv(build_native_argv, req, properties, start_on_stdin=gated)
 
 
 class GoYcsb(Tool):
@@ -210,16 +200,25 @@ class GoYcsb(Tool):
     )
 
     def argv(self, req: PhaseRequest, properties: dict[str, str], gated: bool) -> list[str]:
-        return build_go_ycsb_argv(
-            req.phase,
-            req.binding,
-            workload_files=[req.workload_file],
-            properties=properties,
-            threads=req.threads,
-            target=req.target if req.phase == "run" and req.target else None,
-            interval=req.interval_s,
-            executable=(),
-        )
+        return client_argv(build_go_ycsb_argv, req, properties)
+
+
+def client_argv(
+    build: Callable[..., list[str]], req: PhaseRequest, properties: dict[str, str], **extra: Any
+) -> list[str]:
+    """go-ycsb's command line for a request, by a runner's argv builder (the image's entrypoint
+    is the tool: no executable); `extra`: the builder's own options."""
+    return build(
+        req.phase,
+        req.binding,
+        workload_files=[req.workload_file],
+        properties=properties,
+        threads=req.threads,
+        target=req.target if req.phase == "run" and req.target else None,
+        interval=req.interval_s,
+        executable=(),
+        **extra,
+    )
 
 
 def interval_files(phase: str) -> tuple[str, str]:

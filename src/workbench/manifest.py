@@ -9,7 +9,9 @@ is listed in ONE ManifestError naming the file and each key, before anything sta
 
 Lives here: the manifest's data classes, `load_manifest` (cached per file and mtime), subject
 lookup, the default subject and the workload file naming. Not here: reading the compose YAML,
-starting anything, the fault model.
+starting anything, the fault model. Over 450 lines because the public data classes (what every
+caller reads) and the strict TOML models (what validates, with the key path of each problem) are
+two faces of one schema: split apart, a field added to one would silently be missing in the other.
 """
 
 from __future__ import annotations

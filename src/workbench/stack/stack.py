@@ -4,6 +4,11 @@
 brings the stack up, waits for compose healthchecks *and* the manifest's readiness probes
 (Prometheus targets up), and on exit - success, failure, Ctrl-C or SIGTERM - captures every
 container's log to `run_dir/logs/` and removes containers, networks and volumes.
+
+Over 450 lines because the lifecycle is one state machine: prestart/adopt (a lock shared with
+another process), up with the health and readiness gates, SIGTERM handling, log capture and a down
+that also removes what a dead client created meanwhile. Its argv and state files are in
+`compose.py`; each step here needs the others' state.
 """
 
 from __future__ import annotations

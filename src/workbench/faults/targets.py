@@ -49,6 +49,9 @@ class FaultsConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     targets: list[str] = Field(default_factory=list)
     leader: LeaderConfig | None = None
+    # the server's own view of each fault: name → a raw counter selector (no rate, no sum), its
+    # increase over the fault and the 10 s after it goes to faults.json (leader changes, ...)
+    server_counters: dict[str, str] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _members_are_targets(self) -> FaultsConfig:

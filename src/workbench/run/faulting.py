@@ -49,6 +49,7 @@ from workbench.faults.targets import FaultsConfig, TargetResolver
 from workbench.jsonio import write_json
 from workbench.manifest import Manifest, load_manifest
 from workbench.params import DEFAULT_DURATION_S, RunParams, add_run_rule
+from workbench.prometheus import PrometheusClient, counter_increase
 from workbench.stack import Stack
 from workbench.ycsb.intervals import read_interval_csv
 from workbench.ycsb.tools import PhaseRecord, interval_files
@@ -154,6 +155,7 @@ class RunFaults:
         self.recoveries: list[Recovery] = []
         self.t0: float | None = None  # the injector's t=0 (unix s)
         self.healthy_after: dict[str, Any] | None = None
+        self.server_view: list[dict[str, Any]] | None = None
         self.containers: list[str] = []
         self._http: httpx.Client | None = None
         self._stack: Stack | None = None
@@ -287,6 +289,13 @@ class RunFaults:
         for r in self.records:
             if r.start is not None:
                 rd.add_mark(r.label, r.start, r.end or r.scheduled_end, source="fault")
+        if stack is not None and self.config.server_counters:
+            try:
+                with httpx.Client(timeout=5.0) as http:
+                    prom = PrometheusClient(http, stack.endpoint("prometheus"), retries=1)
+                    self.server_view = server_view(self.records, self.config.server_counters, prom)
+            except Exception as exc:  # the server's view is extra: the fault records come first
+                self.server_view = [{"error": f"{type(exc).__name__}: {exc}"}]
         write_json(rd.path / FAULTS_FILE, self.to_json(run_t0))
         rd.update(faults=[r.model_dump(mode="json") for r in self.records], fault_seed=self.seed)
 
@@ -297,6 +306,7 @@ class RunFaults:
             recoveries=[r.to_dict() for r in self.recoveries],
             distribution=distribution(self.recoveries),
             healthy_after=self.healthy_after,
+            server_view=self.server_view,
         )
         return doc
 
@@ -331,3 +341,36 @@ def salvage_sweep(manifest: Manifest, project: str) -> list[str]:
         with contextlib.suppress(WorkbenchError):
             containers.append(lookup(s))
     return sweep(containers)
+
+
+SERVER_AFTER_S = 10.0  # how long after a fault's end its server-side effects are counted
+
+
+def server_view(
+    records: list[Any], counters: Mapping[str, str], prom: Any, now: float | None = None
+) -> list[dict[str, Any]]:
+    """Per applied fault, each server counter's increase from the fault's start to 10 s after
+    its end (resets from a restarted member are corrected): leader changes, failed proposals.
+    A counter that cannot be read is None, never 0. `prom`: anything with `samples()`."""
+    applied = [r for r in records if r.start is not None]
+    if not applied:
+        return []
+    first = min(float(r.start) for r in applied)
+    now = time.time() if now is None else now
+    raw: dict[str, pd.DataFrame | None] = {}
+    for name, selector in counters.items():
+        try:
+            raw[name] = prom.samples(selector, first - 5.0, now)
+        except WorkbenchError:
+            raw[name] = None
+    out = []
+    for r in applied:
+        start = float(r.start)
+        end = min(float(r.end or r.scheduled_end or start) + SERVER_AFTER_S, now)
+        row: dict[str, Any] = {"index": r.index, "label": r.label, "start": start, "end": end}
+        for name, frame in raw.items():
+            got = None if frame is None else counter_increase(frame, [start, end])
+            value = None if got is None or got.empty else got["increase"].iloc[0]
+            row[name] = None if value is None or pd.isna(value) else float(value)
+        out.append(row)
+    return out

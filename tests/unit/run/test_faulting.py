@@ -314,3 +314,60 @@ def test_unavailability_at_100_ms_from_the_generators_completions(tmp_path: Path
     assert r.unavailability_s == pytest.approx(1.35, abs=0.06)  # 12.0 -> 13.4, 100 ms grid
     assert r.time_to_first_error_s == pytest.approx(0.6, abs=0.05)
     assert faulting.completions_for_recovery(tmp_path) is None  # go-ycsb: no side file
+
+
+def test_the_server_view_counts_each_faults_leader_changes_across_a_restart() -> None:
+    """faults.json's server_view: a counter's increase over each fault and the 10 s after it,
+    summed over the members, a restarted member's reset corrected; unreadable stays None."""
+    import numpy as np
+    import pandas as pd
+
+    from workbench.errors import QueryError
+    from workbench.faults.injector import FaultRecord
+    from workbench.faults.schedule import FaultSpec
+    from workbench.run.faulting import server_view
+
+    t0 = 1_800_000_000.0
+    t = t0 + np.arange(0, 60, 0.25)
+    # etcd0 counts one leader change at +11 s; etcd1 is killed at +10 s and comes back with its
+    # counter reset to 0, then sees one change at +12 s; nothing moves during the second fault
+    etcd0 = np.where(t >= t0 + 11, 3.0, 2.0)
+    etcd1 = np.where(t < t0 + 10, 5.0, np.where(t < t0 + 12, 0.0, 1.0))
+    frames = [
+        pd.DataFrame(
+            {
+                "timestamp": pd.to_datetime(t, unit="s", utc=True),
+                "value": v,
+                "instance": pd.Categorical([inst] * len(t)),
+            }
+        )
+        for inst, v in (("etcd0:2379", etcd0), ("etcd1:2379", etcd1))
+    ]
+
+    class Prom:
+        def samples(self, selector: str, start: float, end: float) -> pd.DataFrame:
+            if "proposals" in selector:
+                raise QueryError("no such series", query=selector, response="")
+            return pd.concat(frames, ignore_index=True)
+
+    def record(i: int, start: float, end: float) -> FaultRecord:
+        spec = FaultSpec(
+            action="kill", target="leader", start_s=start - t0, duration_s=end - start, text="kill"
+        )
+        return FaultRecord(
+            index=i, spec=spec, label=f"kill:leader#{i}", scheduled_start=start,
+            scheduled_end=end, start=start, end=end,
+        )  # fmt: skip
+
+    got = server_view(
+        [record(0, t0 + 9.5, t0 + 14.5), record(1, t0 + 30, t0 + 33)],
+        {
+            "leader_changes": "etcd_server_leader_changes_seen_total",
+            "proposals_failed": "etcd_server_proposals_failed_total",
+        },
+        Prom(),
+        now=t0 + 59,
+    )
+    assert [g["leader_changes"] for g in got] == [2.0, 0.0]
+    assert all(g["proposals_failed"] is None for g in got)
+    assert got[0]["end"] == t0 + 24.5  # 10 s after the fault's end

@@ -27,11 +27,13 @@ def etcd_manifest(docker_engine: None) -> Manifest:
     return m
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def etcd_stack(
     etcd_manifest: Manifest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Stack]:
-    """One healthy etcd stack shared by the tests that do not break it."""
+    """One healthy etcd stack shared by a module's tests that do not break it. Per module, not
+    per session: an idle stack left up costs the host ~0.5 cores (healthcheck execs, 250 ms
+    scrapes), which every later benchmark's host_contention check rightly reports."""
     run_dir = tmp_path_factory.mktemp("etcd-stack")
     with Stack(etcd_manifest, run_dir=run_dir) as st:
         yield st

@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import nbformat
@@ -195,7 +196,15 @@ def test_compare_notebook(
     assert len(pngs) == 2
 
 
-def test_verify_and_explore_attach_to_a_running_stack(etcd_stack: Stack, tmp_path: Path) -> None:
+@pytest.fixture
+def own_stack(etcd_manifest: Manifest, tmp_path: Path) -> Iterator[Stack]:
+    """A stack for one test: the benchmarks after it in this module must have the host alone."""
+    with Stack(etcd_manifest, run_dir=tmp_path / "own") as st:
+        yield st
+
+
+def test_verify_and_explore_attach_to_a_running_stack(own_stack: Stack, tmp_path: Path) -> None:
+    etcd_stack = own_stack
     r = papermill("verify.ipynb", tmp_path / "verify.ipynb", "project", etcd_stack.project,
                   "results_dir", str(tmp_path), "run_id", "verify")  # fmt: skip
     assert r.returncode == 0, r.stderr[-3000:]

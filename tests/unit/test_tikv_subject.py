@@ -247,6 +247,9 @@ def test_manifest_loads(manifest: Manifest) -> None:
     assert m.checks["post"] == (
         "ycsb_traffic", "scrape_coverage", "counts_agree",
         "error_rate", "target_rate", "client_saturation",
+        "series_aligned", "reads_found",
+        "fault_stack_healthy", "fault_unavailability", "fault_recovery", "fault_errors",
+        "host_contention",
     )  # fmt: skip
     assert set(m.endpoints) == {"cluster", "prometheus", "grafana"}
     assert m.endpoint("cluster", "network") == "http://pd0:2379,http://pd1:2379,http://pd2:2379"

@@ -249,13 +249,14 @@ def run_ycsb(
     result = parse(output, interval_s=interval_s)
     tail_text = "\n".join(tail)
     if killed == "timeout":
-        raise WorkloadError(argv, rc, f"timed out after {timeout_s}s\n{tail_text}")
+        raise WorkloadError(argv, rc, f"{tail_text}\ntimed out after {timeout_s}s")
     if killed == "grace":
         raise WorkloadError(
-            argv, rc, f"did not stop within {grace_s}s of SIGINT; killed\n{tail_text}"
+            argv, rc, f"{tail_text}\ndid not stop within {grace_s}s of SIGINT; killed"
         )
     if gate_error and not released and not isinstance(gate_error[0], OSError):
-        raise WorkloadError(argv, rc, f"start gate failed: {gate_error[0]!r}\n{tail_text}")
+        # our own reason last: the error shows the last meaningful lines first
+        raise WorkloadError(argv, rc, f"{tail_text}\nstart gate failed: {gate_error[0]!r}")
     if rc != 0 and not (interrupted and result.complete):
         raise WorkloadError(argv, rc, tail_text)
     return RunOutcome(

@@ -4,8 +4,9 @@ Input: the client's summary (`ctx.client`): successes (`operations`), failures (
 `not_found` (the generator's `<OP>_NOTFOUND` rows, by base operation). A store that answers "not
 found" without an error makes such operations look fast and cheap, so more than
 `max_not_found_fraction` (option, default 0.001 = 0.1%) of any of them is a `fail` naming the
-counts. A generator that cannot tell "not found" apart (go-ycsb: the option
-`not_found_reported = false`) makes the check `unknown`, never a silent pass.
+counts. A generator that cannot tell "not found" apart (go-ycsb: it counts a missing key as a
+READ_ERROR, which error_rate judges; the option `not_found_reported = false` or the tool's own
+fact) makes the check `skipped` with that reason, never a silent pass.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from workbench.checks.base import CheckContext, Judgement, Unobservable, register
+from workbench.checks.base import CheckContext, Judgement, NotApplicable, Unobservable, register
 
 CHECKED = ("READ", "UPDATE", "SCAN")
 DEFAULT_MAX_FRACTION = 0.001
@@ -51,7 +52,10 @@ def _breakdown(obs: Mapping[str, Any]) -> dict[str, dict[str, float]]:
 def judge_reads(obs: Mapping[str, Any], options: Mapping[str, Any]) -> Judgement:
     """`fail` when any of READ/UPDATE/SCAN found no record in more than the allowed fraction."""
     if not options.get("not_found_reported", True) or not obs.get("not_found_reported", True):
-        raise Unobservable("the load generator does not report operations that found no record")
+        raise NotApplicable(  # go-ycsb: a missing key is a READ_ERROR, which error_rate judges
+            "the load generator does not report operations that found no record apart "
+            "(it counts them as errors, judged by error_rate)"
+        )
     per_op = _breakdown(obs)
     if not per_op:
         raise Unobservable("the client reported no reads, updates or scans", dict(obs))

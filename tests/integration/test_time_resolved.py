@@ -128,9 +128,14 @@ def test_a_3s_leader_pause_is_a_spike_in_its_interval_p999(
     p999 = total_series(tl, "client_p999_ms")
     origin = bench.phases["run"].first_line
     start, end = spans[0][0] - origin, spans[0][1] - origin
-    during = p999[(p999["t_s"] > start) & (p999["t_s"] <= end + 1.0)]
+    # a call stuck in the pause completes late (TOTAL) or, when the election moved the leader
+    # meanwhile, fails late (<OP>_ERROR rows, which TOTAL leaves out as go-ycsb does): the
+    # interval's p99.9 of either shows the stall
+    stalled = tl[(tl["name"] == "client_p999_ms") & (tl["phase"] == "run")]
+    stalled = stalled[stalled["series"].isin(["TOTAL"]) | stalled["series"].str.endswith("_ERROR")]
+    during = stalled[(stalled["t_s"] > start) & (stalled["t_s"] <= end + 1.0)]
     before = p999[p999["t_s"] <= start - 1.0]
-    assert during["value"].max() >= 1000, p999.to_string()
+    assert during["value"].max() >= 1000, stalled.to_string()
     assert len(before) >= 2 and before["value"].max() < 1000, p999.to_string()
     assert not total_series(tl, "client_p99_cum").empty  # the cumulative ones stay, so named
     # the figure is drawn from these per-interval rows

@@ -1,19 +1,18 @@
 """One run's numbers for a campaign: `run_metrics(run_dir)`, the only reader of a run directory here.
 
 Status, start, parameters and the headline throughput come from run.json (the typed record); the
-TOTAL p50/p99/p99.9 from YCSB's final block (ycsb/run.final.csv, TOTAL row: run.json's summary
-keeps only p99); the check verdicts counted from checks.json. Statistics are not here (stats.py).
+TOTAL p50/p99/p99.9 from YCSB's final block read the report's way (`report.summary.final_numbers`:
+run.json's summary keeps only p99); the check verdicts counted from checks.json. Statistics are not here (stats.py).
 """
 
 from __future__ import annotations
 
-import csv
-import json
-import math
 from pathlib import Path
 from typing import Any
 
-from workbench.artifacts import read_record
+from workbench.artifacts import RunDir
+from workbench.errors import ConfigError
+from workbench.report.summary import final_numbers
 
 # Runs whose numbers count in the statistics: passed, and unknown (no check failed, some could not
 # be told, e.g. series_aligned without per-interval counts: the measurement itself stands; the
@@ -27,11 +26,12 @@ def run_metrics(run_dir: Path) -> dict[str, Any]:
     """{'run_id', 'status', 'started', 'started_unix', 'ended_unix', 'params', 'throughput',
     'p50_ms', 'p99_ms', 'p999_ms', 'errors', 'verdicts': {status: count}}; missing numbers are None.
     """
-    rec = read_record(Path(run_dir))
-    total = _total_row(Path(run_dir) / "ycsb" / "run.final.csv")
+    rd = RunDir(Path(run_dir))
+    rec = rd.record
+    total = final_numbers(rd.ycsb_final("run"))  # the report's one reading of a final block
     throughput = rec.summary.throughput
     if throughput is None:
-        throughput = _num(total.get("ops"))
+        throughput = total.throughput
     errors = rec.summary.errors
     return {
         "run_id": rec.run_id,
@@ -41,11 +41,11 @@ def run_metrics(run_dir: Path) -> dict[str, Any]:
         "ended_unix": rec.ended_unix,
         "params": rec.params,
         "throughput": throughput,
-        "p50_ms": _ms(total.get("p50_us")),
-        "p99_ms": _ms(total.get("p99_us")),
-        "p999_ms": _ms(total.get("p999_us")),
+        "p50_ms": total.p50_ms,
+        "p99_ms": total.p99_ms,
+        "p999_ms": total.p999_ms,
         "errors": None if errors is None else float(errors),
-        "verdicts": _verdict_counts(Path(run_dir) / "checks.json") or dict(rec.summary.verdicts),
+        "verdicts": _verdict_counts(rd) or dict(rec.summary.verdicts),
     }
 
 
@@ -54,34 +54,12 @@ def counted(metrics: dict[str, Any]) -> bool:
     return metrics.get("status") in COUNTED_STATUSES and metrics.get("throughput") is not None
 
 
-def _total_row(path: Path) -> dict[str, str]:
-    if not path.is_file():
-        return {}
-    with path.open(newline="") as fh:
-        for row in csv.DictReader(fh):
-            if row.get("operation") == "TOTAL":
-                return row
-    return {}
-
-
-def _num(text: str | None) -> float | None:
+def _verdict_counts(rd: RunDir) -> dict[str, int]:
     try:
-        value = float(text) if text not in (None, "") else None
-    except ValueError:
-        return None
-    return value if value is not None and math.isfinite(value) else None
-
-
-def _ms(text: str | None) -> float | None:
-    us = _num(text)
-    return None if us is None else us / 1000.0
-
-
-def _verdict_counts(path: Path) -> dict[str, int]:
-    if not path.is_file():
+        verdicts = rd.verdicts()
+    except ConfigError:  # a damaged checks.json: the record's own counts stand in
         return {}
     counts: dict[str, int] = {}
-    for v in json.loads(path.read_text()):
-        status = str(v.get("status", "unknown")) if isinstance(v, dict) else "unknown"
-        counts[status] = counts.get(status, 0) + 1
+    for v in verdicts:
+        counts[v.status] = counts.get(v.status, 0) + 1
     return counts

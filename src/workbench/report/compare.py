@@ -14,7 +14,7 @@ import pandas as pd
 from workbench.artifacts import RunDir
 
 from .faults import compare_columns
-from .summary import summarize
+from .summary import final_numbers, summarize
 
 COMPARE_METRICS = (
     "ops/s",
@@ -27,20 +27,10 @@ COMPARE_METRICS = (
 )
 
 
-def _total_ms(final: pd.DataFrame | None, col: str) -> float | None:
-    """A latency column of the final block's TOTAL row, in ms (missing stays None)."""
-    if final is None or "operation" not in final.columns or col not in final.columns:
-        return None
-    t = final[final["operation"].astype(str) == "TOTAL"]
-    if t.empty or pd.isna(t[col].iloc[0]):
-        return None
-    return float(t[col].iloc[0]) / 1000.0
-
-
 def _row(path: Path | str) -> dict[str, Any]:
     rd = RunDir(Path(path))
     s = summarize(rd)
-    final = rd.ycsb_final("run")
+    total = final_numbers(rd.ycsb_final("run"))
     params = rd.record.params
     return {
         "run": s.run_id,
@@ -50,11 +40,11 @@ def _row(path: Path | str) -> dict[str, Any]:
         "threads": params.get("threads"),
         "target": params.get("target"),
         "ops/s": s.throughput,
-        "p50 ms": _total_ms(final, "p50_us"),
+        "p50 ms": total.p50_ms,
         "p99 ms": s.p99_ms,
         "worst op p99 ms": s.worst_p99_ms,
         "worst op": s.worst_p99_operation,
-        "avg ms": _total_ms(final, "avg_us"),
+        "avg ms": total.avg_ms,
         "operations": s.operations,
         "errors": s.errors,
         **compare_columns(rd.path),  # faults and their recovery numbers (median, max)

@@ -68,6 +68,9 @@ class FinalNumbers:
     worst_p99_operation: str | None = None
     operations: int | None = None
     errors: int | None = None
+    p50_ms: float | None = None  # TOTAL, like p99_ms
+    p999_ms: float | None = None
+    avg_ms: float | None = None
 
 
 def _float(v: object) -> float | None:
@@ -116,12 +119,19 @@ def final_numbers(final: pd.DataFrame | None, run_seconds: float | None = None) 
     throughput = _float(total["ops"].iloc[0]) if len(total) and "ops" in final.columns else None
     if throughput is None:
         throughput = client.achieved_ops
-    p99 = _float(total["p99_us"].iloc[0]) if len(total) and "p99_us" in final.columns else None
+
+    def total_ms(col: str) -> float | None:
+        us = _float(total[col].iloc[0]) if len(total) and col in final.columns else None
+        return None if us is None else us / 1000.0
+
     worst, worst_op = _worst_p99(final)
     has_counts = bool(client.operations) or client.total is not None
     return FinalNumbers(
         throughput=throughput,
-        p99_ms=None if p99 is None else p99 / 1000.0,
+        p99_ms=total_ms("p99_us"),
+        p50_ms=total_ms("p50_us"),
+        p999_ms=total_ms("p999_us"),
+        avg_ms=total_ms("avg_us"),
         worst_p99_ms=worst,
         worst_p99_operation=worst_op,
         operations=client.total_ops if has_counts else None,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 
 import pytest
 
@@ -19,3 +20,18 @@ def require_binary(name: str) -> str:
             pytest.fail(msg)
         pytest.skip(msg)
     return path
+
+
+class InstantClock:
+    """A clock whose waits pass at once (a fault injector's `clock` and `wait`): a whole schedule
+    runs in microseconds, its times still spaced as scheduled."""
+
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+    def wait(self, seconds: float) -> bool:
+        self.now += max(seconds, 0.0)
+        return False  # never asked to stop

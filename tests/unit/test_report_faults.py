@@ -4,12 +4,13 @@ writes it (RunFaults with fake actions over a synthetic client series)."""
 from __future__ import annotations
 
 import json
-import threading
 from pathlib import Path
 from typing import ClassVar
 
 import pandas as pd
+import pytest
 
+from support import InstantClock
 from workbench import report
 from workbench.artifacts import RunDir
 from workbench.faults.actions import Applied
@@ -20,6 +21,8 @@ from workbench.report.faults import compare_columns, fault_summary
 from workbench.run.faulting import RunFaults
 
 SUPPORTED = dict.fromkeys(["kill", "stop", "restart", "pause", "partition", "loss", "bandwidth"])
+
+pytestmark = pytest.mark.usefixtures("fixed_png")  # figures built, not rasterised
 
 
 def _run(tmp_path: Path, name: str, dip_s: int) -> RunDir:
@@ -38,17 +41,26 @@ def _run(tmp_path: Path, name: str, dip_s: int) -> RunDir:
             raise RuntimeError("docker said no")
         return Applied(lambda: None, True, {"state": "exited"})
 
+    clock = InstantClock()
+
     def make(schedule: object, *, resolver: object, lookup: object) -> Injector:
-        return Injector(schedule, resolver=resolver, lookup=lookup, apply=apply)  # type: ignore[arg-type]
+        return Injector(
+            schedule, resolver=resolver, lookup=lookup, apply=apply, clock=clock, wait=clock.wait
+        )  # type: ignore[arg-type]
 
     class Stack:
         project, manifest = "p", load_manifest("etcd")
         ports: ClassVar[dict[str, int]] = {}
 
+        def services_health(self) -> dict[str, str]:
+            return dict.fromkeys(self.manifest.healthy_services, "healthy")
+
+    plan.clock = clock
     plan.arm(Stack(), lookup=lambda s: f"c-{s}", make_injector=make)  # type: ignore[arg-type]
     with plan.during(None) as begin:
         begin(None)
-        threading.Event().wait(0.6)
+        assert plan.injector is not None and plan.injector._thread is not None
+        plan.injector._thread.join(5.0)  # the whole schedule, on the instant clock
     rows = [
         {
             "t_s": float(t),

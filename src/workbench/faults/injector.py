@@ -233,6 +233,10 @@ class Injector:
             self.undo_all()
         return self.records
 
+    def done(self) -> bool:
+        """The schedule ran its course: the thread went through every event, nothing in force."""
+        return self._thread is not None and not self._thread.is_alive() and not self._active
+
     def active(self) -> list[str]:
         return [self.records[i].label for i in sorted(self._active)]
 

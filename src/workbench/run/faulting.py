@@ -161,6 +161,7 @@ class RunFaults:
         self._stack: Stack | None = None
         self._watch: threading.Thread | None = None
         self._closing = threading.Event()
+        self.clock: Callable[[], float] = time.time  # the times of records and recovery (tests)
 
     @classmethod
     def for_run(cls, params: RunParams, manifest: Manifest) -> RunFaults:
@@ -200,7 +201,7 @@ class RunFaults:
             deadline = time.time() + TOOL_UP_WAIT_S
             while not tool_is_up(ready_log) and time.time() < deadline:
                 time.sleep(0.02)
-        self.t0 = time.time()
+        self.t0 = self.clock()
         self.injector.start(self.t0)
         if self._stack is not None:
             stack = self._stack
@@ -211,11 +212,7 @@ class RunFaults:
 
     def _watch_health(self, stack: Stack) -> None:
         """Once every fault is undone, poll health until healthy (or the run closes)."""
-        inj, last_end = self.injector, max((f.end_s for f in self.schedule.faults), default=0.0)
-        assert inj is not None and self.t0 is not None
-        while not self._closing.is_set():
-            if time.time() >= self.t0 + last_end and not inj.active():
-                break
+        while not self._closing.is_set() and not self._schedule_done():
             time.sleep(0.1)
         self.healthy_after = self.wait_healthy(stack, stop=self._closing)
 
@@ -223,8 +220,9 @@ class RunFaults:
         """Stop the schedule and undo whatever is in force (idempotent; on every exit path)."""
         if self.injector is not None:
             if self._watch is not None:
-                self._watch.join(5.0)  # the health after the last fault, when it was in time
-                self._closing.set()
+                if self._schedule_done():  # its health after the last fault, when it is in time
+                    self._watch.join(5.0)
+                self._closing.set()  # an interrupted schedule is undone at once, not after 5 s
                 self._watch.join(2.0)
             try:
                 self.records = list(self.injector.close())
@@ -233,6 +231,10 @@ class RunFaults:
                 if self._http is not None:
                     self._http.close()
         return self.records
+
+    def _schedule_done(self) -> bool:
+        """Every fault ran its course (before close: the injector was not stopped early)."""
+        return self.injector is not None and self.injector.done()
 
     @contextlib.contextmanager
     def during(self, stack: Stack | None) -> Iterator[Callable[..., None]]:
@@ -254,7 +256,7 @@ class RunFaults:
         """How long after the last fault's undo every healthy service was healthy again."""
         records = self.injector.records if self.injector is not None else self.records
         ends = [r.end or r.applied or r.start for r in records if r.start is not None]
-        since = max((e for e in ends if e is not None), default=time.time())
+        since = max((e for e in ends if e is not None), default=self.clock())
         deadline = time.time() + timeout_s
         health: dict[str, str] = {}
         while stop is None or not stop.is_set():
@@ -262,15 +264,15 @@ class RunFaults:
                 health = stack.services_health()
             want = stack.manifest.healthy_services
             if all(health.get(s) == "healthy" for s in want):
-                now = time.time()
+                now = self.clock()
                 return {"healthy": True, "since": since, "at": now, "took_s": now - since,
                         "health": health}  # fmt: skip
             if time.time() >= deadline:
                 return {"healthy": False, "since": since, "at": None, "took_s": None,
-                        "waited_s": time.time() - since, "health": health}  # fmt: skip
+                        "waited_s": self.clock() - since, "health": health}  # fmt: skip
             time.sleep(0.5)
         return {"healthy": False, "since": since, "at": None, "took_s": None,
-                "waited_s": time.time() - since, "health": health,
+                "waited_s": self.clock() - since, "health": health,
                 "note": "the run ended before the stack was healthy again"}  # fmt: skip
 
     def finish(self, rd: RunDir, phase: PhaseRecord | None, stack: Stack | None) -> None:

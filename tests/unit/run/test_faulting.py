@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
 from pathlib import Path
 from typing import Any, ClassVar
@@ -12,6 +11,7 @@ from typing import Any, ClassVar
 import pandas as pd
 import pytest
 
+from support import InstantClock
 from workbench.artifacts import RunDir
 from workbench.checks.faults import judge_healthy
 from workbench.checks.measurement import judge_counts, judge_error_rate
@@ -137,10 +137,16 @@ def _plan(texts: list[str], duration: float = 30.0) -> RunFaults:
     return RunFaults.for_run(p, manifest)
 
 
-def _arm(plan: RunFaults, actions: Actions) -> None:
+def _arm(plan: RunFaults, actions: Actions, clock: InstantClock | None = None) -> None:
     def make(schedule: Any, *, resolver: Any, lookup: Any) -> Injector:
-        return Injector(schedule, resolver=resolver, lookup=lookup, apply=actions)
+        if clock is None:
+            return Injector(schedule, resolver=resolver, lookup=lookup, apply=actions)
+        return Injector(
+            schedule, resolver=resolver, lookup=lookup, apply=actions, clock=clock, wait=clock.wait
+        )
 
+    if clock is not None:
+        plan.clock = clock  # the plan's stamps (t0, health) on the injector's clock
     plan.arm(FakeStack(), lookup=lambda s: f"c-{s}", make_injector=make)  # type: ignore[arg-type]
 
 
@@ -153,7 +159,10 @@ def test_ctrl_c_mid_fault_undoes_it_and_keeps_the_record() -> None:
         while not actions.in_force and time.time() < deadline:
             time.sleep(0.01)
         assert actions.in_force == {"pause:c-etcd1"}
+        interrupted = time.monotonic()
         raise KeyboardInterrupt
+    # undone at once: the health watcher's wait (5 s) is for a schedule that ran its course
+    assert time.monotonic() - interrupted < 2.0
     assert actions.in_force == set()
     assert actions.log == ["apply pause:c-etcd1", "undo pause:c-etcd1"]
     (rec,) = plan.records
@@ -184,10 +193,11 @@ def _intervals(rd: RunDir, dip: tuple[float, float]) -> None:
 def test_finish_writes_faults_json_marks_record_and_recoveries(tmp_path: Path) -> None:
     rd = RunDir.create(tmp_path, "r1", "etcd", {})
     plan, actions = _plan(["kill:etcd2@0+0.2"]), Actions()
-    _arm(plan, actions)
+    _arm(plan, actions, InstantClock())
     with plan.during(None) as begin:
         begin()
-        threading.Event().wait(0.6)
+        assert plan.injector is not None and plan.injector._thread is not None
+        plan.injector._thread.join(5.0)  # the whole schedule, on the instant clock
     (rec,) = plan.records
     assert rec.took_effect and rec.undone and actions.in_force == set()
     run_t0 = rec.start - 12.0  # type: ignore[operator]  # the series puts it 12 s into the run

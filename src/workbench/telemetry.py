@@ -11,6 +11,7 @@ import contextlib
 import itertools
 import json
 import os
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -40,7 +41,7 @@ class ContainerCpu:
         self._thread = threading.Thread(target=self._loop, name="ycsb-cpu", daemon=True)
 
     def __enter__(self) -> ContainerCpu:
-        if os.path.exists(self.socket):
+        if engine_answers(self.socket):
             self._thread.start()
         return self
 
@@ -357,7 +358,19 @@ class HostSampler:
         return out
 
 
+def engine_answers(path: str = DOCKER_SOCKET) -> bool:
+    """An engine listens on the socket: a stopped engine can leave its socket file behind, and
+    every refused connection through httpx would then leave an unclosed socket."""
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.settimeout(2.0)
+            s.connect(path)
+    except OSError:
+        return False
+    return True
+
+
 def _default_engine() -> Engine:
-    if not os.path.exists(DOCKER_SOCKET):
-        raise OSError(f"no engine socket at {DOCKER_SOCKET}")
+    if not engine_answers(DOCKER_SOCKET):
+        raise OSError(f"no engine listens at {DOCKER_SOCKET}")
     return Engine()

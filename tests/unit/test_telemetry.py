@@ -3,6 +3,7 @@ and the other workbench stacks over a span; fakes for the sources, one real CPU 
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 import time
@@ -116,6 +117,21 @@ def test_without_an_engine_the_host_is_still_measured() -> None:
     assert c["host_busy_cores"] == pytest.approx(0.5)
     assert c["stack_cores"] is None and "outside_cores" not in c
     assert c["other_projects"] is None and "no engine socket" in c["engine_error"]
+
+
+def test_a_socket_file_without_a_listener_is_no_engine(tmp_path: Path) -> None:
+    """A stopped engine can leave its socket file: it is no engine, and no socket is leaked (the
+    test tier turns an unclosed socket into an error)."""
+    path = str(tmp_path / "docker.sock")
+    assert not telemetry.engine_answers(path)  # no file
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(path)
+    listener.listen(1)
+    try:
+        assert telemetry.engine_answers(path)
+    finally:
+        listener.close()
+    assert Path(path).exists() and not telemetry.engine_answers(path)  # stale file, refused
 
 
 def test_engine_listings_by_project_label() -> None:

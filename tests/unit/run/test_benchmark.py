@@ -16,6 +16,7 @@ from workbench.errors import ConfigError, WorkloadError
 from workbench.model import Verdict
 from workbench.params import validate_run
 from workbench.run import benchmark as conductor
+from workbench.telemetry import HostSampler
 from workbench.ycsb.parser import parse
 from workbench.ycsb.runner import RunOutcome
 from workbench.ycsb.tools import PhaseRecord
@@ -74,6 +75,12 @@ def fakes(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     calls: dict[str, Any] = {"phases": [], "checks": [], "rendered": 0, "fail_in": None}
     FakeControl.instances.clear()
     monkeypatch.setattr(conductor, "StackControl", FakeControl)
+
+    def no_engine() -> Any:
+        raise OSError("no engine in the pure tier")
+
+    # the host's CPU alone (psutil); the real engine's containers are no part of a unit test
+    monkeypatch.setattr(conductor, "HostSampler", lambda p: HostSampler(p, engine=no_engine))
 
     def run_phase(phase: str, **kw: Any) -> PhaseRecord:
         calls["phases"].append(phase)

@@ -5,6 +5,7 @@ the local machine; the engine is asked by the caller (telemetry)."""
 from __future__ import annotations
 
 import hashlib
+import os
 import platform
 import subprocess
 from importlib import metadata
@@ -54,15 +55,25 @@ def host_fingerprint() -> dict[str, Any]:
                 break
     except OSError:
         pass
+    u = os.uname()  # not platform.platform(): it forks `uname -p` for a field it leaves unused
+    libc, libc_version = platform.libc_ver()
+    os_name = f"{u.sysname}-{u.release}-{u.machine}" + (
+        f"-with-{libc}{libc_version}" if libc else ""
+    )
+    try:
+        distro = platform.freedesktop_os_release().get("PRETTY_NAME")
+    except OSError:
+        distro = None
     return {
-        "hostname": platform.node(),
+        "hostname": u.nodename,
         "cpu_model": cpu_model,
         "cpu_count": psutil.cpu_count(logical=True),
         "cpu_physical": psutil.cpu_count(logical=False),
         "memory_bytes": psutil.virtual_memory().total,
-        "kernel": platform.release(),
-        "os": platform.platform(),
-        "machine": platform.machine(),
+        "kernel": u.release,
+        "os": os_name,
+        "distro": distro,
+        "machine": u.machine,
     }
 
 

@@ -47,3 +47,18 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.integration)
         elif PROCESS_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.local)
+
+
+class _NoProcess(subprocess.Popen):  # type: ignore[type-arg]
+    def __init__(self, args: object, *a: object, **kw: object) -> None:
+        raise AssertionError(
+            f"a pure unit test started a process: {args!r} (mark it `local`, or fake the call)"
+        )
+
+
+@pytest.fixture(autouse=True)
+def _pure_means_no_process(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The pure tier starts no process: any attempt fails the test, naming the argv."""
+    if request.node.get_closest_marker("local") or request.node.get_closest_marker("integration"):
+        return
+    monkeypatch.setattr(subprocess, "Popen", _NoProcess)

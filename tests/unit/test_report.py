@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from test_artifacts import synthetic_run
+from matplotlib.figure import Figure
+from test_artifacts import EVIL, synthetic_run
 
 from workbench import report
 from workbench.artifacts import RunDir, build_timeline, client_rows
@@ -37,6 +38,10 @@ def parse(path: Path) -> Collector:
     return c
 
 
+pytestmark = pytest.mark.usefixtures("fixed_png")  # figures built, not rasterised (one test is)
+
+
+@pytest.mark.rasterised
 def test_report_is_self_contained_with_verdicts_first(tmp_path: Path) -> None:
     rd = synthetic_run(tmp_path, seconds=10)
     out = report.render(rd.path)
@@ -70,12 +75,20 @@ def test_numbers_come_from_the_final_block(tmp_path: Path) -> None:
     assert s.errors == 0 and s.verdicts == {"pass": 2, "skipped": 1} and s.workload == "a"
 
 
-def test_untrusted_text_is_escaped(tmp_path: Path) -> None:
+def test_untrusted_text_is_escaped(tmp_path: Path, fixed_png: list[Figure]) -> None:
     rd = synthetic_run(tmp_path, seconds=5, evil=True, status="error")
     html = report.render(rd.path).read_text()
     assert "<script>" not in html and "<img src=x" not in html
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in html
     assert "Txn" not in html  # the evil label replaced it, escaped, in the figure only
+    legends = {
+        t.get_text()
+        for f in fixed_png
+        for ax in f.axes
+        if ax.get_legend()
+        for t in ax.get_legend().get_texts()
+    }
+    assert any(EVIL in t for t in legends), legends  # the figure names it as a plain label
     assert 'class="failure"' in html
 
 

@@ -550,6 +550,7 @@ def test_promtool_accepts_the_scrape_config(manifest: Manifest, cfg: dict[str, A
     assert r.returncode == 0, r.stdout + r.stderr
 
 
+@pytest.mark.local
 def test_every_query_parses_in_a_real_prometheus(manifest: Manifest, tmp_path: Path) -> None:
     """A local Prometheus (no targets) evaluates each query: a PromQL typo is HTTP 400."""
     queries = {q.name: q.query for q in manifest.queries}

@@ -6,11 +6,14 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
+import pytest
 from test_runner import campaign, numbers, quiet
 
 from workbench.campaign.runner import run_campaign
 from workbench.campaign.store import CampaignStore
 from workbench.report import render_index
+
+pytestmark = pytest.mark.usefixtures("fixed_png")  # figures built, not rasterised
 
 
 class Cells(HTMLParser):

@@ -16,6 +16,8 @@ from workbench.campaign import report, spec
 from workbench.campaign.runner import run_campaign
 from workbench.campaign.store import CampaignStore
 
+pytestmark = pytest.mark.usefixtures("fixed_png")  # figures built, not rasterised
+
 # Fewer bootstrap resamples than a real campaign's 9999 keep this tier fast; what the statistics
 # say is checked against scipy in tests/unit/test_stats.py at both counts.
 QUICK = {"resamples": 999}

@@ -61,6 +61,7 @@ def test_cluster_healthy_passes_with_one_leader(
     assert v.evidence["leader"]["id"] in ids and v.evidence["leader"]["name"] in v.summary
 
 
+@pytest.mark.local
 def test_stopping_a_member_fails_naming_it(tmp_path: Path, http: httpx.Client) -> None:
     cluster = EtcdCluster(tmp_path)
     try:

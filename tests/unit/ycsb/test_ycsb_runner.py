@@ -107,6 +107,7 @@ def test_nonzero_exit_raises_with_evidence(tmp_path: Path) -> None:
     assert "exit 3" in str(err)
 
 
+@pytest.mark.local
 def test_missing_executable_raises_workload_error(tmp_path: Path) -> None:
     with pytest.raises(WorkloadError, match="cannot start"):
         run_ycsb([str(tmp_path / "no-such-go-ycsb"), "run", "basic"])

@@ -4,6 +4,7 @@ writes it (RunFaults with fake actions over a synthetic client series)."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import ClassVar
 
@@ -93,6 +94,34 @@ def test_faults_section_shows_each_fault_its_numbers_and_the_distribution(tmp_pa
     assert (
         "Distribution over 2 fault(s)" in html and "Seed of random and follower targets: 7" in html
     )
+
+
+def test_the_servers_view_of_each_fault_is_a_column(tmp_path: Path) -> None:
+    """faults.json's server_view (etcd's own counters per fault) shows beside the client's
+    recovery numbers; a counter that could not be read is unknown, never 0."""
+    rd = _run(tmp_path, "sv", dip_s=3)
+    doc = json.loads((rd.path / "faults.json").read_text())
+    kill = doc["faults"][0]
+    doc["server_view"] = [
+        {"index": kill["index"], "label": kill["label"], "start": kill["start"],
+         "end": kill["end"], "leader_changes": 1.0, "proposals_failed": None},
+    ]  # fmt: skip
+    (rd.path / "faults.json").write_text(json.dumps(doc))
+    summary = fault_summary(rd.path)
+    assert summary is not None and summary["server"] == ["leader_changes", "proposals_failed"]
+    kill_row, pause_row = summary["rows"]
+    assert kill_row["server"] == {"leader_changes": 1.0, "proposals_failed": None}
+    assert pause_row["server"] is None  # not applied: the server has no view of it
+    html = report.render(rd.path).read_text()
+    assert "leader changes (server)</th>" in html and "proposals failed (server)</th>" in html
+    row = html[html.index("<td>kill:etcd1</td>") : html.index("<td>pause:etcd2</td>")]
+    assert re.findall(r'<td class="num">([^<]*)</td>', row)[-1] == "1"
+    assert "the counter could not be read" in row
+    # a view that could not be taken at all is said, not left out
+    doc["server_view"] = [{"error": "QueryError: <Prometheus> refused"}]
+    (rd.path / "faults.json").write_text(json.dumps(doc))
+    html = report.render(rd.path).read_text()
+    assert "could not be taken: QueryError: &lt;Prometheus&gt; refused" in html
 
 
 def test_no_faults_no_section(tmp_path: Path) -> None:

@@ -1,6 +1,7 @@
 """A run's faults for the report and compare, read from its `faults.json` (written by the run
 layer's faulting module): one row per fault with its recovery numbers, and the distribution over
-all faults (median, max, every value). Only reading and shaping here; the numbers are computed by
+all faults (median, max, every value), and the server's own view of each fault (the increase of
+the subject's raw counters, `server_view`). Only reading and shaping here; the numbers are computed by
 workbench.faults.recovery when the run ends, the shading of fault marks on plots is plots.py's.
 """
 
@@ -68,14 +69,41 @@ def fault_rows(doc: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
+SERVER_KEYS = frozenset({"index", "label", "start", "end"})  # a server_view row's own fields
+
+
+def server_columns(doc: dict[str, Any], rows: list[dict[str, Any]]) -> tuple[list[str], str | None]:
+    """The server counters faults.json's `server_view` holds (in its order), each fault's values
+    put on its row as `server` (a counter it could not read stays None), and the problem when the
+    view could not be taken at all."""
+    view = doc.get("server_view") or []
+    problem = next((v["error"] for v in view if isinstance(v, dict) and "error" in v), None)
+    names: list[str] = []
+    by_index: dict[Any, dict[str, Any]] = {}
+    for v in view:
+        if isinstance(v, dict) and "index" in v:
+            by_index[v["index"]] = v
+            names += [k for k in v if k not in SERVER_KEYS and k not in names]
+    faults = doc.get("faults") or []
+    for i, row in enumerate(rows):
+        index = faults[i].get("index", i) if i < len(faults) else i
+        got = by_index.get(index)
+        row["server"] = None if got is None else {n: got.get(n) for n in names}
+    return names, problem
+
+
 def fault_summary(run_dir: Path) -> dict[str, Any] | None:
     """What the report's Faults section shows (None: no faults in this run)."""
     doc = read_faults(run_dir)
     if doc is None or "problem" in doc:
         return doc
     dist = doc.get("distribution") or {}
+    rows = fault_rows(doc)
+    server, server_problem = server_columns(doc, rows)
     return {
-        "rows": fault_rows(doc),
+        "rows": rows,
+        "server": server,
+        "server_problem": server_problem,
         "metrics": METRICS,
         "distribution": {m: dist[m] for m in METRICS if m in dist},
         "seed": doc.get("seed"),

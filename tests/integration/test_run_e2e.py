@@ -274,7 +274,9 @@ def test_time_bounded_run_through_the_go_ycsb_path(etcd_manifest: Manifest, tmp_
     run = rd.record.phases["run"]
     assert "maxexecutiontime=6" not in " ".join(run.argv)
     assert "--name" in run.argv
-    assert run.run_seconds is not None and 5.0 <= run.run_seconds <= 9.0, run  # our SIGINT
+    # our SIGINT, 6 s after go-ycsb's own t=0 (not after `docker compose run`: it ran 4.9 s when
+    # the bound counted the container's start-up)
+    assert run.run_seconds is not None and 5.9 <= run.run_seconds <= 7.5, run
     assert run.tool == "go-ycsb"
     assert run.errors is not None and run.errors <= 2  # go-ycsb fails the calls in flight: 1/thread
     assert "Run finished" in (rd.path / "ycsb" / "run.log").read_text()

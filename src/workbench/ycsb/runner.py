@@ -26,6 +26,9 @@ from workbench.ycsb.parser import YcsbResult, parse
 
 PHASES = ("load", "run")
 NATIVE_MODULE = ("python", "-m", "workbench.ycsb.native")
+# a time-bounded run counts its duration from the tool's start line; without one, from this long
+# after the launch (a container's start-up on a busy host)
+START_LINE_WAIT_S = 30.0
 
 
 def _client_args(
@@ -146,12 +149,16 @@ def run_ycsb(
     interrupt_argv: Sequence[str] | None = None,
     kill_argv: Sequence[str] | None = None,
     start_gate: Callable[[], None] | None = None,
+    duration_from: Callable[[], float | None] | None = None,
 ) -> RunOutcome:
     """Run a YCSB command (argv list, never a shell), streaming each output line as it comes.
 
     - ``on_line`` gets every line (stdout and stderr merged) live; ``log_path`` gets them too.
     - ``duration_s``: after that many seconds send SIGINT and keep reading, so the final block is
-      still collected; if the process has not ended ``grace_s`` later it is killed.
+      still collected; if the process has not ended ``grace_s`` later it is killed. The seconds
+      count from the launch, or with ``duration_from`` from the unix time it returns (the tool's
+      own t=0, e.g. its start line: a container's start-up is no part of the run); while it
+      returns None they count from ``START_LINE_WAIT_S`` after the launch.
     - ``timeout_s``: hard limit; the process is killed and ``WorkloadError`` raised.
     - A non-zero exit raises ``WorkloadError`` (argv, exit code, output tail), except after our
       own SIGINT when the final block was printed (some wrappers report 130 for that).
@@ -229,8 +236,9 @@ def run_ycsb(
             gate.start()
         try:
             interrupted, killed = _supervise(
-                proc, started, duration_s, grace_s, timeout_s, interrupt_argv, kill_argv
-            )
+                proc, started, duration_s, grace_s, timeout_s, interrupt_argv, kill_argv,
+                duration_from,
+            )  # fmt: skip
         except BaseException:  # e.g. KeyboardInterrupt: do not leave the child running
             _kill(proc, kill_argv)
             raise
@@ -279,16 +287,26 @@ def _supervise(
     timeout_s: float | None,
     interrupt_argv: Sequence[str] | None = None,
     kill_argv: Sequence[str] | None = None,
+    duration_from: Callable[[], float | None] | None = None,
 ) -> tuple[bool, str | None]:
     """Wait for ``proc``; SIGINT after the duration, kill after grace/timeout."""
     interrupted = False
     sigint_at: float | None = None
+
+    def run_for(now: float) -> tuple[float, bool]:  # seconds of the duration gone by; t0 known
+        t0 = duration_from() if duration_from is not None else None
+        if t0 is not None:
+            return time.time() - t0, True
+        waited = START_LINE_WAIT_S if duration_from is not None else 0.0
+        return max(0.0, now - started - waited), duration_from is None
+
     while True:
         now = time.monotonic()
         if timeout_s is not None and now - started >= timeout_s:
             _kill(proc, kill_argv)
             return interrupted, "timeout"
-        if duration_s is not None and not interrupted and now - started >= duration_s:
+        gone, known = run_for(now)
+        if duration_s is not None and not interrupted and gone >= duration_s:
             if interrupt_argv:
                 _side_command(interrupt_argv)
             else:
@@ -299,9 +317,9 @@ def _supervise(
         if sigint_at is not None and now - sigint_at >= grace_s:
             _kill(proc, kill_argv)
             return interrupted, "grace"
-        waits = [0.5]
+        waits = [0.5 if known else 0.05]  # the tool's start line is seen within 50 ms
         if duration_s is not None and not interrupted:
-            waits.append(max(0.0, started + duration_s - now))
+            waits.append(max(0.0, duration_s - gone))
         if timeout_s is not None:
             waits.append(max(0.0, started + timeout_s - now))
         try:

@@ -149,6 +149,10 @@ class Tool:
             interrupt_argv=["docker", "kill", "--signal", "INT", container],
             kill_argv=["docker", "rm", "-f", container],
             start_gate=gate,
+            # the bound counts from the tool's t=0, not from `docker compose run` (1-2 s before)
+            duration_from=(lambda: first[0] if first else None)
+            if self.clock_from_first_line
+            else None,
         )
         ended = time.time()
         ready = first[0] if first else launched

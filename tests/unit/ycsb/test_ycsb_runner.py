@@ -136,6 +136,41 @@ def test_duration_sends_sigint_and_keeps_the_final_block(tmp_path: Path) -> None
 
 
 @pytest.mark.local
+def test_the_duration_counts_from_the_tools_own_start_line(tmp_path: Path) -> None:
+    """A container takes a second or two to start: the bound counts from the tool's t=0 (here its
+    start line, 1 s after the launch), so the tool runs the whole duration (it ran 4.9 of 6 s)."""
+    argv = script(
+        tmp_path,
+        f"""
+        import signal, sys, time
+        stop = []
+        signal.signal(signal.SIGINT, lambda *a: stop.append(time.monotonic()))
+        print("Creating container", flush=True)
+        time.sleep(1.0)
+        print("****", flush=True)
+        start = time.monotonic()
+        while not stop:
+            time.sleep(0.01)
+        print(f"Run finished, takes {{stop[0] - start:.3f}}s")
+        print({FINAL!r})
+        """,
+    )
+    first: list[float] = []
+
+    def on_line(text: str) -> None:
+        if text == "****" and not first:
+            first.append(time.time())
+
+    out = run_ycsb(
+        argv, duration_s=1.0, grace_s=10, on_line=on_line,
+        duration_from=lambda: first[0] if first else None,
+    )  # fmt: skip
+    assert out.interrupted and out.result.run_seconds is not None
+    assert 1.0 <= out.result.run_seconds < 1.5, out.result.run_seconds
+    assert out.wall_seconds >= 2.0  # start-up and the whole duration
+
+
+@pytest.mark.local
 def test_process_ignoring_sigint_is_killed_after_grace(tmp_path: Path) -> None:
     argv = script(
         tmp_path,

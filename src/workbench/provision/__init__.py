@@ -2,13 +2,20 @@
 
     engine.py   the Docker engine and the Compose v2 plugin
     images.py   the offline base image and the subjects' images (rebuilt when inputs change)
+    gobuild.py  tools built from Go modules (go-ycsb) into images
     prereqs.py  `setup` (make what is missing) and `doctor` (ok/missing with the exact fix)
 
 Where a registry answers, the base image is pulled; where none does (the offline case), it is
 debootstrapped from the machine's own Debian mirror and imported. Nothing here starts a stack.
 """
 
-from workbench.provision.engine import compose_ok, engine_ok, ensure_compose, ensure_engine
+from workbench.provision.engine import (
+    Prereq,
+    compose_ok,
+    engine_ok,
+    ensure_compose,
+    ensure_engine,
+)
 from workbench.provision.images import (
     BASE_IMAGE,
     CACHE_DIR,
@@ -21,7 +28,7 @@ from workbench.provision.images import (
     image_label,
     image_status,
 )
-from workbench.provision.prereqs import Prereq, doctor, setup
+from workbench.provision.prereqs import doctor, setup
 
 __all__ = [
     "BASE_IMAGE",

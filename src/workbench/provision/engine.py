@@ -1,6 +1,7 @@
 """The Docker engine and the Compose v2 plugin on this machine: look (`engine_ok`, `compose_ok`)
-and make (`ensure_engine`, `ensure_compose`). Images live in `images.py`; the ok/missing list in
-`doctor.py`.
+and make (`ensure_engine`, `ensure_compose`), and the two shapes every module of this room
+shares: `Progress` and `Prereq` (one line of `doctor`). Images live in `images.py`, Go-built tools
+in `gobuild.py`; the ok/missing list is made in `prereqs.py`.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 from workbench import proc
@@ -19,6 +21,16 @@ from workbench.errors import CommandError, PrerequisiteError
 STATE_DIR = Path(os.environ.get("WORKBENCH_STATE_DIR", Path.home() / ".local/state/workbench"))
 
 Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Prereq:
+    """One prerequisite as `doctor` shows it: ok or missing, what was seen, and the exact fix."""
+
+    name: str
+    ok: bool
+    detail: str
+    fix: str = ""
 
 
 def quiet(_: str) -> None:

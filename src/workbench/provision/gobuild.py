@@ -25,11 +25,7 @@ from pathlib import Path
 
 from workbench import proc
 from workbench.errors import CommandError, PrerequisiteError
-
-# A module import, not `from ... import Prereq`: prereqs may import this module (doctor/setup
-# hooks), and a module reference resolves even while prereqs is still being initialised.
-from workbench.provision import prereqs
-from workbench.provision.engine import STATE_DIR, Progress, engine_ok, quiet
+from workbench.provision.engine import STATE_DIR, Prereq, Progress, engine_ok, quiet
 from workbench.provision.images import BASE_IMAGE, CACHE_DIR, INPUTS_LABEL, image_label
 
 MODULE_LABEL = "org.workbench.go.module"
@@ -325,7 +321,7 @@ def setup_command(program: GoProgram) -> str:
     )
 
 
-def doctor_entries(program: GoProgram, engine: bool | None = None) -> list[prereqs.Prereq]:
+def doctor_entries(program: GoProgram, engine: bool | None = None) -> list[Prereq]:
     """The program's binaries and image: ok / missing / stale, each with the exact fix.
 
     The binaries are needed only to build the image: with the image ok they are not required.
@@ -350,11 +346,9 @@ def doctor_entries(program: GoProgram, engine: bool | None = None) -> list[prere
         if binary_ok
         else "not built"
     )
-    out = [prereqs.Prereq(f"go build {program.key}", binary_ok, detail, "" if binary_ok else fix)]
+    out = [Prereq(f"go build {program.key}", binary_ok, detail, "" if binary_ok else fix)]
     if engine:
         img_ok = state == "ok"
         img_fix = setup_command(program) if built else fix  # cached binaries need no Go
-        out.append(
-            prereqs.Prereq(f"image {program.image}", img_ok, state, "" if img_ok else img_fix)
-        )
+        out.append(Prereq(f"image {program.image}", img_ok, state, "" if img_ok else img_fix))
     return out

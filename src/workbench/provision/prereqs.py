@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 
 from workbench.manifest import Manifest
 from workbench.provision import gobuild
 from workbench.provision.engine import (
+    Prereq,
     Progress,
     compose_ok,
     engine_ok,
@@ -27,14 +27,6 @@ from workbench.provision.images import (
     image_status,
     unbuildable,
 )
-
-
-@dataclass(frozen=True)
-class Prereq:
-    name: str
-    ok: bool
-    detail: str
-    fix: str = ""
 
 
 def setup(

@@ -12,7 +12,6 @@ import pytest
 from matplotlib.figure import Figure
 from PIL import Image
 
-from workbench.campaign import report as campaign_report
 from workbench.faults.actions import ACTIONS
 from workbench.report import plots
 from workbench.run import faulting
@@ -51,5 +50,4 @@ def fixed_png(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -
         return ONE_PIXEL_PNG
 
     monkeypatch.setattr(plots, "to_png", fixed)
-    monkeypatch.setattr(campaign_report, "png", fixed)
     return built

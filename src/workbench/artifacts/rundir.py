@@ -30,7 +30,6 @@ from .record import FINAL_STATUSES, Mark, RunRecord, Stage, Supervisor, migrate
 
 if TYPE_CHECKING:
     import pandas as pd
-    from matplotlib.figure import Figure
 
 T = TypeVar("T")
 SUBDIRS = ("ycsb", "metrics", "figures", "logs")
@@ -285,10 +284,11 @@ class RunDir:
     def timeline(self) -> pd.DataFrame | None:
         return self.read_frame("timeline.parquet")
 
-    def save_figure(self, name: str, fig: Figure) -> Path:
+    def save_png(self, name: str, png: bytes) -> Path:
+        """figures/<name>.png, atomically (rasterised by the report's plots.to_png)."""
         path = self.figures_dir / f"{name}.png"
         tmp = path.with_name(f".{path.name}.tmp")
-        fig.savefig(tmp, dpi=100, format="png")
+        tmp.write_bytes(png)
         os.replace(tmp, path)
         return path
 

@@ -10,7 +10,6 @@ The statistics come in computed (compare.analyze); nothing here runs or reads a 
 from __future__ import annotations
 
 import base64
-import io
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +20,7 @@ import jinja2
 from matplotlib.figure import Figure
 
 from workbench import stats
+from workbench.report import plots
 
 if TYPE_CHECKING:
     from workbench.campaign.compare import CompareTable
@@ -140,15 +140,8 @@ def _differing(configs: dict[str, dict[str, Any]]) -> list[tuple[str, str]]:
     ]
 
 
-def png(fig: Figure) -> bytes:
-    """A figure as the PNG the report embeds."""
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
-    return buf.getvalue()
-
-
 def _png(fig: Figure) -> str:
-    return base64.b64encode(png(fig)).decode("ascii")
+    return base64.b64encode(plots.to_png(fig, tight=True)).decode("ascii")
 
 
 @dataclass(frozen=True)

@@ -48,9 +48,11 @@ def new_figure(size: tuple[float, float] = SIZE) -> Figure:
     return fig
 
 
-def to_png(fig: Figure, dpi: int = 100) -> bytes:
+def to_png(fig: Figure, dpi: int = 100, tight: bool = False) -> bytes:
+    """The one rasteriser of every figure the workbench saves or embeds. `tight`: cropped to
+    what is drawn (figures without a constrained layout)."""
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi)
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight" if tight else None)
     return buf.getvalue()
 
 

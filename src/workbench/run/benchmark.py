@@ -271,7 +271,7 @@ class Benchmark:
         with self._stage("timeline"):
             self.ctl.down_in_background()
             tl, self.figures = observe.timeline(self.rd, self.phases)
-            self.figure_files = {n: self.rd.save_figure(n, f) for n, f in self.figures.items()}
+            self.figure_files = finishing.save_figures(self.rd, self.figures)
             return tl
 
     def finish(self) -> str:

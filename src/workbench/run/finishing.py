@@ -1,9 +1,11 @@
 """The end of a run: its final status and reason from the verdicts, the environment fingerprint,
-the headline summary kept in run.json, and the report and index rendered from the directory."""
+the headline summary kept in run.json, the figures saved, and the report and index rendered from
+the directory."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from workbench import report
@@ -12,6 +14,7 @@ from workbench.artifacts import fingerprint as env_fingerprint
 from workbench.artifacts.record import Summary
 from workbench.manifest import Manifest
 from workbench.model import Verdict
+from workbench.report import plots
 from workbench.run.stackctl import StackControl
 from workbench.telemetry import engine_versions
 
@@ -36,6 +39,11 @@ def fingerprint(manifest: Manifest, ctl: StackControl) -> dict[str, Any]:
     return env_fingerprint(
         compose_file=manifest.compose_file, engine=engine_versions(), images=ctl.image_ids()
     )
+
+
+def save_figures(rd: RunDir, figures: dict[str, Any]) -> dict[str, Path]:
+    """figures/<name>.png of each figure the timeline stage drew (the report reuses them)."""
+    return {name: rd.save_png(name, plots.to_png(fig)) for name, fig in figures.items()}
 
 
 def render(rd: RunDir, progress: Callable[[str], None]) -> None:

@@ -21,7 +21,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
-import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -52,12 +51,11 @@ from workbench.params import DEFAULT_DURATION_S, RunParams, add_run_rule
 from workbench.prometheus import PrometheusClient, counter_increase
 from workbench.stack import Stack
 from workbench.ycsb.intervals import read_interval_csv
-from workbench.ycsb.tools import PhaseRecord, interval_files
+from workbench.ycsb.tools import PhaseRecord, interval_files, own_line
 
 HEALTHY_WAIT_S = 90.0  # after the last fault: how long the stack may take to be healthy again
 TOOL_UP_WAIT_S = 120.0  # a gated tool's first line (its start-up) before the clock starts anyway
 FAULTS_FILE = "faults.json"
-_COMPOSE_PROGRESS = re.compile(r"^\s*(Container|Network|Volume) \S+ +[A-Z][a-z]+\s*$")
 
 
 def tool_is_up(log: Path) -> bool:
@@ -66,7 +64,7 @@ def tool_is_up(log: Path) -> bool:
         text = log.read_text(encoding="utf-8", errors="replace")
     except OSError:
         return False
-    return any(line.strip() and not _COMPOSE_PROGRESS.match(line) for line in text.splitlines())
+    return any(own_line(line) for line in text.splitlines())
 
 
 @functools.cache

@@ -28,6 +28,11 @@ TRAFFIC_END_MARGIN_S = 0.3
 _COMPOSE_PROGRESS = re.compile(r"^\s*(Container|Network|Volume) \S+ +[A-Z][a-z]+\s*$")
 
 
+def own_line(text: str) -> bool:
+    """A line the tool printed itself: not blank, not `docker compose run`'s progress."""
+    return bool(text.strip()) and not _COMPOSE_PROGRESS.match(text)
+
+
 @dataclass(frozen=True)
 class PhaseRequest:
     """One YCSB phase, as the run asks for it (tool-neutral)."""
@@ -132,7 +137,7 @@ class Tool:
 
         def line(text: str) -> None:
             t0_line = self.start_line is None or self.start_line.match(text)
-            if not first and t0_line and not _COMPOSE_PROGRESS.match(text):
+            if not first and t0_line and own_line(text):
                 first.append(time.time())
             if on_line is not None:
                 on_line(text)
@@ -150,9 +155,11 @@ class Tool:
             kill_argv=["docker", "rm", "-f", container],
             start_gate=gate,
             # the bound counts from the tool's t=0, not from `docker compose run` (1-2 s before)
-            duration_from=(lambda: first[0] if first else None)
-            if self.clock_from_first_line
-            else None,
+            duration_from=(
+                (lambda: first[0] if first else None)
+                if bounded and self.clock_from_first_line
+                else None
+            ),
         )
         ended = time.time()
         ready = first[0] if first else launched

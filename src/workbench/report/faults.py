@@ -39,9 +39,26 @@ def _rel(t: float | None, t0: float | None) -> float | None:
     return None if t is None or t0 is None else t - t0
 
 
-def fault_rows(doc: dict[str, Any]) -> list[dict[str, Any]]:
+SERVER_KEYS = frozenset({"index", "label", "start", "end"})  # a server_view row's own fields
+
+
+def server_view(doc: dict[str, Any]) -> tuple[list[str], dict[Any, dict[str, Any]], str | None]:
+    """faults.json's `server_view`: the counter names (in its order), each applied fault's
+    counters by the fault's index, and the problem when the view could not be taken at all."""
+    view = [v for v in doc.get("server_view") or [] if isinstance(v, dict)]
+    names: list[str] = []
+    for v in view:
+        names += [k for k in v if k not in SERVER_KEYS and k != "error" and k not in names]
+    by_index = {v["index"]: {n: v.get(n) for n in names} for v in view if "index" in v}
+    return names, by_index, next((v["error"] for v in view if "error" in v), None)
+
+
+def fault_rows(
+    doc: dict[str, Any], server: dict[Any, dict[str, Any]] | None = None
+) -> list[dict[str, Any]]:
     """One row per scheduled fault: what was hit, when (s from the run phase's t=0), whether it
-    took effect, and its recovery numbers (None with the reason when they cannot be told)."""
+    took effect, its recovery numbers (None with the reason when they cannot be told) and the
+    server's counters (`server`: from `server_view`; None when the fault has none)."""
     t0 = doc.get("run_t0") or doc.get("t0")
     # recoveries are one per applied fault, in the order of their starts (recovery.recoveries)
     applied = sorted(
@@ -64,32 +81,10 @@ def fault_rows(doc: dict[str, Any]) -> list[dict[str, Any]]:
                 "error": f.get("error") or f.get("undo_error"),
                 "metrics": {m: rec.get(m) for m in METRICS},
                 "reasons": rec.get("reasons") or {},
+                "server": (server or {}).get(f.get("index", i)),
             }
         )
     return rows
-
-
-SERVER_KEYS = frozenset({"index", "label", "start", "end"})  # a server_view row's own fields
-
-
-def server_columns(doc: dict[str, Any], rows: list[dict[str, Any]]) -> tuple[list[str], str | None]:
-    """The server counters faults.json's `server_view` holds (in its order), each fault's values
-    put on its row as `server` (a counter it could not read stays None), and the problem when the
-    view could not be taken at all."""
-    view = doc.get("server_view") or []
-    problem = next((v["error"] for v in view if isinstance(v, dict) and "error" in v), None)
-    names: list[str] = []
-    by_index: dict[Any, dict[str, Any]] = {}
-    for v in view:
-        if isinstance(v, dict) and "index" in v:
-            by_index[v["index"]] = v
-            names += [k for k in v if k not in SERVER_KEYS and k not in names]
-    faults = doc.get("faults") or []
-    for i, row in enumerate(rows):
-        index = faults[i].get("index", i) if i < len(faults) else i
-        got = by_index.get(index)
-        row["server"] = None if got is None else {n: got.get(n) for n in names}
-    return names, problem
 
 
 def fault_summary(run_dir: Path) -> dict[str, Any] | None:
@@ -98,10 +93,9 @@ def fault_summary(run_dir: Path) -> dict[str, Any] | None:
     if doc is None or "problem" in doc:
         return doc
     dist = doc.get("distribution") or {}
-    rows = fault_rows(doc)
-    server, server_problem = server_columns(doc, rows)
+    server, by_index, server_problem = server_view(doc)
     return {
-        "rows": rows,
+        "rows": fault_rows(doc, by_index),
         "server": server,
         "server_problem": server_problem,
         "metrics": METRICS,

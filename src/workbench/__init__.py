@@ -10,12 +10,13 @@ pandas, matplotlib and papermill load only when something needs them.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from workbench.lazy import exports
 
 __version__ = "0.1.0"
 
-_PUBLIC = {
+_PUBLIC: dict[str, str | tuple[str, str]] = {
     "Benchmark": "workbench.run",
     "run_benchmark": "workbench.run",
     "verification": "workbench.run",
@@ -34,8 +35,8 @@ _PUBLIC = {
     "WorkbenchError": "workbench.errors",
     "CheckFailed": "workbench.errors",
     "ParameterError": "workbench.errors",
+    "render_report": ("workbench.report", "render"),
 }
-_RENAMED = {"render_report": ("workbench.report", "render")}
 
 __all__ = [
     "Benchmark",
@@ -69,11 +70,4 @@ if TYPE_CHECKING:
     from workbench.report import render as render_report
     from workbench.run import Benchmark, attach, explore, run_benchmark, verification
 
-
-def __getattr__(name: str) -> Any:
-    if name in _PUBLIC:
-        return getattr(importlib.import_module(_PUBLIC[name]), name)
-    if name in _RENAMED:
-        module, attr = _RENAMED[name]
-        return getattr(importlib.import_module(module), attr)
-    raise AttributeError(f"module 'workbench' has no attribute {name!r}")
+__getattr__ = exports(__name__, _PUBLIC, globals())

@@ -11,8 +11,9 @@ and a notebook's namespace. This module only re-exports.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from workbench.lazy import exports
 
 if TYPE_CHECKING:
     from workbench.errors import ParameterError
@@ -45,7 +46,7 @@ if TYPE_CHECKING:
 
 # Resolved on first use (PEP 562): the native generator imports `workbench.params.ycsbprops` (the
 # property rules) without loading pydantic and the manifest code (0.3 s of its start-up).
-_WHERE = {
+_WHERE: dict[str, str | tuple[str, str]] = {
     "ParameterError": "workbench.errors",
     "DEFAULT_SUBJECT": "workbench.manifest",
     "workload_file_name": "workbench.manifest",
@@ -74,13 +75,7 @@ _WHERE = {
     "run_params_from_cli": "workbench.params.sources",
 }
 
-
-def __getattr__(name: str) -> Any:
-    if name not in _WHERE:
-        raise AttributeError(f"module 'workbench.params' has no attribute {name!r}")
-    value = getattr(importlib.import_module(_WHERE[name]), name)
-    globals()[name] = value
-    return value
+__getattr__ = exports(__name__, _WHERE, globals())
 
 
 __all__ = [

@@ -50,7 +50,7 @@ from workbench.manifest import Manifest, load_manifest
 from workbench.params import DEFAULT_DURATION_S, RunParams, add_run_rule
 from workbench.prometheus import PrometheusClient, counter_increase
 from workbench.stack import Stack
-from workbench.ycsb.intervals import read_interval_csv
+from workbench.ycsb.intervals import INTENDED_SUFFIX, partial_mask, read_interval_csv
 from workbench.ycsb.tools import PhaseRecord, interval_files, own_line
 
 HEALTHY_WAIT_S = 90.0  # after the last fault: how long the stack may take to be healthy again
@@ -109,20 +109,46 @@ def fault_problems(params: RunParams) -> list[str]:
 
 
 def series_for_recovery(ycsb_dir: Path, phase: str = "run") -> pd.DataFrame:
-    """The client's per-interval series in recovery's long form: t_s, operation, ops (per s),
-    and p99_ms from the generator's per-interval histograms when it wrote them. `_ERROR` rows
-    are YCSB's own error counts per interval; TOTAL rows are left out (they sum the others)."""
+    """The client's per-interval series in recovery's long form: t_s, operation, ops (per s) and,
+    from the generator's interval histograms when it wrote them, p99_ms, interval_s and partial.
+
+    With histograms, each row IS one interval of one operation (its end, its own length, its
+    count and p99): nothing is joined, so no p99 is lost to two clocks (the status blocks count
+    intervals at 10.0 s, the histograms close them at 10.016 s). Else the status blocks' counts
+    (no p99). `_ERROR` rows are the errors per interval; TOTAL rows are left out (they sum the
+    others); the last, partial interval is marked (recovery leaves it out)."""
+    hist = interval_histograms(ycsb_dir, phase)
+    if hist is not None:
+        return hist
     frame = pd.read_csv(ycsb_dir / f"{phase}.intervals.csv")
     frame = frame[~frame["operation"].astype(str).str.startswith("TOTAL")]  # the sum of the rest
     out = frame[["t_s", "operation"]].copy()
     out["ops"] = frame["interval_ops"].astype(float).fillna(0.0)
-    csv = ycsb_dir / interval_files(phase)[1]
-    if csv.is_file():
-        lat = read_interval_csv(csv)
-        op = lat["operation"].astype(str)
-        lat = lat[~op.str.endswith("-INTENDED") & ~op.str.startswith("TOTAL")]
-        out = out.merge(lat[["t_s", "operation", "p99_ms"]], on=["t_s", "operation"], how="left")
     return out
+
+
+def interval_histograms(ycsb_dir: Path, phase: str = "run") -> pd.DataFrame | None:
+    """The interval histograms (`<phase>.interval.csv`) in recovery's form; None without."""
+    csv = ycsb_dir / interval_files(phase)[1]
+    if not csv.is_file() or csv.stat().st_size == 0:
+        return None
+    lat = read_interval_csv(csv)
+    op = lat["operation"].astype(str)
+    lat = lat[~op.str.endswith(INTENDED_SUFFIX) & ~op.str.startswith("TOTAL")]
+    lat = lat[pd.to_numeric(lat["interval_s"], errors="coerce") > 0]
+    if lat.empty:
+        return None
+    length = lat["interval_s"].astype(float)
+    return pd.DataFrame(
+        {
+            "t_s": lat["t_s"].astype(float),
+            "operation": lat["operation"].astype(str),
+            "ops": lat["count"].astype(float) / length,
+            "p99_ms": pd.to_numeric(lat["p99_ms"], errors="coerce").astype(float),
+            "interval_s": length,
+            "partial": partial_mask(length),
+        }
+    ).reset_index(drop=True)
 
 
 def completions_for_recovery(ycsb_dir: Path, phase: str = "run") -> pd.DataFrame | None:
@@ -146,8 +172,11 @@ def completions_for_recovery(ycsb_dir: Path, phase: str = "run") -> pd.DataFrame
 class RunFaults:
     """One run's faults, from the checked schedule to the recorded result."""
 
-    def __init__(self, schedule: Schedule, config: FaultsConfig, seed: int) -> None:
+    def __init__(
+        self, schedule: Schedule, config: FaultsConfig, seed: int, target: float | None = None
+    ) -> None:
         self.schedule, self.config, self.seed = schedule, config, seed
+        self.target = target  # the client's target rate (ops/s): a pre-fault level of last resort
         self.injector: Injector | None = None
         self.records: list[FaultRecord] = []
         self.recoveries: list[Recovery] = []
@@ -164,7 +193,9 @@ class RunFaults:
     @classmethod
     def for_run(cls, params: RunParams, manifest: Manifest) -> RunFaults:
         schedule = schedule_for(params, manifest)
-        return cls(schedule, FaultsConfig.from_table(manifest.faults), params.fault_seed)
+        config = FaultsConfig.from_table(manifest.faults)
+        target = float(params.target) if params.target else None
+        return cls(schedule, config, params.fault_seed, target)
 
     def __bool__(self) -> bool:
         return bool(self.schedule)
@@ -282,10 +313,14 @@ class RunFaults:
             with contextlib.suppress(WorkbenchError):
                 self.healthy_after["leftovers"] = leftovers(self.containers)
         run_t0 = phase.first_line if phase is not None else self.t0
-        if run_t0 is not None and (rd.ycsb_dir / "run.intervals.csv").is_file():
+        has_series = (rd.ycsb_dir / "run.intervals.csv").is_file() or interval_histograms(
+            rd.ycsb_dir
+        ) is not None
+        if run_t0 is not None and has_series:
             series = series_for_recovery(rd.ycsb_dir)
             done = completions_for_recovery(rd.ycsb_dir)
-            self.recoveries = recoveries(series, windows(self.records, run_t0), completions=done)
+            faults = windows(self.records, run_t0)
+            self.recoveries = recoveries(series, faults, completions=done, target_ops=self.target)
         for r in self.records:
             if r.start is not None:
                 rd.add_mark(r.label, r.start, r.end or r.scheduled_end, source="fault")

@@ -22,6 +22,10 @@ from hdrh.log import HistogramLogReader
 if TYPE_CHECKING:
     import pandas as pd
 
+# An interval shorter than this share of its series' usual (median) length is PARTIAL: the
+# sliver a run ends with (the last tick at the tool's exit), or the short one after a late tick.
+# Its length is kept, its rate is a rate over a few ms: it is marked, never judged as a full one.
+PARTIAL_SHARE = 0.9
 HDR_LOWEST = 1
 HDR_HIGHEST = 24 * 60 * 60 * 1000 * 1000  # µs, as the generator's histograms
 HDR_DIGITS = 3
@@ -45,6 +49,13 @@ COLUMNS: tuple[str, ...] = (
     "intended_count",
     *INTENDED_COLUMNS,
 )
+
+
+def partial_mask(lengths: pd.Series) -> pd.Series:
+    """True for each PARTIAL interval of one series (lengths in s, one per row; rows of the same
+    interval share its length): shorter than PARTIAL_SHARE of the median length."""
+    usual = float(lengths.median()) if len(lengths) else 0.0
+    return (lengths.astype(float) < PARTIAL_SHARE * usual).astype(bool)
 
 
 def new_histogram() -> HdrHistogram:

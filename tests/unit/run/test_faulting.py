@@ -381,3 +381,29 @@ def test_the_server_view_counts_each_faults_leader_changes_across_a_restart() ->
     assert [g["leader_changes"] for g in got] == [2.0, 0.0]
     assert all(g["proposals_failed"] is None for g in got)
     assert got[0]["end"] == t0 + 24.5  # 10 s after the fault's end
+
+
+def test_series_for_recovery_p99_of_every_interval_whatever_its_clock(tmp_path: Path) -> None:
+    """The status blocks count intervals at 1.0, 2.0 ... s, the interval histograms close them at
+    1.016, 2.01 ... s (the tick's own clock), and the last one is a 0.03 s sliver: every full
+    interval has its p99, the sliver is marked partial with its length kept."""
+    d = tmp_path / "ycsb"
+    d.mkdir()
+    ends = [round(t + 0.016 - 0.001 * (t % 7), 3) for t in range(1, 11)] + [10.033]
+    status, hist = [], []
+    for i, end in enumerate(ends):
+        length = round(end - (ends[i - 1] if i else 0.0), 3)
+        for op in ("READ", "UPDATE"):
+            status.append({"t_s": float(i + 1), "operation": op, "interval_ops": 150.0})
+            hist.append({"time": 1e9 + end, "t_s": end, "interval_s": length, "operation": op,
+                         "count": round(150 * length), "p99_ms": 4.0 + i})  # fmt: skip
+    pd.DataFrame(status[:-2]).to_csv(d / "run.intervals.csv", index=False)  # no status sliver
+    pd.DataFrame(hist).to_csv(d / "run.interval.csv", index=False)
+    s = series_for_recovery(d)
+    busy = s[s["t_s"] < 10.03]  # every interval but the sliver
+    assert len(busy) == 20 and busy["p99_ms"].notna().all()  # never lost in a join on floats
+    full = s[~s["partial"]]
+    assert len(full) == 20 and full["ops"].between(140.0, 160.0).all()  # count / own length
+    sliver = s[s["partial"]]
+    assert sliver["t_s"].tolist() == [10.033, 10.033]
+    assert sliver["interval_s"].tolist() == [0.02, 0.02]

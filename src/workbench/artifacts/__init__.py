@@ -3,6 +3,7 @@
 rundir.py       the run directory's layout and files (RunDir), every reader's way in
 record.py       run.json as one typed model (schema 2) and the schema-1 migration
 fingerprint.py  the environment a run happened in
+progress.py     the run's progress events (progress.jsonl), emitted inside, followed outside
 timeline.py     client, server and mark rows on one clock (timeline.parquet)
 """
 
@@ -10,6 +11,7 @@ from workbench.errors import ConfigError
 from workbench.jsonio import parse_iso, read_json, utc_iso, write_json
 
 from .fingerprint import fingerprint, host_fingerprint, sha256_file
+from .progress import ProgressEvent, ProgressLog
 from .record import EXIT_CODES, FINAL_STATUSES, RUN_STATUSES, SCHEMA, RunRecord, Stage, migrate
 from .rundir import RunDir, list_run_dirs, read_record, run_status, scan_run_dirs
 from .timeline import TIMELINE_COLUMNS, build_timeline, client_rows, server_rows
@@ -21,6 +23,8 @@ __all__ = [
     "SCHEMA",
     "TIMELINE_COLUMNS",
     "ConfigError",
+    "ProgressEvent",
+    "ProgressLog",
     "RunDir",
     "RunRecord",
     "Stage",

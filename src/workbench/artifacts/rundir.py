@@ -2,7 +2,7 @@
 
     results/<run_id>/
       run.json  checks.json  ycsb/  metrics/  timeline.parquet  figures/  logs/
-      notebook.ipynb  report.html
+      notebook.ipynb  report.html  progress.jsonl
 
 `RunDir` owns the layout and the typed run record (`record.RunRecord`). A run id that exists is
 never reused: `create` refuses it; only the kernel a supervisor handed a record to reopens it
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -26,6 +27,7 @@ from workbench.errors import ConfigError
 from workbench.jsonio import read_json, utc_iso, write_json
 from workbench.model import Verdict
 
+from .progress import PROGRESS_FILE, ProgressLog
 from .record import FINAL_STATUSES, Mark, RunRecord, Stage, Supervisor, migrate
 
 if TYPE_CHECKING:
@@ -133,6 +135,12 @@ class RunDir:
     @property
     def status(self) -> str:
         return self.record.status
+
+    @functools.cached_property
+    def progress(self) -> ProgressLog:
+        """The run's progress events (progress.jsonl): the conductor emits, the supervisor
+        follows."""
+        return ProgressLog(self.path / PROGRESS_FILE)
 
     def sub(self, name: str) -> Path:
         p = self.path / name

@@ -24,6 +24,7 @@ from typing import Any
 import pandas as pd
 
 from workbench.artifacts import RunDir
+from workbench.artifacts.progress import EventKind
 from workbench.checks import get_check, raise_for_verdicts
 from workbench.errors import WorkbenchError
 from workbench.manifest import Manifest, load_manifest
@@ -57,7 +58,8 @@ class Benchmark:
     ) -> None:
         """`project`: attach to that running compose project instead of starting a stack (it is
         then never torn down). `post_checks`: check names instead of the manifest's post list."""
-        self.params, self.progress, self.kind = params, progress, kind
+        self.params, self.kind = params, kind
+        self._show = progress  # the caller's own printer; every line also goes to progress.jsonl
         self.manifest: Manifest = load_manifest(params.subject)
         self.post_names = post_checks
         run_id = params.run_id or new_run_id(self.manifest.name, params.workload)
@@ -67,7 +69,7 @@ class Benchmark:
             params.results_dir, run_id, self.manifest.name, resolved, kind
         )
         self.ctl = StackControl(
-            self.manifest, self.rd, progress, project=project, keep=params.keep_stack
+            self.manifest, self.rd, self.progress, project=project, keep=params.keep_stack
         )
         self.verdicts: list[Verdict] = []
         self.phases: dict[str, PhaseRecord] = {}
@@ -83,6 +85,20 @@ class Benchmark:
         self._beside: Future[list[Verdict]] | None = None
         self._fingerprint: Future[dict[str, Any]] | None = None
         atexit.register(self._at_exit)
+
+    def say(self, kind: EventKind, text: str) -> None:
+        """One progress event: appended to the run's progress.jsonl (the supervisor prints it
+        from there) and shown by the caller's printer."""
+        with contextlib.suppress(OSError):  # a full disk: the run goes on, the line is shown
+            self.rd.progress.emit(kind, text)
+        self._show(text)
+
+    def progress(self, text: str) -> None:
+        """A line of the stack's own (health, start, removal): an `info` event."""
+        self.say("info", text)
+
+    def warn(self, text: str) -> None:
+        self.say("warning", text)
 
     @property
     def run_dir(self) -> Path:
@@ -103,7 +119,7 @@ class Benchmark:
     def _stage(self, name: str) -> Iterator[None]:
         if self.closed:
             raise WorkbenchError(f"run {self.rd.run_id} is already finished; start a new one")
-        self.progress(f"[{self.rd.run_id}] stage {name} ...")
+        self.say("stage_start", f"[{self.rd.run_id}] stage {name} ...")
         t0 = time.monotonic()
         try:
             with self.rd.stage(name):
@@ -112,13 +128,15 @@ class Benchmark:
             self._fail(exc)
             raise
         self.done.append(name)
-        self.progress(f"[{self.rd.run_id}] stage {name} done in {time.monotonic() - t0:.1f}s")
+        self.say(
+            "stage_end", f"[{self.rd.run_id}] stage {name} done in {time.monotonic() - t0:.1f}s"
+        )
 
     def _fail(self, exc: BaseException) -> None:
         """Save everything known, tear the stack down, mark the run, render the failure."""
         status = "aborted" if isinstance(exc, KeyboardInterrupt) else "error"
         message = finishing.describe(exc)
-        self.progress(f"[{self.rd.run_id}] {status}: {message.splitlines()[0][:300]}")
+        self.say("error", f"[{self.rd.run_id}] {status}: {message.splitlines()[0][:300]}")
         for side in (self.faults.close, self._collect_beside, self._record_fingerprint):
             with contextlib.suppress(Exception):
                 side()
@@ -135,13 +153,13 @@ class Benchmark:
         self.closed = True
         atexit.unregister(self._at_exit)
         self._side.shutdown(wait=False)
-        finishing.render(self.rd, self.progress)
+        finishing.render(self.rd, self.warn)
 
     def _record(self, got: list[Verdict]) -> list[Verdict]:
         self.verdicts += got
         self.rd.save_verdicts(got)
         for v in got:
-            self.progress(f"  {v.phase:<4} {v.name:<20} {v.status.upper():<8} {v.summary}")
+            self.say("result", f"  {v.phase:<4} {v.name:<20} {v.status.upper():<8} {v.summary}")
         return got
 
     def _names(self, phase: str) -> list[str]:
@@ -177,7 +195,7 @@ class Benchmark:
                 later = [n for n in names if get_check(n).beside_traffic]
             if later:
                 self._beside = self._side.submit(observe.checks, st, self.manifest, "pre", later)
-                self.progress(f"  pre  {', '.join(later)}: running beside the load")
+                self.say("info", f"  pre  {', '.join(later)}: running beside the load")
             now = [n for n in names if n not in later]
             return self._record(observe.checks(st, self.manifest, "pre", now))
 
@@ -188,7 +206,7 @@ class Benchmark:
             manifest=self.manifest,
             stack=self.ctl.require(),
             rd=self.rd,
-            progress=self.progress,
+            progress=lambda text: self.say("result", text),  # the tool's totals
             gate=gate,
         )
         self.phases[phase] = rec
@@ -262,7 +280,7 @@ class Benchmark:
                 self.ctl.require(), self.manifest, self.phases, self.rd, self.params.prometheus_step
             )
             for name, err in errors.items():
-                self.progress(f"  query {name} failed: {err.splitlines()[0]}")
+                self.warn(f"  query {name} failed: {err.splitlines()[0]}")
             return frames
 
     def build_timeline(self) -> pd.DataFrame:
@@ -281,7 +299,7 @@ class Benchmark:
             self.ctl.down()
             status, error = finishing.status(self.verdicts)
         self._close(status, error)
-        self.progress(f"[{self.rd.run_id}] {status}: {self.rd.path}")
+        self.say("result", f"[{self.rd.run_id}] {status}: {self.rd.path}")
         return status
 
     def raise_for_checks(self) -> None:

@@ -1,8 +1,9 @@
 """`workbench run` around a papermill kernel: the process that owns a run from outside.
 
 It creates the run record and hands it to the notebook's kernel, pre-starts the stack while
-papermill and the kernel start, forwards the first Ctrl-C/SIGTERM to the kernel (which records
-`aborted` and tears down itself), and, when the kernel died or was interrupted twice, finishes the
+papermill and the kernel start, prints the kernel's progress events as they are appended to the
+run's progress.jsonl (stages, verdicts, warnings, errors: typed, none matched out of a log),
+forwards the first Ctrl-C/SIGTERM to the kernel (which records `aborted` and tears down itself), and, when the kernel died or was interrupted twice, finishes the
 record from outside (`salvage`): container logs, teardown, status, report. Exit codes come from
 the final status.
 """
@@ -10,15 +11,14 @@ the final status.
 from __future__ import annotations
 
 import contextlib
-import logging
 import os
-import re
 import shutil
 import signal
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -36,27 +36,34 @@ from workbench.stack import Stack, compose, running_projects
 
 REPO = Path(__file__).resolve().parents[3]
 NOTEBOOKS = REPO / "notebooks"
-PROGRESS_LINE = re.compile(
-    r"^(\[[^\]]+\] |  (pre|post) |  (load|run): |  query |starting |stack |keeping |"
-    r"  [\w-]+: (healthy|starting|running|unhealthy|created|exited))"
-)
+FOLLOW_JOIN_S = 5.0  # the last events after the kernel ended
 
 
-class ProgressFilter(logging.Handler):
-    """papermill logs every cell output; print the conductor's progress lines as they come
-    (stages, verdicts, YCSB totals, stack health), not the tables a notebook reader sees."""
+def _print(line: str) -> None:
+    print(line, flush=True)
 
-    def __init__(self, quiet: bool, out: Callable[[str], None] | None = None) -> None:
-        super().__init__()
-        self.quiet = quiet
-        self.out = out or (lambda line: print(line, flush=True))
 
-    def emit(self, record: logging.LogRecord) -> None:
-        if self.quiet:
-            return
-        for line in record.getMessage().splitlines():
-            if PROGRESS_LINE.match(line):
-                self.out(line.rstrip())
+@contextlib.contextmanager
+def following(run_dir: Path, out: Callable[[str], None] | None) -> Iterator[None]:
+    """Print every progress event of the run (its text, as the conductor wrote it) while the
+    block runs, then the ones still unread; `out` None: print nothing (quiet)."""
+    if out is None:
+        yield
+        return
+    stop = threading.Event()
+    show = out  # narrowed for the closure
+    follower = threading.Thread(
+        target=RunDir(run_dir).progress.follow,
+        args=(lambda event: show(event.text), stop),
+        name="progress",
+        daemon=True,
+    )
+    follower.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        follower.join(FOLLOW_JOIN_S)
 
 
 def kernel_pids(parent: int) -> list[int]:
@@ -162,7 +169,7 @@ def papermill_execute(parameters: dict[str, Any], run_dir: Path) -> None:
         str(NOTEBOOKS / "benchmark.ipynb"),
         str(run_dir / "notebook.ipynb"),
         parameters=parameters,
-        log_output=True,
+        log_output=False,  # progress comes as events (progress.jsonl), not from cell output
         progress_bar=False,
         cwd=str(REPO),
         kernel_name="python3",
@@ -183,14 +190,23 @@ def supervise(
     quiet: bool,
     before: Callable[[], None] | None = None,
     execute: Executor = papermill_execute,
+    out: Callable[[str], None] = _print,
 ) -> None:
     """Run the notebook; never raises for a failed run: whatever the kernel left open is
-    finished here. `before` runs first, under the same salvage on Ctrl-C or error."""
-    log = logging.getLogger("papermill")
-    handler = ProgressFilter(quiet)
-    log.addHandler(handler)
-    log.setLevel(logging.INFO)
-    log.propagate = False
+    finished here. `before` runs first, under the same salvage on Ctrl-C or error. The kernel's
+    progress events are printed with `out` as they come (not when `quiet`)."""
+    with following(run_dir, None if quiet else out):
+        _supervise(parameters, run_dir, quiet=quiet, before=before, execute=execute)
+
+
+def _supervise(
+    parameters: dict[str, Any],
+    run_dir: Path,
+    *,
+    quiet: bool,
+    before: Callable[[], None] | None,
+    execute: Executor,
+) -> None:
     try:
         if before is not None:
             before()
@@ -208,8 +224,6 @@ def supervise(
             salvage(run_dir, "error", f"notebook stopped: {ename}: " + "\n".join(lines))
             if not quiet:  # every line: "N check(s) did not pass:" is followed by which
                 print(f"notebook stopped: {ename}: " + "\n  ".join(ln[:300] for ln in lines))
-    finally:
-        log.removeHandler(handler)
 
 
 def salvage(run_dir: Path, status: str, message: str) -> None:

@@ -201,3 +201,24 @@ def test_a_handed_over_record_is_reopened_and_any_other_existing_id_refused(
     RunDir.create(tmp_path, "plain", "etcd", {})
     with pytest.raises(ConfigError, match="exists already"):
         _bench(tmp_path, run_id="plain")
+
+
+def test_every_stage_verdict_and_render_failure_is_a_progress_event(
+    tmp_path: Path, fakes: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The conductor writes typed events (progress.jsonl) that the supervisor prints; a failed
+    report rendering is a `warning` event, not a line left in a notebook's output."""
+
+    def broken(rd: RunDir, warn: Any) -> None:
+        warn("report rendering failed: OSError: [Errno 28] No space left on device")
+
+    monkeypatch.setattr(conductor.finishing, "render", broken)
+    bench = _bench(tmp_path)
+    assert bench.execute() == "passed"
+    events = RunDir(bench.rd.path).progress.events()
+    kinds = [e.kind for e in events]
+    assert kinds.count("stage_start") == kinds.count("stage_end") == len(conductor.STAGES)
+    results = [e.text for e in events if e.kind == "result"]
+    assert any("post" in t and "PASS" in t for t in results)
+    (warning,) = [e for e in events if e.kind == "warning"]
+    assert warning.text.startswith("report rendering failed: OSError")

@@ -154,3 +154,52 @@ def test_an_existing_run_id_is_refused_before_anything_starts(
     with pytest.raises(ConfigError, match="exists already"):
         supervisor.run(_params(tmp_path, run_id="taken"), quiet=True, execute=lambda p, d: None)
     assert "prestarted" not in quiet_world
+
+
+def test_the_kernels_progress_events_reach_the_user_none_dropped(
+    tmp_path: Path, quiet_world: dict[str, Any]
+) -> None:
+    """Every event the kernel appends is printed by the supervisor, whatever its text: a
+    failed report rendering matched no pattern of the old log scraping and was lost."""
+    texts = [
+        ("stage_start", "[r] stage finish ..."),
+        ("warning", "report rendering failed: OSError: [Errno 28] No space left on device"),
+        ("result", "  post counts_agree         PASS     client 10 vs server 10 ops"),
+        ("error", "something new the supervisor has never seen"),
+    ]
+
+    def kernel(parameters: dict[str, Any], run_dir: Path) -> None:
+        rd = RunDir.open_handoff(parameters["results_dir"], parameters["run_id"])
+        assert rd is not None
+        for kind, text in texts:
+            rd.progress.emit(kind, text)  # type: ignore[arg-type]
+        rd.finish("passed")
+
+    params, _manifest, rd = supervisor.prepare(_params(tmp_path))
+    shown: list[str] = []
+    supervisor.supervise(
+        {**params.to_dict()}, rd.path, quiet=False, execute=kernel, out=shown.append
+    )
+    assert shown == [t for _, t in texts]
+    quiet: list[str] = []
+
+    def another(parameters: dict[str, Any], run_dir: Path) -> None:
+        RunDir(run_dir).progress.emit("warning", "shown only without --quiet")
+
+    supervisor.supervise({}, rd.path, quiet=True, execute=another, out=quiet.append)
+    assert quiet == []
+
+
+def test_a_half_written_or_foreign_line_is_kept_not_dropped(tmp_path: Path) -> None:
+    log = RunDir.create(tmp_path, "r1", "etcd", {}).progress
+    log.emit("info", "stack healthy in 3.0s")
+    with open(log.path, "a", encoding="utf-8") as fh:
+        fh.write('not json at all\n{"t": 1.0, "kind": "result", "te')
+    got = log.read()
+    assert [(e.kind, e.text) for e in got] == [
+        ("info", "stack healthy in 3.0s"),
+        ("warning", "not json at all"),
+    ]
+    with open(log.path, "a", encoding="utf-8") as fh:
+        fh.write('xt": "  run: TOTAL done"}\n')
+    assert [(e.kind, e.text) for e in log.read()] == [("result", "  run: TOTAL done")]

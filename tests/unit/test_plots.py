@@ -260,3 +260,28 @@ def test_label_sets_are_named_by_what_differs() -> None:
     }
     assert plots.short_names(["a=1,b=2", "a=2,b=3"]) == {"a=1,b=2": "a=1,b=2", "a=2,b=3": "a=2,b=3"}
     assert plots.short_names(["instance=x"]) == {"instance=x": "x"}
+
+
+def test_the_last_partial_interval_is_not_drawn_as_a_rate() -> None:
+    """A run at ~800 ops/s ends with a 0.03 s sliver of 218 ops/s: no cliff at the end."""
+    hist = histograms()
+    sliver = []
+    for op in ("READ", "UPDATE", "TOTAL"):
+        h = iv.new_histogram()
+        for v in range(1000, 1000 + (6 if op == "TOTAL" else 3)):
+            h.record_value(v)
+        sliver += iv.interval_rows(10.03, 0.03, {op: h}, T0)
+    tl = build_timeline([client_rows(None, "run", T0, pd.concat([hist, iv.frame(sliver)]))],
+                        [], [], T0)  # fmt: skip
+    fig = plots.throughput(tl)
+    ax = fig.axes[0]
+    (total,) = [ln for ln in ax.get_lines() if ln.get_label() == "client TOTAL"]
+    assert min(total.get_ydata()) > 700 and max(total.get_xdata()) == 10.0
+    assert any("partial" in t.get_text() and "0.03 s" in t.get_text() for t in ax.texts)
+    lat = plots.latency(tl).axes[0]
+    assert all(max(ln.get_xdata()) == 10.0 for ln in lat.get_lines())
+    old = tl.drop(columns=["interval_s", "partial"])  # a timeline written before the marks
+    (total,) = [
+        ln for ln in plots.throughput(old).axes[0].get_lines() if ln.get_label() == "client TOTAL"
+    ]
+    assert max(total.get_xdata()) == pytest.approx(10.03)

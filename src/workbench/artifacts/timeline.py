@@ -1,5 +1,6 @@
 """timeline.parquet: client intervals, server series and stage/fault marks on one clock, long form
-(`time, t_s, source, name, series, phase, kind, unit, value`). Pure frame building, no I/O.
+(`time, t_s, source, name, series, phase, kind, unit, value, interval_s, partial`). Pure frame
+building, no I/O.
 
 Client rows: per interval and per operation (`series` READ, UPDATE, ..., TOTAL) `client_ops`
 (ops/s) and, from interval histograms (the native tool's interval log, go-ycsb raw samples),
@@ -8,6 +9,12 @@ Client rows: per interval and per operation (`series` READ, UPDATE, ..., TOTAL) 
 cumulative `client_p50_cum`/`client_p99_cum`. Per-interval percentiles are never derived from
 cumulative ones: without interval histograms they are absent. Marks are two rows each (kind
 `mark`); their source is `mark` for stage marks and the mark's own source (`fault`) otherwise.
+
+Rows on an interval grid (the client's, and the server's aligned to it) carry the interval's
+length `interval_s` and `partial`: True for a PARTIAL interval (shorter than 90 % of the usual
+length, `workbench.ycsb.intervals.partial_mask`: the sliver a run ends with). Its rate is over a
+few ms: readers draw and judge it apart. Other rows: NaN and False. A timeline written before
+these columns reads as if nothing were partial.
 """
 
 from __future__ import annotations
@@ -17,7 +24,21 @@ from typing import Any
 
 import pandas as pd
 
-TIMELINE_COLUMNS = ("time", "t_s", "source", "name", "series", "phase", "kind", "unit", "value")
+from workbench.ycsb.intervals import partial_mask
+
+TIMELINE_COLUMNS = (
+    "time",
+    "t_s",
+    "source",
+    "name",
+    "series",
+    "phase",
+    "kind",
+    "unit",
+    "value",
+    "interval_s",
+    "partial",
+)
 # Per-interval mean latency is exact (from cumulative counts and means); YCSB status blocks only
 # carry cumulative percentiles, so those are named for what they are.
 CLIENT_LATENCY_COLUMNS = {
@@ -47,10 +68,23 @@ HIST_LATENCY_COLUMNS = {
 }
 
 
-def _long(t: pd.Series, name: str, series: pd.Series, kind: str, unit: str, value: Any) -> Any:
+def _long(
+    t: pd.Series, name: str, series: pd.Series, kind: str, unit: str, value: Any, length: Any
+) -> Any:
     return pd.DataFrame(
-        {"unix": t, "name": name, "series": series, "kind": kind, "unit": unit, "value": value}
-    )
+        {"unix": t, "name": name, "series": series, "kind": kind, "unit": unit, "value": value,
+         "interval_s": length}
+    )  # fmt: skip
+
+
+def mark_partial(rows: pd.DataFrame) -> pd.DataFrame:
+    """`partial` from `interval_s` per phase (one grid per phase): PARTIAL_SHARE of the usual."""
+    if rows.empty:
+        return rows.assign(partial=pd.Series(dtype=bool))
+    length = rows["interval_s"].astype(float)
+    phase = rows["phase"] if "phase" in rows else pd.Series("", index=rows.index)
+    partial = length.groupby(phase).transform(partial_mask).astype(bool)
+    return rows.assign(partial=partial)
 
 
 def histogram_rows(hist: pd.DataFrame, start_unix: float) -> list[pd.DataFrame]:
@@ -63,14 +97,15 @@ def histogram_rows(hist: pd.DataFrame, start_unix: float) -> list[pd.DataFrame]:
     if "time" in h.columns:  # the tool's own wall clock at each interval's end
         t = pd.to_numeric(h["time"], errors="coerce").astype(float).fillna(t)
     ops = h["operation"].astype(str)
-    rate = h["count"].astype(float) / h["interval_s"].astype(float)
-    parts = [_long(t, "client_ops", ops, "throughput", "ops/s", rate)]
+    length = h["interval_s"].astype(float)
+    rate = h["count"].astype(float) / length
+    parts = [_long(t, "client_ops", ops, "throughput", "ops/s", rate, length)]
     for col, name in HIST_LATENCY_COLUMNS.items():
         if col not in h.columns:
             continue
         v = pd.to_numeric(h[col], errors="coerce").astype(float)
         if v.notna().any():  # intended columns: only with a target
-            parts.append(_long(t, name, ops, "latency", "ms", v))
+            parts.append(_long(t, name, ops, "latency", "ms", v, length))
     return parts
 
 
@@ -91,21 +126,24 @@ def client_rows(
     parts = histogram_rows(histograms, start_unix) if has_hist else []  # type: ignore[arg-type]
     if intervals is None or intervals.empty:
         intervals = pd.DataFrame(columns=["t_s", "operation"])
-    t = start_unix + intervals["t_s"].astype(float)
+    t_s = intervals["t_s"].astype(float)
+    t = start_unix + t_s
+    ends = pd.Series(sorted(set(t_s)), dtype=float)  # each from the previous block's end
+    length = t_s.map(dict(zip(ends, ends.diff().fillna(ends.min()), strict=True)))
     ops = intervals["operation"].astype(str)
     if "interval_ops" in intervals.columns and not has_hist:
         value = intervals["interval_ops"].astype(float)
-        parts.append(_long(t, "client_ops", ops, "throughput", "ops/s", value))
+        parts.append(_long(t, "client_ops", ops, "throughput", "ops/s", value, length))
     for col, name in CLIENT_LATENCY_COLUMNS.items():
         if col in intervals.columns:
             value = pd.to_numeric(intervals[col], errors="coerce").astype(float)
-            parts.append(_long(t, name, ops, "latency", "us", value))
+            parts.append(_long(t, name, ops, "latency", "us", value, length))
     if not parts:
         return pd.DataFrame(columns=list(TIMELINE_COLUMNS))
     out = pd.concat(parts, ignore_index=True)
     out["source"] = "client"
     out["phase"] = phase
-    return out
+    return mark_partial(out)
 
 
 def server_rows(name: str, frame: pd.DataFrame, unit: str, kind: str) -> pd.DataFrame:
@@ -170,6 +208,12 @@ def build_timeline(
     if not frames:
         return pd.DataFrame({c: pd.Series(dtype="object") for c in TIMELINE_COLUMNS})
     df = pd.concat(frames, ignore_index=True)
+    if "interval_s" not in df:
+        df["interval_s"] = float("nan")
+    if "partial" not in df:
+        df["partial"] = False
+    df["interval_s"] = pd.to_numeric(df["interval_s"], errors="coerce").astype(float)
+    df["partial"] = df["partial"].astype("boolean").fillna(False).astype(bool)
     df["t_s"] = df["unix"].astype(float) - origin_unix
     df["time"] = pd.to_datetime(df["unix"], unit="s", utc=True)
     df = df.sort_values(["t_s", "source", "name", "series"], kind="stable").reset_index(drop=True)

@@ -7,7 +7,10 @@ server counter is interpolated between scrapes at the client's interval edges an
 (`workbench.prometheus.counter_increase`), so server interval i covers the client's seconds.
 Client operations are weighted by `server_msgs_per_op` (default 1 each) into expected server
 messages; ``_ERROR``/``_NOTFOUND`` rows are counted with their operation, TOTAL and
-READ_MODIFY_WRITE are not (their parts are). The first and the last interval are left out.
+READ_MODIFY_WRITE are not (their parts are). The first interval (ramp-up), the last (the tail:
+a tool's grid does not always say it was full) and every PARTIAL one (shorter than 90 % of the
+usual length, `workbench.ycsb.intervals.partial_mask`: the sliver at the end, the short one after
+a late tick) are left out: they never decide the verdict.
 What does not live here: how the server series are drawn (report.plots) or stored (run.observe).
 """
 
@@ -22,6 +25,7 @@ import pandas as pd
 from workbench.checks.base import CheckContext, Judgement, Unobservable, register
 from workbench.errors import WorkbenchError
 from workbench.prometheus import counter_increase
+from workbench.ycsb.intervals import partial_mask
 
 DEFAULT_TOLERANCE = 0.10  # |server - client| / client per interval
 DEFAULT_MIN_SHARE = 0.90  # of the full intervals within tolerance
@@ -115,9 +119,19 @@ def bracketing_gaps(raw: pd.DataFrame, intervals: pd.DataFrame) -> list[float]:
 
 
 def full_intervals(rows: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
-    """The intervals of the run without the first and the last (partial, ramp-up, tail)."""
+    """The intervals of the run without the first (ramp-up), the last (tail) and the partial
+    ones (see `partial_intervals`)."""
+    ordered = sorted(rows, key=lambda r: float(r["start"]))[1:-1]
+    short = {id(r) for r in partial_intervals(rows)}
+    return [r for r in ordered if id(r) not in short]
+
+
+def partial_intervals(rows: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """The intervals shorter than 90 % of the run's usual length (the one definition of the
+    ycsb room), in the order of their starts."""
     ordered = sorted(rows, key=lambda r: float(r["start"]))
-    return ordered[1:-1]
+    lengths = pd.Series([float(r["end"]) - float(r["start"]) for r in ordered], dtype=float)
+    return [r for r, short in zip(ordered, partial_mask(lengths), strict=True) if short]
 
 
 def judge_aligned(obs: Mapping[str, Any], options: Mapping[str, Any]) -> Judgement:
@@ -125,6 +139,11 @@ def judge_aligned(obs: Mapping[str, Any], options: Mapping[str, Any]) -> Judgeme
     share = float(options.get("aligned_min_share", DEFAULT_MIN_SHARE))
     rows = full_intervals(obs["intervals"])
     ev: dict[str, Any] = {"selector": obs.get("selector"), "tolerance": tol, "min_share": share}
+    t0 = min((float(r["start"]) for r in obs["intervals"]), default=0.0)  # the first interval
+    ev["partial"] = [
+        [round(float(r["start"]) - t0, 3), round(float(r["end"]) - t0, 3)]
+        for r in partial_intervals(obs["intervals"])
+    ]
     if not rows:
         return Judgement("unknown", "fewer than 3 intervals: no full interval to compare", ev)
     uncovered = [r for r in rows if not r["covered"] or pd.isna(r["increase"])]
@@ -153,7 +172,6 @@ def judge_aligned(obs: Mapping[str, Any], options: Mapping[str, Any]) -> Judgeme
     scored = [dict(r, rel_diff=_rel(r["increase"], r["expected"])) for r in rows]
     good = sum(r["rel_diff"] <= tol for r in scored)
     worst = sorted(scored, key=lambda r: -r["rel_diff"])[:WORST_LISTED]
-    t0 = min(float(r["start"]) for r in obs["intervals"])  # the phase's first interval
     ev.update(intervals=len(rows), within=good, worst=[_describe(r, t0) for r in worst])
     summary = (
         f"{good}/{len(rows)} full intervals with server ops within {tol:.0%} of the client's "

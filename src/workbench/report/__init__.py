@@ -5,6 +5,7 @@ html.py      report.html and index.html through jinja2 templates (render, render
 templates/   the markup (autoescaped): base, macros, report, index, the stylesheet
 compare.py   several runs side by side as a frame (compare_runs)
 plots.py     frames to matplotlib figures (the report's and the notebooks')
+canvas.py    what every figure shares: the Figure, the PNG, marks, line rules, partial intervals
 
 Nothing here talks to a live stack, a YCSB tool or Prometheus, and nothing runs a benchmark: the
 report reads `workbench.artifacts` (the run directory) and `workbench.model` only.

@@ -2,25 +2,34 @@
 
 Every time axis is seconds on the run's one clock (`t_s` of the timeline) and carries the stage
 marks (load, run, warmup) as shaded spans, and fault marks hatched in red with their names.
-Over 450 lines because every figure of the report and the compare notebook shares one set of
-line rules here (what is drawn, which series are dropped, the legend cap, readable units);
-splitting them would split those rules. Latencies are drawn in milliseconds whatever unit they
-were recorded in. A figure with nothing to draw says so in its body instead of being blank.
+Which series are drawn and how they are named lives here; the canvas they share (the figure, the
+rasteriser, the marks, the legend cap, partial intervals) is canvas.py's, its names importable
+from here as before. A PARTIAL interval (the sliver a run ends with) is never drawn as a rate:
+it is named in a note. Latencies are drawn in milliseconds whatever unit they were recorded in.
+A figure with nothing to draw says so in its body instead of being blank.
 """
 
 from __future__ import annotations
 
-import io
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from workbench.report.canvas import FAULT_COLOR as FAULT_COLOR
+from workbench.report.canvas import MARK_COLORS as MARK_COLORS
+from workbench.report.canvas import MAX_LEGEND as MAX_LEGEND
+from workbench.report.canvas import SIZE as SIZE
+from workbench.report.canvas import Line as Line
+from workbench.report.canvas import draw_lines as _draw
+from workbench.report.canvas import draw_marks as draw_marks
+from workbench.report.canvas import empty as _empty
+from workbench.report.canvas import new_figure as new_figure
+from workbench.report.canvas import note_partial, whole
+from workbench.report.canvas import to_png as to_png
+
 TO_MS = {"us": 1e-3, "µs": 1e-3, "ms": 1.0, "s": 1e3}
-MARK_COLORS = {"load": "#9ecae1", "run": "#a1d99b", "warmup": "#fdae6b"}
 PERCENTILE_COLUMNS = {
     "count": "count",
     "ops": "ops/s",
@@ -34,7 +43,6 @@ PERCENTILE_COLUMNS = {
     "p9999_us": "p99.99",
     "max_us": "max",
 }
-SIZE = (10.0, 4.0)
 CLIENT_NAMES = {
     "client_avg": "mean",
     "client_p50_cum": "p50 (cumulative)",
@@ -42,22 +50,6 @@ CLIENT_NAMES = {
 }
 
 
-def new_figure(size: tuple[float, float] = SIZE) -> Figure:
-    fig = Figure(figsize=size, layout="constrained")
-    FigureCanvasAgg(fig)
-    return fig
-
-
-def to_png(fig: Figure, dpi: int = 100, tight: bool = False) -> bytes:
-    """The one rasteriser of every figure the workbench saves or embeds. `tight`: cropped to
-    what is drawn (figures without a constrained layout)."""
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight" if tight else None)
-    return buf.getvalue()
-
-
-MAX_LEGEND = 8  # lines per axes; the rest are left out and counted in a note
-FAULT_COLOR = "#de2d26"
 # resource units → (readable unit, factor)
 READABLE_UNITS = {
     "bytes": ("MiB", 1 / 2**20),
@@ -75,77 +67,6 @@ CLIENT_PERCENTILES = {  # per-interval (from interval histograms), in draw order
 NOT_AN_OPERATION = ("_ERROR", "_NOTFOUND", "-INTENDED")
 
 
-@dataclass(frozen=True)
-class Line:
-    """One line to draw; `priority`: lower first (kept when the legend is full)."""
-
-    priority: float
-    label: str
-    x: Any
-    y: Any
-    style: dict[str, Any]
-
-
-def _marks(timeline: pd.DataFrame) -> list[tuple[str, float, float, str]]:
-    """(name, start, end, source) of every mark: source `mark` (a stage) or `fault`."""
-    m = timeline[timeline["kind"] == "mark"]
-    out: list[tuple[str, float, float, str]] = []
-    for (name, source), g in m.groupby(["name", "source"], sort=False):
-        starts = g.loc[g["series"] == "start", "t_s"].tolist()
-        ends = g.loc[g["series"] == "end", "t_s"].tolist()
-        out.extend((str(name), s, e, str(source)) for s, e in zip(starts, ends, strict=False))
-    return out
-
-
-def draw_marks(ax: Any, timeline: pd.DataFrame) -> None:
-    """Shade each stage span and name it at the top of the axis; faults hatched in red and named
-    with their own label."""
-    for name, start, end, source in _marks(timeline):
-        fault = source == "fault"
-        if fault:
-            ax.axvspan(start, end, color=FAULT_COLOR, alpha=0.18, lw=0, hatch="//")
-        else:
-            color = MARK_COLORS.get(name, "#d9d9d9")
-            ax.axvspan(start, end, color=color, alpha=0.25 if name != "warmup" else 0.45, lw=0)
-        ax.text(
-            start,
-            0.86 if fault else (0.93 if name == "warmup" else 1.0),
-            f" {name}",
-            transform=ax.get_xaxis_transform(),
-            va="top",
-            ha="left",
-            fontsize=8,
-            color=FAULT_COLOR if fault else "#444444",
-            fontweight="bold" if fault else "normal",
-        )
-
-
-def _empty(ax: Any, what: str) -> None:
-    ax.text(0.5, 0.5, f"no {what} data", transform=ax.transAxes, ha="center", va="center")
-
-
-def _draw(ax: Any, lines: list[Line], max_lines: int = MAX_LEGEND) -> int:
-    """Draw the `max_lines` first lines by priority, a legend, and a note of the rest."""
-    ordered = sorted(lines, key=lambda ln: ln.priority)
-    for ln in ordered[:max_lines]:
-        ax.plot(ln.x, ln.y, label=ln.label, **ln.style)
-    left = len(ordered) - max_lines
-    if left > 0:
-        ax.text(
-            0.99,
-            0.01,
-            f"+{left} series not shown",
-            transform=ax.transAxes,
-            ha="right",
-            va="bottom",
-            fontsize=7,
-            color="#666666",
-        )
-    if ordered:
-        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    return min(len(ordered), max_lines)
-
-
 def _is_operation(op: str) -> bool:
     return op != "READ_MODIFY_WRITE" and not op.endswith(NOT_AN_OPERATION)
 
@@ -157,7 +78,7 @@ def _has_traffic(values: pd.Series) -> bool:
 
 def client_ops(timeline: pd.DataFrame) -> pd.DataFrame:
     """Client throughput per phase: the TOTAL row when YCSB printed one, else the sum of ops."""
-    c = timeline[(timeline["source"] == "client") & (timeline["name"] == "client_ops")]
+    c = whole(timeline[(timeline["source"] == "client") & (timeline["name"] == "client_ops")])
     if c.empty:
         return c
     parts = []
@@ -180,7 +101,7 @@ def server_sum(timeline: pd.DataFrame, kind: str) -> dict[str, pd.DataFrame]:
 
 
 def _client_ops_lines(timeline: pd.DataFrame) -> list[Line]:
-    c = timeline[(timeline["source"] == "client") & (timeline["name"] == "client_ops")]
+    c = whole(timeline[(timeline["source"] == "client") & (timeline["name"] == "client_ops")])
     lines = []
     for (phase, op), g in c.groupby(["phase", "series"], sort=True):
         if not _is_operation(str(op)) or not _has_traffic(g["value"]):
@@ -207,7 +128,7 @@ def _client_ops_lines(timeline: pd.DataFrame) -> list[Line]:
 
 def _server_ops_lines(timeline: pd.DataFrame) -> list[Line]:
     s = timeline[(timeline["source"] == "server") & (timeline["kind"] == "throughput")]
-    aligned = s[s["name"] == "server_ops_aligned"]
+    aligned = whole(s[s["name"] == "server_ops_aligned"])
     lines = []
     if not aligned.empty:  # on the client's interval grid: the series to compare
         for (phase, series), g in aligned.groupby(["phase", "series"], sort=True):
@@ -248,6 +169,7 @@ def throughput(timeline: pd.DataFrame, title: str = "Throughput per interval") -
     drawn = _draw(ax, _client_ops_lines(timeline) + _server_ops_lines(timeline))
     if not drawn:
         _empty(ax, "throughput")
+    note_partial(ax, timeline, ("client_ops", "server_ops_aligned"))
     ax.set_xlabel("seconds since run start")
     ax.set_ylabel("operations / s")
     ax.set_title(title)
@@ -257,11 +179,10 @@ def throughput(timeline: pd.DataFrame, title: str = "Throughput per interval") -
 
 
 def latency_series(timeline: pd.DataFrame) -> pd.DataFrame:
-    """Every latency series (client per operation, server per label) in ms, with a label."""
-    lat = timeline[
-        (timeline["kind"] == "latency") & (timeline["source"] == "client")
-        | (timeline["kind"] == "latency") & (timeline["source"] == "server")
-    ].copy()
+    """Every latency series (client per operation, server per label) in ms, with a label; the
+    rows of partial intervals left out."""
+    lat = whole(timeline)
+    lat = lat[(lat["kind"] == "latency") & lat["source"].isin(["client", "server"])].copy()
     if lat.empty:
         return lat.assign(label=pd.Series(dtype=str))
     lat["value"] = lat["value"] * lat["unit"].map(TO_MS).fillna(1.0)
@@ -343,6 +264,7 @@ def latency(timeline: pd.DataFrame, title: str = "") -> Figure:
     lines = client + _server_latency_lines(lat)
     if not _draw(ax, lines):
         _empty(ax, "latency")
+    note_partial(ax, timeline, tuple(CLIENT_PERCENTILES))
     values = pd.concat([pd.Series(ln.y, dtype=float) for ln in lines]) if lines else pd.Series()
     positive = values[values > 0]
     if len(positive) and positive.max() / positive.min() > 100:

@@ -32,6 +32,7 @@ from workbench.prometheus import (
 from workbench.report import plots
 from workbench.run import workload
 from workbench.stack import Stack
+from workbench.ycsb.intervals import partial_mask
 from workbench.ycsb.tools import PhaseRecord
 
 # raw scrapes of the subject's op counter (`aligned_ops_counter`), outside metrics/*.parquet (which
@@ -157,6 +158,7 @@ def aligned_server_rows(rd: RunDir, phase: str, rec: PhaseRecord) -> pd.DataFram
         parts.append(per.assign(series=per[by].astype(str).agg(",".join, axis=1)))
     got = pd.concat(parts, ignore_index=True)
     got = got[got["end"] - got["start"] > 0]
+    length = (got["end"] - got["start"]).astype(float)
     return pd.DataFrame(
         {
             "unix": got["end"],
@@ -167,6 +169,8 @@ def aligned_server_rows(rd: RunDir, phase: str, rec: PhaseRecord) -> pd.DataFram
             "value": got["ops_s"].astype(float),
             "source": "server",
             "phase": phase,
+            "interval_s": length,
+            "partial": partial_mask(length),  # the client grid's sliver, the same interval
         }
     )
 

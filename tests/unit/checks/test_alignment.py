@@ -196,3 +196,18 @@ def test_rounded_interval_lengths_leave_no_slivers_in_the_grid() -> None:
     prom = FakePrometheus(scrapes(800, 12))
     v = run_check("series_aligned", context(prom, client), "post")
     assert v.status == "pass" and v.evidence["intervals"] == 10, v.summary
+
+
+def test_a_partial_interval_never_decides_the_verdict() -> None:
+    """A late status tick (6.6 s instead of 6 s) leaves a 1.6 s interval and a 0.4 s one: the
+    0.25 s scrapes cannot resolve the short one, which is partial and so not judged."""
+    client = client_grid(800, 12)
+    late = client["end"] == T0 + 6
+    client.loc[late, "end"] = T0 + 6.6
+    client.loc[client["start"] == T0 + 6, "start"] = T0 + 6.6
+    client.loc[client["end"] == T0 + 6.6, "count"] *= 1.6
+    client.loc[client["start"] == T0 + 6.6, "count"] *= 0.4
+    prom = FakePrometheus(scrapes(800, 12))
+    v = run_check("series_aligned", context(prom, client), "post")
+    assert v.status == "pass", v.summary
+    assert v.evidence["intervals"] == 9 and v.evidence["partial"] == [[6.6, 7.0]]

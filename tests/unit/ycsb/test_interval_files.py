@@ -150,3 +150,14 @@ def test_client_intervals_from_status_blocks_when_no_histograms(tmp_path: Path) 
     assert got is not None
     assert got["start"].tolist() == [T0, T0, T0 + 1, T0 + 1]
     assert got["count"].tolist() == [5.0, 9.0, 6.0, 11.0]
+
+
+def test_the_partial_interval_is_marked_on_the_timeline_with_its_length() -> None:
+    rows = client_rows(None, "run", T0, hist_rows())
+    tl = build_timeline([rows], [], [{"name": "run", "start": T0, "end": T0 + 2.5}], T0)
+    ops = tl[(tl["name"] == "client_ops") & (tl["series"] == "TOTAL")]
+    assert ops["partial"].tolist() == [False, False, True]  # the 0.5 s one of 1 s intervals
+    assert ops["interval_s"].tolist() == [1.0, 1.0, 0.5]
+    p99 = tl[(tl["name"] == "client_p99_ms") & tl["partial"]]
+    assert p99["t_s"].tolist() == [2.5, 2.5]  # READ and TOTAL: every row of that interval
+    assert not tl.loc[tl["kind"] == "mark", "partial"].any()

@@ -18,6 +18,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from workbench.artifacts import FaultsDoc
 from workbench.faults.actions import Host
 from workbench.faults.injector import compose_lookup, leftovers
 from workbench.manifest import Manifest
@@ -59,8 +60,10 @@ def _nothing_left(stack: Stack) -> None:
     assert all(stack.services_health()[s] == "healthy" for s in SERVICES)
 
 
-def _faults(bench: Benchmark) -> dict:
-    return json.loads((bench.run_dir / "faults.json").read_text())
+def _faults(bench: Benchmark) -> FaultsDoc:
+    doc = bench.rd.faults()
+    assert isinstance(doc, FaultsDoc), doc
+    return doc
 
 
 def _verdict(bench: Benchmark, name: str) -> str:
@@ -70,16 +73,17 @@ def _verdict(bench: Benchmark, name: str) -> str:
 def test_kill_leader_errors_unavailability_recovery_healthy(stack: Stack, tmp_path: Path) -> None:
     bench = _run(stack, tmp_path, duration=24, target=300, faults=["kill:leader@8+4"])
     doc = _faults(bench)
-    (f,) = doc["faults"]
-    assert f["took_effect"] and f["undone"] and f["resolved_by"] == "leader"
-    (r,) = doc["recoveries"]
-    assert r["unavailability_from"] == "completions"
-    assert 0 < r["unavailability_s"] < 10, r
-    assert r["throughput_recovery_s"] is not None or r["reasons"]["throughput_recovery_s"]
+    (f,) = doc.faults
+    assert f.took_effect and f.undone and f.resolved_by == "leader"
+    r = f.recovery
+    assert r is not None and r.unavailability_from == "completions"
+    assert r.unavailability_s is not None and 0 < r.unavailability_s < 10, r
+    assert r.throughput_recovery_s is not None or r.reasons["throughput_recovery_s"]
     errors = json.loads((bench.run_dir / "ycsb" / "run.errors.json").read_text())
     final_errors = bench.rd.record.phases["run"].errors or 0
     assert sum(sum(c.values()) for c in errors["totals"].values()) == final_errors
-    assert doc["healthy_after"]["healthy"] and doc["healthy_after"]["took_s"] >= 0
+    assert doc.healthy_after is not None and doc.healthy_after.healthy
+    assert (doc.healthy_after.took_s or 0) >= 0
     assert _verdict(bench, "fault_stack_healthy") == "pass"
     assert _verdict(bench, "counts_agree") in ("unknown",)
     marks = [m for m in bench.rd.marks() if m["source"] == "fault"]
@@ -89,13 +93,14 @@ def test_kill_leader_errors_unavailability_recovery_healthy(stack: Stack, tmp_pa
 
 def test_pause_follower_intended_p999_covers_the_pause(stack: Stack, tmp_path: Path) -> None:
     bench = _run(stack, tmp_path, duration=20, target=200, faults=["pause:follower@6+3"])
-    (f,) = _faults(bench)["faults"]
-    assert f["took_effect"] and f["evidence"]["state"] == "paused"
+    (f,) = _faults(bench).faults
+    assert f.took_effect and f.evidence["state"] == "paused"
     iv = pd.read_csv(bench.run_dir / "ycsb" / "run.interval.csv")
     total = iv[iv["operation"] == "TOTAL"]
     # the intervals from the pause's start to 2 s after it: the worst intended p99.9
-    t0 = _faults(bench)["run_t0"]
-    start, end = f["applied"] - t0, f["end"] - t0
+    t0 = _faults(bench).run_t0
+    assert t0 is not None and f.applied is not None and f.end is not None
+    start, end = f.applied - t0, f.end - t0
     span = total[(total["t_s"] > start) & (total["t_s"] <= end + 2)]
     assert span["p999_intended_ms"].max() >= 0.9 * (end - start) * 1000, span
     _nothing_left(stack)
@@ -106,14 +111,14 @@ def test_partition_leader_elects_a_new_one_and_recovery_is_measured(
 ) -> None:
     bench = _run(stack, tmp_path, duration=24, target=300, faults=["partition:leader@8+5"])
     doc = _faults(bench)
-    (f,) = doc["faults"]
-    assert f["took_effect"] and f["undone"]
-    old = f["service"]
-    (r,) = doc["recoveries"]
-    assert r["unavailability_s"] is not None and r["unavailability_s"] < 10
+    (f,) = doc.faults
+    assert f.took_effect and f.undone
+    old = f.service
+    r = f.recovery
+    assert r is not None and r.unavailability_s is not None and r.unavailability_s < 10
     # a new leader: the members name someone else now (or the old one won again after the heal;
     # then the election shows as leader changes in the server series, not asserted here)
-    assert r["throughput_recovery_s"] is not None or r["reasons"]["throughput_recovery_s"]
+    assert r.throughput_recovery_s is not None or r.reasons["throughput_recovery_s"]
     assert old in SERVICES
     _nothing_left(stack)
 
@@ -129,11 +134,12 @@ def test_three_repeated_kills_give_a_distribution_of_three(stack: Stack, tmp_pat
         fault_every=11,
     )
     doc = _faults(bench)
-    assert [f["spec"]["repeat_index"] for f in doc["faults"]] == [0, 1, 2]
-    assert all(f["took_effect"] for f in doc["faults"])
-    dist = doc["distribution"]["unavailability_s"]
-    assert len(dist["values"]) == 3 and dist["n"] == 3 and dist["max"] >= dist["median"] > 0
-    print("three kills:", json.dumps(doc["distribution"]))
+    assert [f.spec.repeat_index for f in doc.faults] == [0, 1, 2]
+    assert all(f.took_effect for f in doc.faults)
+    dist = doc.distribution["unavailability_s"]
+    assert len(dist.values) == 3 and dist.n == 3
+    assert dist.max is not None and dist.median is not None and dist.max >= dist.median > 0
+    print("three kills:", doc.to_json()["distribution"])
     _nothing_left(stack)
 
 
@@ -167,6 +173,6 @@ def test_interrupted_mid_fault_leaves_nothing(stack: Stack, tmp_path: Path) -> N
     assert bench.rd.status == "aborted"
     records = bench.faults.records
     assert len(records) == 2 and all(r.took_effect and r.undone for r in records)
-    saved = _faults(bench)["faults"]  # written on the way out, too
-    assert [f["undone"] for f in saved] == [True, True]
+    saved = _faults(bench).faults  # written on the way out, too
+    assert [f.undone for f in saved] == [True, True]
     _nothing_left(stack)

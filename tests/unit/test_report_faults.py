@@ -13,9 +13,10 @@ import pytest
 
 from support import InstantClock
 from workbench import report
-from workbench.artifacts import RunDir
+from workbench.artifacts import FaultsDoc, RunDir
 from workbench.faults.actions import Applied
 from workbench.faults.injector import Injector
+from workbench.faults.outcome import ServerCounters
 from workbench.manifest import load_manifest
 from workbench.params import validate_run
 from workbench.report.faults import compare_columns, fault_summary
@@ -82,7 +83,7 @@ def _run(tmp_path: Path, name: str, dip_s: int) -> RunDir:
 
 def test_faults_section_shows_each_fault_its_numbers_and_the_distribution(tmp_path: Path) -> None:
     rd = _run(tmp_path, "r1", dip_s=3)
-    summary = fault_summary(rd.path)
+    summary = fault_summary(rd)
     assert summary is not None
     kill, pause = summary["rows"]
     assert kill["label"] == "kill:etcd1" and kill["took_effect"]
@@ -100,14 +101,16 @@ def test_the_servers_view_of_each_fault_is_a_column(tmp_path: Path) -> None:
     """faults.json's server_view (etcd's own counters per fault) shows beside the client's
     recovery numbers; a counter that could not be read is unknown, never 0."""
     rd = _run(tmp_path, "sv", dip_s=3)
-    doc = json.loads((rd.path / "faults.json").read_text())
-    kill = doc["faults"][0]
-    doc["server_view"] = [
-        {"index": kill["index"], "label": kill["label"], "start": kill["start"],
-         "end": kill["end"], "leader_changes": 1.0, "proposals_failed": None},
-    ]  # fmt: skip
-    (rd.path / "faults.json").write_text(json.dumps(doc))
-    summary = fault_summary(rd.path)
+    doc = rd.faults()
+    assert isinstance(doc, FaultsDoc)
+    kill = doc.faults[0]
+    assert kill.start is not None and kill.end is not None
+    kill.server = ServerCounters(
+        start=kill.start, end=kill.end, counters={"leader_changes": 1.0, "proposals_failed": None}
+    )
+    doc.server_counters = ["leader_changes", "proposals_failed"]
+    rd.save_faults(doc)
+    summary = fault_summary(rd)
     assert summary is not None and summary["server"] == ["leader_changes", "proposals_failed"]
     kill_row, pause_row = summary["rows"]
     assert kill_row["server"] == {"leader_changes": 1.0, "proposals_failed": None}
@@ -118,17 +121,18 @@ def test_the_servers_view_of_each_fault_is_a_column(tmp_path: Path) -> None:
     assert re.findall(r'<td class="num">([^<]*)</td>', row)[-1] == "1"
     assert "the counter could not be read" in row
     # a view that could not be taken at all is said, not left out
-    doc["server_view"] = [{"error": "QueryError: <Prometheus> refused"}]
-    (rd.path / "faults.json").write_text(json.dumps(doc))
+    kill.server, doc.server_counters = None, []
+    doc.server_problem = "QueryError: <Prometheus> refused"
+    rd.save_faults(doc)
     html = report.render(rd.path).read_text()
     assert "could not be taken: QueryError: &lt;Prometheus&gt; refused" in html
 
 
 def test_no_faults_no_section(tmp_path: Path) -> None:
     rd = RunDir.create(tmp_path, "r0", "etcd", {"subject": "etcd", "workload": "a"})
-    assert fault_summary(rd.path) is None
+    assert fault_summary(rd) is None
     assert "<h2>Faults</h2>" not in report.render(rd.path).read_text()
-    assert compare_columns(rd.path)["faults"] == 0
+    assert compare_columns(rd)["faults"] == 0
 
 
 def test_unreadable_faults_json_is_said(tmp_path: Path) -> None:

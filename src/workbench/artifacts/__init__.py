@@ -2,6 +2,7 @@
 
 rundir.py       the run directory's layout and files (RunDir), every reader's way in
 record.py       run.json as one typed model (schema 2) and the schema-1 migration
+faults.py       faults.json as one typed document (schema 2) and the schema-1 migration
 fingerprint.py  the environment a run happened in
 progress.py     the run's progress events (progress.jsonl), emitted inside, followed outside
 timeline.py     client, server and mark rows on one clock (timeline.parquet)
@@ -10,6 +11,7 @@ timeline.py     client, server and mark rows on one clock (timeline.parquet)
 from workbench.errors import ConfigError
 from workbench.jsonio import parse_iso, read_json, utc_iso, write_json
 
+from .faults import FAULTS_SCHEMA, Distribution, FaultsDoc, FileProblem, migrate_faults
 from .fingerprint import fingerprint, host_fingerprint, sha256_file
 from .progress import ProgressEvent, ProgressLog
 from .record import EXIT_CODES, FINAL_STATUSES, RUN_STATUSES, SCHEMA, RunRecord, Stage, migrate
@@ -18,11 +20,15 @@ from .timeline import TIMELINE_COLUMNS, build_timeline, client_rows, server_rows
 
 __all__ = [
     "EXIT_CODES",
+    "FAULTS_SCHEMA",
     "FINAL_STATUSES",
     "RUN_STATUSES",
     "SCHEMA",
     "TIMELINE_COLUMNS",
     "ConfigError",
+    "Distribution",
+    "FaultsDoc",
+    "FileProblem",
     "ProgressEvent",
     "ProgressLog",
     "RunDir",
@@ -34,6 +40,7 @@ __all__ = [
     "host_fingerprint",
     "list_run_dirs",
     "migrate",
+    "migrate_faults",
     "parse_iso",
     "read_json",
     "read_record",

@@ -15,6 +15,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from workbench.faults.outcome import FaultRecord
+from workbench.faults.schedule import FaultSpec
 from workbench.jsonio import utc_iso
 
 SCHEMA = 2
@@ -149,9 +151,9 @@ class RunRecord(_Model):
     settle_after_load: Settle | None = None
     teardown_s: float | None = None
     teardown: Teardown | None = None
-    # the run phase's faults as they happened (workbench.faults.injector.FaultRecord dumps; the
-    # full record with recoveries is faults.json) and the seed of its `random`/follower choices
-    faults: list[dict[str, Any]] = Field(default_factory=list)
+    # the run phase's faults as they happened (the full document with recoveries is faults.json,
+    # artifacts.faults) and the seed of its `random`/follower choices
+    faults: list[FaultRecord] = Field(default_factory=list)
     fault_seed: int | None = None
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True, populate_by_name=True)
@@ -186,7 +188,7 @@ def migrate(data: dict[str, Any]) -> dict[str, Any]:
     a free `summary` dict is kept where it fits, keys no longer written are dropped)."""
     version = int(data.get("schema", 1))
     if version >= SCHEMA:
-        return data
+        return {**data, "faults": _faults(data.get("faults"))} if data.get("faults") else data
     out = {k: v for k, v in data.items() if k in _V1_KEYS and k != "schema"}
     phases = {}
     for key, value in data.items():
@@ -202,5 +204,18 @@ def migrate(data: dict[str, Any]) -> dict[str, Any]:
     out["stages"] = [
         {k: v for k, v in s.items() if k in Stage.model_fields} for s in data.get("stages", [])
     ]
+    out["faults"] = _faults(data.get("faults"))
     out["schema"] = SCHEMA
+    return out
+
+
+def _faults(items: Any) -> list[dict[str, Any]]:
+    """Fault records of any earlier writer: the keys FaultRecord (and its spec) still has."""
+    out = []
+    for f in items if isinstance(items, list) else []:
+        if isinstance(f, dict):
+            rec = {k: v for k, v in f.items() if k in FaultRecord.model_fields}
+            if isinstance(rec.get("spec"), dict):
+                rec["spec"] = {k: v for k, v in rec["spec"].items() if k in FaultSpec.model_fields}
+            out.append(rec)
     return out

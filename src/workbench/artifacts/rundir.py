@@ -27,6 +27,7 @@ from workbench.errors import ConfigError
 from workbench.jsonio import read_json, utc_iso, write_json
 from workbench.model import Verdict
 
+from .faults import FAULTS_FILE, FaultsDoc, FileProblem, read_faults
 from .progress import PROGRESS_FILE, ProgressLog
 from .record import FINAL_STATUSES, Mark, RunRecord, Stage, Supervisor, migrate
 
@@ -237,6 +238,17 @@ class RunDir:
         if not self.checks_path.is_file():
             return []
         return read_checks_json(self.checks_path)
+
+    # ---- faults.json -------------------------------------------------------------------------
+    def save_faults(self, doc: FaultsDoc) -> Path:
+        """The run phase's faults (artifacts.faults.FaultsDoc), atomically."""
+        path = self.path / FAULTS_FILE
+        return self._retry_on_full_disk(lambda: write_json(path, doc.to_json()))
+
+    def faults(self) -> FaultsDoc | FileProblem | None:
+        """The faults document (any schema, migrated); None: the run had no faults; a
+        FileProblem when the file is damaged."""
+        return read_faults(self.path)
 
     # ---- data files -----------------------------------------------------------------------------
     def save_frame(self, rel: str, df: pd.DataFrame) -> Path:

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from workbench.errors import CheckFailed, ConfigError
+from workbench.faults.outcome import FaultObservation
 from workbench.jsonio import jsonable, write_json
 from workbench.model import ClientSummary, Phase, Verdict, VerdictStatus
 
@@ -101,9 +102,9 @@ class CheckContext:
     traffic_ended: float | None = None
     #: the measured phase's per-interval client counts (start, end Unix s, operation, count)
     client_intervals: pd.DataFrame | None = None
-    #: the run phase's faults: {"faults": [FaultRecord dicts], "recoveries": [Recovery dicts],
-    #: "healthy_after": {...}} as faults.json holds them; None: the run had no fault schedule
-    faults: dict[str, Any] | None = None
+    #: the run phase's faults, each with its recovery numbers, and the health after the last
+    #: (RunFaults.observation(), or FaultsDoc.observation() of a written run); None: no schedule
+    faults: FaultObservation | None = None
     #: the host over the run (CPU busy outside the stack, other workbench stacks); None: not sampled
     host: HostView | None = None
     clock: Callable[[], float] = time.time

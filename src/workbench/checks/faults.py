@@ -1,81 +1,87 @@
 """Verdicts on faults (post phase): unavailability, recovery and errors per fault, thresholds as
 options (`max_unavailability_s`, `max_recovery_s`, `max_errors_per_fault`).
 
-The observation is the run's fault record with its recovery numbers: `ctx.faults` (the conductor's
-post checks pass `RunFaults.observation()`) = {"faults": [FaultRecord dicts], "recoveries":
-[Recovery dicts], "healthy_after": {...}}, as faults.json holds them. A fault that never took
+The observation is the run's faults with their recovery numbers: `ctx.faults`, a
+`workbench.faults.outcome.FaultObservation` (the conductor's post checks pass
+`RunFaults.observation()`; a written run's `FaultsDoc.observation()` is the same). A fault that never took
 effect, or a number the data cannot tell, makes the verdict `unknown` with the reason; no faults
 scheduled: `skipped`. `fault_stack_healthy`: healthy again after the last fault, and how long.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from workbench.checks.base import CheckContext, Judgement, NotApplicable, Unobservable, register
+from workbench.faults.outcome import FaultObservation, FaultOutcome, HealthAfter
+
+Number = Callable[[FaultOutcome], tuple[float | None, str]]  # a fault's number and why it is None
 
 
-def gather_healthy(ctx: CheckContext) -> dict[str, Any]:
+@dataclass(frozen=True)
+class HealthObservation:
+    healthy_after: HealthAfter
+    labels: list[str]
+
+
+def gather_healthy(ctx: CheckContext) -> HealthObservation:
     obs = ctx.faults
-    if not obs or not obs.get("faults"):
+    if obs is None or not obs.faults:
         raise NotApplicable("no faults in this run")
-    if not obs.get("healthy_after"):
+    if obs.healthy_after is None:
         raise Unobservable("the stack's health after the last fault was not observed")
-    return {"healthy_after": obs["healthy_after"], "labels": [f["label"] for f in obs["faults"]]}
+    return HealthObservation(obs.healthy_after, obs.labels)
 
 
-def judge_healthy(obs: Mapping[str, Any], options: Mapping[str, Any]) -> Judgement:
+def judge_healthy(obs: HealthObservation, options: Mapping[str, Any]) -> Judgement:
     """Every healthy service healthy again after the last fault's undo, within
     `max_healthy_after_s` (default 60 s), and nothing left behind (paused, stopped, rules)."""
-    h = obs["healthy_after"]
+    h = obs.healthy_after
     limit = float(options.get("max_healthy_after_s", 60.0))
-    ev = {**h, "limit": limit, "faults": obs["labels"]}
-    left = h.get("leftovers") or []
-    if left:
-        return Judgement("fail", f"fault state left behind: {'; '.join(left)}", ev)
-    if not h.get("healthy"):
-        bad = {s: v for s, v in (h.get("health") or {}).items() if v != "healthy"}
+    ev = {**h.model_dump(mode="json"), "limit": limit, "faults": obs.labels}
+    if h.leftovers:
+        return Judgement("fail", f"fault state left behind: {'; '.join(h.leftovers)}", ev)
+    if not h.healthy or h.took_s is None:
+        bad = {s: v for s, v in h.health.items() if v != "healthy"}
         return Judgement(
-            "fail", f"not healthy {h.get('waited_s', 0):.1f} s after the last fault: {bad}", ev
+            "fail", f"not healthy {h.waited_s or 0:.1f} s after the last fault: {bad}", ev
         )
-    took = float(h["took_s"])
     return Judgement(
-        "pass" if took <= limit else "fail",
-        f"stack healthy {took:.1f} s after the last fault (limit {limit:g})",
+        "pass" if h.took_s <= limit else "fail",
+        f"stack healthy {h.took_s:.1f} s after the last fault (limit {limit:g})",
         ev,
     )
 
 
-def gather_faults(ctx: CheckContext) -> dict[str, Any]:
+def gather_faults(ctx: CheckContext) -> FaultObservation:
     obs = ctx.faults
-    if obs is None:
+    if obs is None or not obs.faults:
         raise NotApplicable("no faults in this run")
-    if not obs.get("faults"):
-        raise NotApplicable("no faults in this run")
-    if len(obs.get("recoveries") or []) != len(obs["faults"]):
-        raise Unobservable("recovery numbers missing for some faults", {"faults": obs["faults"]})
-    return dict(obs)
+    return obs
 
 
-def _judge(obs: Mapping[str, Any], metric: str, limit: float | None, what: str) -> Judgement:
+def _judge(
+    obs: FaultObservation, metric: str, limit: float | None, what: str, number: Number
+) -> Judgement:
     if limit is None:
         return Judgement("skipped", f"no threshold for {what}")
-    rows, unknown, failed = [], [], []
-    applied = {r["label"]: r for r in obs["faults"]}
-    for rec, fault in zip(obs["recoveries"], obs["faults"], strict=True):
-        value = rec.get(metric)
-        row = {"fault": fault["label"], "start": fault.get("start"), metric: value}
-        if not fault.get("took_effect"):
-            row["reason"] = fault.get("error") or "the fault did not take effect"
+    rows: list[dict[str, Any]] = []
+    unknown, failed = [], []
+    for fault in obs.faults:
+        value, why = number(fault)
+        row: dict[str, Any] = {"fault": fault.label, "start": fault.start, metric: value}
+        if not fault.took_effect:
+            row["reason"] = fault.error or "the fault did not take effect"
             unknown.append(row)
         elif value is None:
-            row["reason"] = (rec.get("reasons") or {}).get(metric, "cannot tell")
+            row["reason"] = why
             unknown.append(row)
-        elif float(value) > limit:
+        elif value > limit:
             failed.append(row)
         rows.append(row)
-    ev = {"limit": limit, "metric": metric, "faults": rows, "labels": sorted(applied)}
+    ev = {"limit": limit, "metric": metric, "faults": rows, "labels": sorted(set(obs.labels))}
     if failed:
         worst = max(float(r[metric]) for r in failed)
         return Judgement("fail", f"{what} {worst:g} > {limit:g} in {len(failed)} fault(s)", ev)
@@ -89,34 +95,41 @@ def _judge(obs: Mapping[str, Any], metric: str, limit: float | None, what: str) 
     )
 
 
-def judge_unavailability(obs: Any, options: Mapping[str, Any]) -> Judgement:
-    limit = options.get("max_unavailability_s")
+def _limit(options: Mapping[str, Any], key: str) -> float | None:
+    value = options.get(key)
+    return None if value is None else float(value)
+
+
+def judge_unavailability(obs: FaultObservation, options: Mapping[str, Any]) -> Judgement:
+    limit = _limit(options, "max_unavailability_s")
     return _judge(
-        obs, "unavailability_s", None if limit is None else float(limit), "unavailability s"
+        obs, "unavailability_s", limit, "unavailability s", lambda f: f.metric("unavailability_s")
     )
 
 
-def judge_recovery(obs: Any, options: Mapping[str, Any]) -> Judgement:
-    limit = options.get("max_recovery_s")
+def judge_recovery(obs: FaultObservation, options: Mapping[str, Any]) -> Judgement:
+    limit = _limit(options, "max_recovery_s")
     return _judge(
-        obs, "throughput_recovery_s", None if limit is None else float(limit), "recovery s"
+        obs,
+        "throughput_recovery_s",
+        limit,
+        "recovery s",
+        lambda f: f.metric("throughput_recovery_s"),
     )
 
 
-def judge_errors(obs: Any, options: Mapping[str, Any]) -> Judgement:
-    limit = options.get("max_errors_per_fault")
-    total = [
-        {**r, "errors": (r.get("errors_during") or 0) + (r.get("errors_after") or 0)}
-        if r.get("errors_during") is not None
-        else {**r, "errors": None}
-        for r in obs["recoveries"]
-    ]
-    return _judge(
-        {**obs, "recoveries": total},
-        "errors",
-        None if limit is None else float(limit),
-        "errors per fault",
-    )
+def _errors(fault: FaultOutcome) -> tuple[float | None, str]:
+    """Errors during and after the fault; None with the reason when either is unknown."""
+    during, why = fault.metric("errors_during")
+    after, why_after = fault.metric("errors_after")
+    if during is None or after is None:
+        return None, why or why_after
+    return during + after, ""
+
+
+def judge_errors(obs: FaultObservation, options: Mapping[str, Any]) -> Judgement:
+    limit = _limit(options, "max_errors_per_fault")
+    return _judge(obs, "errors", limit, "errors per fault", _errors)
 
 
 register(

@@ -49,26 +49,21 @@ def _window(ctx: CheckContext) -> tuple[float, float]:
 
 
 def _applied_faults(ctx: CheckContext) -> list[dict[str, Any]]:
-    """The run's faults that were applied, with their errors during and after (recoveries)."""
-    obs = ctx.faults or {}
-    recs = obs.get("recoveries") or []
-    out = []
-    for i, f in enumerate(obs.get("faults") or []):
-        if f.get("applied") is None:  # not applied: nothing happened to the stack
-            continue
-        rec = recs[i] if i < len(recs) else {}
-        during, after = rec.get("errors_during"), rec.get("errors_after")
-        out.append(
-            {
-                "label": f.get("label"),
-                "action": (f.get("spec") or {}).get("action"),
-                "took_effect": bool(f.get("took_effect")),
-                "start": f.get("start"),
-                "end": f.get("end"),
-                "errors": None if during is None or after is None else during + after,
-            }
-        )
-    return out
+    """The run's faults that were applied, with their errors during and after (recoveries), as
+    the evidence rows the judges read."""
+    if ctx.faults is None:
+        return []
+    return [
+        {
+            "label": f.label,
+            "action": f.spec.action,
+            "took_effect": f.took_effect,
+            "start": f.start,
+            "end": f.end,
+            "errors": None if f.recovery is None else f.recovery.errors,
+        }
+        for f in ctx.faults.applied
+    ]
 
 
 def _scalar(prom: PrometheusAPI, promql: str, at: float) -> float | None:

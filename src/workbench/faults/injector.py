@@ -11,8 +11,8 @@ Targets are resolved at the moment of injection; a fault whose container already
 force is not applied (recorded with the reason), so two undos never fight over one container.
 A fault that fails to resolve or apply is recorded with its error and the schedule goes on.
 `sweep()` repairs what a dead process left behind (paused, stopped, rules, qdiscs) and
-`leftovers()` lists it. `faults_json()` is the record as a JSON-able dict.
-What lives elsewhere: the actions (actions.py), the target names (targets.py).
+`leftovers()` lists it. What lives elsewhere: the actions (actions.py), the target names
+(targets.py), the record's type (outcome.py), the file it lands in (workbench.artifacts.faults).
 """
 
 from __future__ import annotations
@@ -21,18 +21,16 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, Protocol
-
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Protocol
 
 from workbench import proc
 from workbench.errors import WorkbenchError
 from workbench.faults.actions import ACTIONS, RULE_COMMENT, Applied, Host
+from workbench.faults.outcome import FaultRecord
 from workbench.faults.recovery import FaultWindow
-from workbench.faults.schedule import FaultSpec, Schedule
+from workbench.faults.schedule import Schedule
 from workbench.faults.targets import Resolution
 
-SCHEMA = 1
 Apply = Callable[[str, str, str | None], Applied]  # (action, container, arg) -> Applied
 
 
@@ -40,29 +38,6 @@ class Resolver(Protocol):
     seed: int
 
     def resolve(self, target: str) -> Resolution: ...
-
-
-class FaultRecord(BaseModel):
-    """What happened to one scheduled fault (unix seconds; None: it did not get that far)."""
-
-    model_config = ConfigDict(extra="forbid")
-    index: int
-    spec: FaultSpec
-    label: str
-    scheduled_start: float
-    scheduled_end: float
-    service: str | None = None
-    container: str | None = None
-    resolved_by: str | None = None
-    resolution: dict[str, Any] = Field(default_factory=dict)
-    start: float | None = None  # just before the action's command
-    applied: float | None = None  # when the action's command returned
-    end: float | None = None  # when the undo returned
-    took_effect: bool = False
-    evidence: dict[str, Any] = Field(default_factory=dict)
-    undone: bool = False
-    error: str | None = None
-    undo_error: str | None = None
 
 
 def windows(records: Iterable[FaultRecord], t0: float) -> list[FaultWindow]:
@@ -248,20 +223,6 @@ def _describe(exc: BaseException) -> str:
         if isinstance(exc, WorkbenchError)
         else f"{type(exc).__name__}: {text}\n{traceback.format_exc(limit=3)}"
     )
-
-
-def faults_json(
-    records: Iterable[FaultRecord], *, seed: int, t0: float | None, schedule: Schedule
-) -> dict[str, Any]:
-    """faults.json: the schedule, the seed of `random`, and each fault as it happened."""
-    return {
-        "schema": SCHEMA,
-        "t0": t0,
-        "seed": seed,
-        "repeat": schedule.repeat,
-        "every_s": schedule.every_s,
-        "faults": [r.model_dump(mode="json") for r in records],
-    }
 
 
 # --- after a dead process ---------------------------------------------------------------------

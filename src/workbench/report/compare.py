@@ -47,7 +47,7 @@ def _row(path: Path | str) -> dict[str, Any]:
         "avg ms": total.avg_ms,
         "operations": s.operations,
         "errors": s.errors,
-        **compare_columns(rd.path),  # faults and their recovery numbers (median, max)
+        **compare_columns(rd),  # faults and their recovery numbers (median, max)
     }
 
 

@@ -1,17 +1,17 @@
-"""A run's faults for the report and compare, read from its `faults.json` (written by the run
-layer's faulting module): one row per fault with its recovery numbers, and the distribution over
-all faults (median, max, every value), and the server's own view of each fault (the increase of
-the subject's raw counters, `server_view`). Only reading and shaping here; the numbers are computed by
-workbench.faults.recovery when the run ends, the shading of fault marks on plots is plots.py's.
+"""A run's faults for the report and compare, read through `RunDir.faults()` (the typed
+faults.json, workbench.artifacts.faults): one row per fault with its recovery numbers, the
+distribution over all faults (median, max, every value), and the server's own view of each fault
+(the increase of the subject's raw counters). Only reading and shaping here; the numbers are
+computed by workbench.faults.recovery when the run ends, the shading of fault marks on plots is
+plots.py's.
 """
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
-FAULTS_FILE = "faults.json"
+from workbench.artifacts import FaultsDoc, RunDir
+
 # metric -> (column title, unit) in the order the report shows them
 METRICS: dict[str, tuple[str, str]] = {
     "unavailability_s": ("unavailability", "s"),
@@ -23,98 +23,65 @@ METRICS: dict[str, tuple[str, str]] = {
 }
 
 
-def read_faults(run_dir: Path) -> dict[str, Any] | None:
-    """faults.json as a dict; None when the run had no faults; {"problem": ...} when unreadable."""
-    path = Path(run_dir) / FAULTS_FILE
-    if not path.is_file():
-        return None
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        return {"problem": f"{FAULTS_FILE} is unreadable: {type(exc).__name__}: {exc}"}
-    return doc if isinstance(doc, dict) else {"problem": f"{FAULTS_FILE} is not an object"}
-
-
 def _rel(t: float | None, t0: float | None) -> float | None:
     return None if t is None or t0 is None else t - t0
 
 
-SERVER_KEYS = frozenset({"index", "label", "start", "end"})  # a server_view row's own fields
-
-
-def server_view(doc: dict[str, Any]) -> tuple[list[str], dict[Any, dict[str, Any]], str | None]:
-    """faults.json's `server_view`: the counter names (in its order), each applied fault's
-    counters by the fault's index, and the problem when the view could not be taken at all."""
-    view = [v for v in doc.get("server_view") or [] if isinstance(v, dict)]
-    names: list[str] = []
-    for v in view:
-        names += [k for k in v if k not in SERVER_KEYS and k != "error" and k not in names]
-    by_index = {v["index"]: {n: v.get(n) for n in names} for v in view if "index" in v}
-    return names, by_index, next((v["error"] for v in view if "error" in v), None)
-
-
-def fault_rows(
-    doc: dict[str, Any], server: dict[Any, dict[str, Any]] | None = None
-) -> list[dict[str, Any]]:
+def fault_rows(doc: FaultsDoc) -> list[dict[str, Any]]:
     """One row per scheduled fault: what was hit, when (s from the run phase's t=0), whether it
     took effect, its recovery numbers (None with the reason when they cannot be told) and the
-    server's counters (`server`: from `server_view`; None when the fault has none)."""
-    t0 = doc.get("run_t0") or doc.get("t0")
-    # recoveries are one per applied fault, in the order of their starts (recovery.recoveries)
-    applied = sorted(
-        (i for i, f in enumerate(doc.get("faults") or []) if f.get("applied") is not None),
-        key=lambda i: doc["faults"][i]["start"],
-    )
-    recs = dict(zip(applied, doc.get("recoveries") or [], strict=False))
+    server's counters (None when the fault has none: not applied)."""
+    t0 = doc.zero
     rows = []
-    for i, f in enumerate(doc.get("faults") or []):
-        rec = recs.get(i) or {}
+    for f in doc.faults:
+        numbers = {m: f.metric(m) for m in METRICS}
         rows.append(
             {
-                "label": f.get("label"),
-                "service": f.get("service"),
-                "resolved_by": f.get("resolved_by"),
-                "scheduled": f.get("spec", {}).get("start_s"),
-                "start": _rel(f.get("start"), t0),
-                "end": _rel(f.get("end"), t0),
-                "took_effect": bool(f.get("took_effect")),
-                "error": f.get("error") or f.get("undo_error"),
-                "metrics": {m: rec.get(m) for m in METRICS},
-                "reasons": rec.get("reasons") or {},
-                "server": (server or {}).get(f.get("index", i)),
+                "label": f.label,
+                "service": f.service,
+                "resolved_by": f.resolved_by,
+                "scheduled": f.spec.start_s,
+                "start": _rel(f.start, t0),
+                "end": _rel(f.end, t0),
+                "took_effect": f.took_effect,
+                "error": f.error or f.undo_error,
+                "metrics": {m: value for m, (value, _) in numbers.items()},
+                "reasons": {m: why for m, (value, why) in numbers.items() if value is None},
+                "server": None if f.server is None else dict(f.server.counters),
             }
         )
     return rows
 
 
-def fault_summary(run_dir: Path) -> dict[str, Any] | None:
+def fault_summary(rd: RunDir) -> dict[str, Any] | None:
     """What the report's Faults section shows (None: no faults in this run)."""
-    doc = read_faults(run_dir)
-    if doc is None or "problem" in doc:
-        return doc
-    dist = doc.get("distribution") or {}
-    server, by_index, server_problem = server_view(doc)
+    doc = rd.faults()
+    if doc is None:
+        return None
+    if not isinstance(doc, FaultsDoc):
+        return {"problem": str(doc)}
     return {
-        "rows": fault_rows(doc, by_index),
-        "server": server,
-        "server_problem": server_problem,
+        "rows": fault_rows(doc),
+        "server": list(doc.server_counters),
+        "server_problem": doc.server_problem,
         "metrics": METRICS,
-        "distribution": {m: dist[m] for m in METRICS if m in dist},
-        "seed": doc.get("seed"),
-        "healthy_after": doc.get("healthy_after"),
+        "distribution": {
+            m: doc.distribution[m].model_dump() for m in METRICS if m in doc.distribution
+        },
+        "seed": doc.seed,
+        "healthy_after": None if doc.healthy_after is None else doc.healthy_after.model_dump(),
     }
 
 
-def compare_columns(run_dir: Path) -> dict[str, Any]:
+def compare_columns(rd: RunDir) -> dict[str, Any]:
     """compare's recovery columns of one run (empty values without faults)."""
-    doc = read_faults(run_dir)
-    dist = (doc or {}).get("distribution") or {}
-    faults = (doc or {}).get("faults") or []
-    out: dict[str, Any] = {"faults": len(faults) if doc and "problem" not in doc else 0}
+    doc = rd.faults()
+    ok = doc if isinstance(doc, FaultsDoc) else None
+    out: dict[str, Any] = {"faults": len(ok.faults) if ok else 0}
     for metric, short in (("unavailability_s", "unavail"), ("throughput_recovery_s", "recovery")):
-        d = dist.get(metric) or {}
-        out[f"{short} median s"] = d.get("median")
-        out[f"{short} max s"] = d.get("max")
-    healthy = (doc or {}).get("healthy_after") or {}
-    out["healthy after s"] = healthy.get("took_s")
+        d = ok.distribution.get(metric) if ok else None
+        out[f"{short} median s"] = d.median if d else None
+        out[f"{short} max s"] = d.max if d else None
+    healthy = ok.healthy_after if ok else None
+    out["healthy after s"] = healthy.took_s if healthy else None
     return out

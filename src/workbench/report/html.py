@@ -225,7 +225,7 @@ def render(run_dir: Path | str) -> Path:
         timeline_problem=timeline_problem,
         tables=_tables(rd),
         tools=_tool_rows(rd),
-        faults=fault_summary(rd.path),
+        faults=fault_summary(rd),
         stages=_stage_rows(rd),
         params=list(_flatten(rd.record.params)),
         environment=list(_flatten(rd.record.fingerprint)),

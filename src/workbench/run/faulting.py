@@ -23,29 +23,29 @@ import functools
 import json
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Protocol
 
 import httpx
 import pandas as pd
 
-from workbench.artifacts import RunDir
+from workbench.artifacts import Distribution, FaultsDoc, RunDir
 from workbench.errors import ConfigError, ParameterError, WorkbenchError
 from workbench.faults.actions import supported_actions
-from workbench.faults.injector import (
+from workbench.faults.injector import Injector, compose_lookup, leftovers, sweep, windows
+from workbench.faults.outcome import (
+    FaultObservation,
+    FaultOutcome,
     FaultRecord,
-    Injector,
-    compose_lookup,
-    faults_json,
-    leftovers,
-    sweep,
-    windows,
+    HealthAfter,
+    RecoveryNumbers,
+    ServerCounters,
+    outcomes,
 )
 from workbench.faults.recovery import Recovery, distribution, recoveries
 from workbench.faults.schedule import Schedule, build_schedule
 from workbench.faults.targets import FaultsConfig, TargetResolver
-from workbench.jsonio import write_json
 from workbench.manifest import Manifest, load_manifest
 from workbench.params import DEFAULT_DURATION_S, RunParams, add_run_rule
 from workbench.prometheus import PrometheusClient, counter_increase
@@ -55,7 +55,6 @@ from workbench.ycsb.tools import PhaseRecord, interval_files, own_line
 
 HEALTHY_WAIT_S = 90.0  # after the last fault: how long the stack may take to be healthy again
 TOOL_UP_WAIT_S = 120.0  # a gated tool's first line (its start-up) before the clock starts anyway
-FAULTS_FILE = "faults.json"
 
 
 def tool_is_up(log: Path) -> bool:
@@ -181,8 +180,9 @@ class RunFaults:
         self.records: list[FaultRecord] = []
         self.recoveries: list[Recovery] = []
         self.t0: float | None = None  # the injector's t=0 (unix s)
-        self.healthy_after: dict[str, Any] | None = None
-        self.server_view: list[dict[str, Any]] | None = None
+        self.healthy_after: HealthAfter | None = None
+        self.server_view: dict[int, ServerCounters] = {}
+        self.server_problem: str | None = None
         self.containers: list[str] = []
         self._http: httpx.Client | None = None
         self._stack: Stack | None = None
@@ -281,7 +281,7 @@ class RunFaults:
         stack: Stack,
         timeout_s: float = HEALTHY_WAIT_S,
         stop: threading.Event | None = None,
-    ) -> dict[str, Any]:
+    ) -> HealthAfter:
         """How long after the last fault's undo every healthy service was healthy again."""
         records = self.injector.records if self.injector is not None else self.records
         ends = [r.end or r.applied or r.start for r in records if r.start is not None]
@@ -294,24 +294,29 @@ class RunFaults:
             want = stack.manifest.healthy_services
             if all(health.get(s) == "healthy" for s in want):
                 now = self.clock()
-                return {"healthy": True, "since": since, "at": now, "took_s": now - since,
-                        "health": health}  # fmt: skip
+                return HealthAfter(
+                    healthy=True, since=since, at=now, took_s=now - since, health=health
+                )
             if time.time() >= deadline:
-                return {"healthy": False, "since": since, "at": None, "took_s": None,
-                        "waited_s": self.clock() - since, "health": health}  # fmt: skip
+                waited = self.clock() - since
+                return HealthAfter(healthy=False, since=since, waited_s=waited, health=health)
             time.sleep(0.5)
-        return {"healthy": False, "since": since, "at": None, "took_s": None,
-                "waited_s": self.clock() - since, "health": health,
-                "note": "the run ended before the stack was healthy again"}  # fmt: skip
+        return HealthAfter(
+            healthy=False,
+            since=since,
+            waited_s=self.clock() - since,
+            health=health,
+            note="the run ended before the stack was healthy again",
+        )
 
     def finish(self, rd: RunDir, phase: PhaseRecord | None, stack: Stack | None) -> None:
         """faults.json, one mark per applied fault, the record's fields and the recoveries."""
         if not self.schedule:
             return
-        if stack is not None and (self.healthy_after is None or not self.healthy_after["healthy"]):
+        if stack is not None and (self.healthy_after is None or not self.healthy_after.healthy):
             self.healthy_after = self.wait_healthy(stack)  # not watched, or not yet healthy
             with contextlib.suppress(WorkbenchError):
-                self.healthy_after["leftovers"] = leftovers(self.containers)
+                self.healthy_after.leftovers = leftovers(self.containers)
         run_t0 = phase.first_line if phase is not None else self.t0
         has_series = (rd.ycsb_dir / "run.intervals.csv").is_file() or interval_histograms(
             rd.ycsb_dir
@@ -330,41 +335,36 @@ class RunFaults:
                     prom = PrometheusClient(http, stack.endpoint("prometheus"), retries=1)
                     self.server_view = server_view(self.records, self.config.server_counters, prom)
             except Exception as exc:  # the server's view is extra: the fault records come first
-                self.server_view = [{"error": f"{type(exc).__name__}: {exc}"}]
-        write_json(rd.path / FAULTS_FILE, self.to_json(run_t0))
-        rd.update(faults=[r.model_dump(mode="json") for r in self.records], fault_seed=self.seed)
+                self.server_problem = f"{type(exc).__name__}: {exc}"
+        rd.save_faults(self.document(run_t0))
+        rd.update(faults=list(self.records), fault_seed=self.seed)
 
-    def to_json(self, run_t0: float | None) -> dict[str, Any]:
-        doc = faults_json(self.records, seed=self.seed, t0=self.t0, schedule=self.schedule)
-        doc.update(
+    def document(self, run_t0: float | None) -> FaultsDoc:
+        """faults.json: the schedule's seed, each fault with its numbers, the health after."""
+        return FaultsDoc(
+            seed=self.seed,
+            t0=self.t0,
             run_t0=run_t0,
-            recoveries=[r.to_dict() for r in self.recoveries],
-            distribution=distribution(self.recoveries),
+            repeat=self.schedule.repeat,
+            every_s=self.schedule.every_s,
+            faults=self.outcomes(),
+            distribution={
+                k: Distribution.model_validate(v) for k, v in distribution(self.recoveries).items()
+            },
             healthy_after=self.healthy_after,
-            server_view=self.server_view,
+            server_counters=list(self.config.server_counters) if self.server_view else [],
+            server_problem=self.server_problem,
         )
-        return doc
 
-    def observation(self) -> dict[str, Any] | None:
+    def outcomes(self) -> list[FaultOutcome]:
+        numbers = [RecoveryNumbers.model_validate(r.to_dict()) for r in self.recoveries]
+        return outcomes(self.records, numbers, self.server_view)
+
+    def observation(self) -> FaultObservation | None:
         """`CheckContext.faults`: None when the run had no schedule (the fault checks skip)."""
         if not self.schedule:
             return None
-        return {
-            "faults": [r.model_dump(mode="json") for r in self.records],
-            "recoveries": self._aligned_recoveries(),
-            "healthy_after": self.healthy_after,
-        }
-
-    def _aligned_recoveries(self) -> list[dict[str, Any]]:
-        """One recovery dict per record (recoveries exist for applied faults only, by start)."""
-        applied = sorted(
-            (r for r in self.records if r.applied is not None), key=lambda r: r.start or 0.0
-        )
-        by_index = {
-            r.index: rec.to_dict() for r, rec in zip(applied, self.recoveries, strict=False)
-        }
-        missing = {"reasons": {"all": "the fault was not applied, or no client series"}}
-        return [by_index.get(r.index, missing) for r in self.records]
+        return FaultObservation(tuple(self.outcomes()), self.healthy_after)
 
 
 def salvage_sweep(manifest: Manifest, project: str) -> list[str]:
@@ -381,16 +381,25 @@ def salvage_sweep(manifest: Manifest, project: str) -> list[str]:
 SERVER_AFTER_S = 10.0  # how long after a fault's end its server-side effects are counted
 
 
+class CounterSource(Protocol):
+    """What the server's view reads (workbench.prometheus.PrometheusClient satisfies it)."""
+
+    def samples(self, selector: str, start: float, end: float) -> pd.DataFrame: ...
+
+
 def server_view(
-    records: list[Any], counters: Mapping[str, str], prom: Any, now: float | None = None
-) -> list[dict[str, Any]]:
-    """Per applied fault, each server counter's increase from the fault's start to 10 s after
-    its end (resets from a restarted member are corrected): leader changes, failed proposals.
-    A counter that cannot be read is None, never 0. `prom`: anything with `samples()`."""
+    records: Sequence[FaultRecord],
+    counters: Mapping[str, str],
+    prom: CounterSource,
+    now: float | None = None,
+) -> dict[int, ServerCounters]:
+    """Per applied fault (by its index), each server counter's increase from the fault's start
+    to 10 s after its end (resets from a restarted member are corrected): leader changes, failed
+    proposals. A counter that cannot be read is None, never 0."""
     applied = [r for r in records if r.start is not None]
     if not applied:
-        return []
-    first = min(float(r.start) for r in applied)
+        return {}
+    first = min(float(r.start) for r in applied if r.start is not None)
     now = time.time() if now is None else now
     raw: dict[str, pd.DataFrame | None] = {}
     for name, selector in counters.items():
@@ -398,14 +407,14 @@ def server_view(
             raw[name] = prom.samples(selector, first - 5.0, now)
         except WorkbenchError:
             raw[name] = None
-    out = []
+    out = {}
     for r in applied:
-        start = float(r.start)
+        start = float(r.start or 0.0)
         end = min(float(r.end or r.scheduled_end or start) + SERVER_AFTER_S, now)
-        row: dict[str, Any] = {"index": r.index, "label": r.label, "start": start, "end": end}
+        values: dict[str, float | None] = {}
         for name, frame in raw.items():
             got = None if frame is None else counter_increase(frame, [start, end])
             value = None if got is None or got.empty else got["increase"].iloc[0]
-            row[name] = None if value is None or pd.isna(value) else float(value)
-        out.append(row)
+            values[name] = None if value is None or pd.isna(value) else float(value)
+        out[r.index] = ServerCounters(start=start, end=end, counters=values)
     return out

@@ -13,14 +13,27 @@ from workbench.checks.faults import (
     judge_recovery,
     judge_unavailability,
 )
+from workbench.faults.outcome import FaultObservation, FaultOutcome, RecoveryNumbers
+from workbench.faults.schedule import parse_fault
 
 
-def _obs(*recs: dict[str, Any], took: bool = True) -> dict[str, Any]:
+def _obs(*recs: dict[str, Any], took: bool = True) -> FaultObservation:
+    spec = parse_fault("kill:leader@0+1")
     faults = [
-        {"label": f"kill:leader#{i}", "start": 10.0 * i, "took_effect": took, "error": None}
-        for i in range(len(recs))
+        FaultOutcome(
+            index=i,
+            spec=spec,
+            label=f"kill:leader#{i}",
+            scheduled_start=10.0 * i,
+            scheduled_end=10.0 * i + 1,
+            start=10.0 * i,
+            applied=10.0 * i if took else None,
+            took_effect=took,
+            recovery=RecoveryNumbers.model_validate(r) if took else None,
+        )
+        for i, r in enumerate(recs)
     ]
-    return {"faults": faults, "recoveries": list(recs)}
+    return FaultObservation(tuple(faults))
 
 
 GOOD = {
@@ -58,3 +71,13 @@ def test_no_threshold_and_no_faults() -> None:
     assert judge_recovery(_obs(GOOD), {}).status == "skipped"
     with pytest.raises(NotApplicable):
         gather_faults(CheckContext(subject="etcd", endpoints={}))
+    with pytest.raises(NotApplicable):
+        gather_faults(CheckContext(subject="etcd", endpoints={}, faults=FaultObservation(())))
+
+
+def test_a_number_that_cannot_be_told_is_unknown_with_its_reason() -> None:
+    """An applied fault without recovery numbers (no client series) is unknown with why."""
+    obs = _obs(GOOD)
+    bare = obs.faults[0].model_copy(update={"recovery": None, "recovery_reason": "no series"})
+    j = judge_unavailability(FaultObservation((bare,)), {"max_unavailability_s": 5})
+    assert j.status == "unknown" and "no series" in j.summary

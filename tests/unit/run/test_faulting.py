@@ -12,12 +12,13 @@ import pandas as pd
 import pytest
 
 from support import InstantClock
-from workbench.artifacts import RunDir
-from workbench.checks.faults import judge_healthy
+from workbench.artifacts import FaultsDoc, RunDir
+from workbench.checks.faults import HealthObservation, judge_healthy
 from workbench.checks.measurement import judge_counts, judge_error_rate
 from workbench.errors import ParameterError
 from workbench.faults.actions import Applied
 from workbench.faults.injector import Injector
+from workbench.faults.outcome import HealthAfter
 from workbench.faults.recovery import FaultWindow, recovery
 from workbench.faults.schedule import build_schedule
 from workbench.manifest import load_manifest
@@ -207,21 +208,26 @@ def test_finish_writes_faults_json_marks_record_and_recoveries(tmp_path: Path) -
         first_line = run_t0
 
     plan.finish(rd, Phase(), FakeStack())  # type: ignore[arg-type]
-    doc = json.loads((rd.path / "faults.json").read_text())
-    assert doc["seed"] == 1 and doc["run_t0"] == pytest.approx(run_t0)
-    assert doc["faults"][0]["label"] == "kill:etcd2" and doc["faults"][0]["container"] == "c-etcd2"
-    (r,) = doc["recoveries"]
-    assert r["unavailability_s"] == pytest.approx(3.0, abs=1.01)
-    assert r["throughput_recovery_s"] == pytest.approx(3.0, abs=1.01)
-    assert r["errors_during"] > 0
-    assert doc["distribution"]["unavailability_s"]["n"] == 1
-    assert doc["healthy_after"]["healthy"] is True and doc["healthy_after"]["took_s"] >= 0
+    doc = rd.faults()
+    assert isinstance(doc, FaultsDoc)
+    assert doc.seed == 1 and doc.run_t0 == pytest.approx(run_t0)
+    (f,) = doc.faults
+    assert f.label == "kill:etcd2" and f.container == "c-etcd2"
+    assert f.recovery is not None
+    assert f.recovery.unavailability_s == pytest.approx(3.0, abs=1.01)
+    assert f.recovery.throughput_recovery_s == pytest.approx(3.0, abs=1.01)
+    assert (f.recovery.errors_during or 0) > 0
+    assert doc.distribution["unavailability_s"].n == 1
+    assert doc.healthy_after is not None and doc.healthy_after.healthy
+    assert (doc.healthy_after.took_s or 0) >= 0
+    assert json.loads((rd.path / "faults.json").read_text())["schema"] == 2
     marks = [m for m in rd.marks() if m["source"] == "fault"]
     assert [m["name"] for m in marks] == ["kill:etcd2"]
     again = RunDir(rd.path).record
-    assert again.fault_seed == 1 and again.faults[0]["label"] == "kill:etcd2"
+    assert again.fault_seed == 1 and again.faults[0].label == "kill:etcd2"
     obs = plan.observation()
-    assert obs is not None and len(obs["recoveries"]) == len(obs["faults"]) == 1
+    assert obs is not None and obs == doc.observation()  # the checks judge what the file holds
+    assert obs.faults[0].recovery is not None
 
 
 def test_no_schedule_no_observation_no_file(tmp_path: Path) -> None:
@@ -285,14 +291,14 @@ def test_error_rate_leaves_the_fault_spans_out_and_can_still_fail() -> None:
 
 
 def test_stack_healthy_after_faults() -> None:
-    base = {"labels": ["kill:leader"]}
-    ok = {"healthy": True, "took_s": 4.2, "health": {}, "leftovers": []}
-    assert judge_healthy({**base, "healthy_after": ok}, {}).status == "pass"
-    assert judge_healthy({**base, "healthy_after": ok}, {"max_healthy_after_s": 3}).status == "fail"
-    left = {**ok, "leftovers": ["c-etcd1: paused"]}
-    assert "left behind" in judge_healthy({**base, "healthy_after": left}, {}).summary
-    never = {"healthy": False, "took_s": None, "waited_s": 90.0, "health": {"etcd1": "exited(137)"}}
-    j = judge_healthy({**base, "healthy_after": never}, {})
+    def obs(**h: Any) -> HealthObservation:
+        return HealthObservation(HealthAfter(**h), ["kill:leader"])
+
+    ok = {"healthy": True, "took_s": 4.2}
+    assert judge_healthy(obs(**ok), {}).status == "pass"
+    assert judge_healthy(obs(**ok), {"max_healthy_after_s": 3}).status == "fail"
+    assert "left behind" in judge_healthy(obs(**ok, leftovers=["c-etcd1: paused"]), {}).summary
+    j = judge_healthy(obs(healthy=False, waited_s=90.0, health={"etcd1": "exited(137)"}), {})
     assert j.status == "fail" and "exited(137)" in j.summary
 
 
@@ -378,9 +384,9 @@ def test_the_server_view_counts_each_faults_leader_changes_across_a_restart() ->
         Prom(),
         now=t0 + 59,
     )
-    assert [g["leader_changes"] for g in got] == [2.0, 0.0]
-    assert all(g["proposals_failed"] is None for g in got)
-    assert got[0]["end"] == t0 + 24.5  # 10 s after the fault's end
+    assert [got[i].counters["leader_changes"] for i in (0, 1)] == [2.0, 0.0]
+    assert all(g.counters["proposals_failed"] is None for g in got.values())
+    assert got[0].end == t0 + 24.5  # 10 s after the fault's end
 
 
 def test_series_for_recovery_p99_of_every_interval_whatever_its_clock(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 rundir.py       the run directory's layout and files (RunDir), every reader's way in
 record.py       run.json as one typed model (schema 2) and the schema-1 migration
 faults.py       faults.json as one typed document (schema 2) and the schema-1 migration
+verdicts.py     checks.json: the checks' Verdicts written and read (every older shape)
 fingerprint.py  the environment a run happened in
 progress.py     the run's progress events (progress.jsonl), emitted inside, followed outside
 timeline.py     client, server and mark rows on one clock (timeline.parquet)
@@ -17,8 +18,10 @@ from .progress import ProgressEvent, ProgressLog
 from .record import EXIT_CODES, FINAL_STATUSES, RUN_STATUSES, SCHEMA, RunRecord, Stage, migrate
 from .rundir import RunDir, list_run_dirs, read_record, run_status, scan_run_dirs
 from .timeline import TIMELINE_COLUMNS, build_timeline, client_rows, server_rows
+from .verdicts import CHECKS_FILE, read_verdicts, write_verdicts
 
 __all__ = [
+    "CHECKS_FILE",
     "EXIT_CODES",
     "FAULTS_SCHEMA",
     "FINAL_STATUSES",
@@ -44,10 +47,12 @@ __all__ = [
     "parse_iso",
     "read_json",
     "read_record",
+    "read_verdicts",
     "run_status",
     "scan_run_dirs",
     "server_rows",
     "sha256_file",
     "utc_iso",
     "write_json",
+    "write_verdicts",
 ]

@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import ValidationError
 
-from workbench.checks import read_checks_json, write_checks_json
 from workbench.errors import ConfigError
 from workbench.jsonio import read_json, utc_iso, write_json
 from workbench.model import Verdict
@@ -30,6 +29,7 @@ from workbench.model import Verdict
 from .faults import FAULTS_FILE, FaultsDoc, FileProblem, read_faults
 from .progress import PROGRESS_FILE, ProgressLog
 from .record import FINAL_STATUSES, Mark, RunRecord, Stage, Supervisor, migrate
+from .verdicts import CHECKS_FILE, read_verdicts, write_verdicts
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -166,7 +166,7 @@ class RunDir:
 
     @property
     def checks_path(self) -> Path:
-        return self.path / "checks.json"
+        return self.path / CHECKS_FILE
 
     @property
     def timeline_path(self) -> Path:
@@ -231,13 +231,12 @@ class RunDir:
         for v in verdicts:
             merged[(v.phase, v.name)] = v
         out = list(merged.values())
-        self._retry_on_full_disk(lambda: write_checks_json(self.checks_path, out))
+        self._retry_on_full_disk(lambda: write_verdicts(self.path, out))
         return out
 
     def verdicts(self) -> list[Verdict]:
-        if not self.checks_path.is_file():
-            return []
-        return read_checks_json(self.checks_path)
+        """checks.json's verdicts ([] before any); a damaged file raises ConfigError."""
+        return read_verdicts(self.path)
 
     # ---- faults.json -------------------------------------------------------------------------
     def save_faults(self, doc: FaultsDoc) -> Path:

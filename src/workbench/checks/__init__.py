@@ -2,7 +2,7 @@
 
 ctx = CheckContext.from_manifest(manifest, st.ports, http=http, prometheus=prom, probe=...)
 verdicts = run_checks(manifest.checks["pre"], ctx, "pre")
-write_checks_json(run_dir / "checks.json", verdicts)
+rd.save_verdicts(verdicts)            # the run directory writes them (workbench.artifacts)
 raise_for_verdicts(verdicts)          # a separate step
 """
 
@@ -30,12 +30,10 @@ from workbench.checks.base import (
     get_check,
     jsonable,
     raise_for_verdicts,
-    read_checks_json,
     register,
     run_check,
     run_checks,
     validate_check_names,
-    write_checks_json,
 )
 from workbench.checks.parse import parse_id, parse_size
 from workbench.units import parse_go_duration
@@ -64,11 +62,9 @@ __all__ = [
     "parse_id",
     "parse_size",
     "raise_for_verdicts",
-    "read_checks_json",
     "reads",
     "register",
     "run_check",
     "run_checks",
     "validate_check_names",
-    "write_checks_json",
 ]

@@ -1,4 +1,5 @@
-"""The checks framework: a context of observations, a registry by name, verdicts as artifacts.
+"""The checks framework: a context of observations, a registry by name, verdicts as results
+(written to checks.json by workbench.artifacts, not here).
 
 A check is two functions: `gather(ctx) -> observation` talks to the stack (HTTP, Prometheus, the
 probe container) and `judge(observation, options) -> Judgement` is a pure function, unit-tested on
@@ -11,18 +12,16 @@ reason instead of judging (counts from a partly scraped cluster are not a failur
 
 from __future__ import annotations
 
-import json
 import time
 import traceback
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from workbench.errors import CheckFailed, ConfigError
 from workbench.faults.outcome import FaultObservation
-from workbench.jsonio import jsonable, write_json
+from workbench.jsonio import jsonable
 from workbench.model import ClientSummary, Phase, Verdict, VerdictStatus
 
 if TYPE_CHECKING:
@@ -300,21 +299,6 @@ def raise_for_verdicts(verdicts: Sequence[Verdict], *, allow_unknown: bool = Tru
         err = CheckFailed(f"{len(bad)} check(s) did not pass:\n{lines}")
         err.verdicts = list(bad)  # type: ignore[attr-defined]
         raise err
-
-
-def write_checks_json(path: Path, verdicts: Sequence[Verdict]) -> Path:
-    """Write verdicts as a JSON list, atomically."""
-    return write_json(path, [jsonable(v.to_dict()) for v in verdicts])
-
-
-def read_checks_json(path: Path) -> list[Verdict]:
-    """checks.json (a list, or an object with `verdicts`); a damaged file raises ConfigError."""
-    try:
-        data = json.loads(path.read_text())
-        items = data.get("verdicts", []) if isinstance(data, dict) else data
-        return [Verdict.from_dict(d) for d in items]
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise ConfigError(f"{path} is unreadable: {str(exc).splitlines()[0][:200]}") from exc
 
 
 def format_table(verdicts: Sequence[Verdict]) -> str:

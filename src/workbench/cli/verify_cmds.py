@@ -77,7 +77,8 @@ def verify_stack(st: Stack, phase: str = "pre") -> list[Verdict]:
 
 def cmd_verify(args: argparse.Namespace) -> int:
     # imported here: a command loads only what it uses (`workbench --help` and the slim image start fast)
-    from workbench.checks import exit_code, format_table, validate_check_names, write_checks_json
+    from workbench.artifacts import write_verdicts
+    from workbench.checks import exit_code, format_table, validate_check_names
     from workbench.manifest import load_manifest
     from workbench.stack import Stack
 
@@ -98,7 +99,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     else:
         _progress(f"attaching to {project}; running {'pre'} checks")
         verdicts = verify_stack(Stack.attach(m, project, _progress), "pre")
-    path = write_checks_json(run_dir / "checks.json", verdicts)
+    path = write_verdicts(run_dir, verdicts)
     print(format_table(verdicts))
     code = exit_code(verdicts)
     verdict = {0: "all passed or skipped", 1: "FAILED", 2: "some unknown"}[code]

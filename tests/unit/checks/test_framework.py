@@ -1,11 +1,8 @@
-"""The checks framework: registry, gather/judge, timing, unknown-on-crash, atomic checks.json."""
+"""The checks framework: registry, gather/judge, timing, unknown-on-crash, verdicts (checks.json is
+workbench.artifacts', tests/unit/test_artifacts_verdicts.py)."""
 
 from __future__ import annotations
 
-import json
-import math
-import os
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,12 +18,10 @@ from workbench.checks import (
     format_table,
     get_check,
     raise_for_verdicts,
-    read_checks_json,
     register,
     run_check,
     run_checks,
     validate_check_names,
-    write_checks_json,
 )
 from workbench.errors import CheckFailed, ConfigError
 from workbench.manifest import load_manifest
@@ -120,53 +115,6 @@ def test_raising_is_separate_and_names_failures() -> None:
 def test_invalid_status_is_rejected() -> None:
     with pytest.raises(ValueError, match="invalid verdict status"):
         _v("a", "ok")
-
-
-def test_checks_json_is_atomic_strict_and_round_trips(tmp_path: Path) -> None:
-    path = tmp_path / "run" / "checks.json"
-    path.parent.mkdir()
-    path.write_text("old")
-    vs = [
-        Verdict("a", "pre", "pass", "fine", {"x": math.nan, "y": math.inf, "ids": (2**64 - 1,)}),
-        Verdict("b", "post", "fail", "bad", {"n": 1}, 5.0, 0.25),
-    ]
-    write_checks_json(path, vs)
-    doc = json.loads(path.read_text())
-    assert doc[0]["evidence"] == {"x": None, "y": "+Inf", "ids": [18446744073709551615]}
-    assert doc[1] == {
-        "name": "b",
-        "phase": "post",
-        "status": "fail",
-        "summary": "bad",
-        "evidence": {"n": 1},
-        "started_at": 5.0,
-        "duration_s": 0.25,
-    }
-    assert os.listdir(path.parent) == ["checks.json"]  # no temporary file left behind
-    assert read_checks_json(path)[1] == vs[1]
-
-
-def test_checks_json_keeps_the_old_file_when_writing_fails(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    path = tmp_path / "checks.json"
-    path.write_text('["old"]')
-
-    def boom(src: object, dst: object) -> None:
-        raise OSError("disk full")
-
-    monkeypatch.setattr(os, "replace", boom)
-    with pytest.raises(OSError, match="disk full"):
-        write_checks_json(path, [_v("a", "pass")])
-    assert path.read_text() == '["old"]'
-    assert os.listdir(tmp_path) == ["checks.json"]
-
-
-def test_unknown_evidence_objects_become_strings(tmp_path: Path) -> None:
-    path = write_checks_json(
-        tmp_path / "c.json", [Verdict("a", "pre", "pass", "x", {"o": object()})]
-    )
-    assert json.loads(path.read_text())[0]["evidence"]["o"].startswith("<object")
 
 
 def test_format_table() -> None:

@@ -12,9 +12,9 @@ import pytest
 from matplotlib.figure import Figure
 from PIL import Image
 
+from workbench.faults import plan
 from workbench.faults.actions import ACTIONS
 from workbench.report import plots
-from workbench.run import faulting
 
 
 @pytest.fixture(autouse=True)
@@ -22,7 +22,7 @@ def _every_fault_action_supported(
     request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     if request.node.get_closest_marker("local") is None:
-        monkeypatch.setattr(faulting, "host_actions", lambda: dict.fromkeys(ACTIONS))
+        monkeypatch.setattr(plan, "host_actions", lambda: dict.fromkeys(ACTIONS))
 
 
 def _one_pixel_png() -> bytes:

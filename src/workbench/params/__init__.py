@@ -34,7 +34,6 @@ if TYPE_CHECKING:
     from workbench.params.rules import (
         KINDS,
         ParamsType,
-        add_run_rule,
         defaults,
         docs,
         replace,
@@ -63,7 +62,6 @@ _WHERE: dict[str, str | tuple[str, str]] = {
     "new_run_id": "workbench.params.models",
     "KINDS": "workbench.params.rules",
     "ParamsType": "workbench.params.rules",
-    "add_run_rule": "workbench.params.rules",
     "defaults": "workbench.params.rules",
     "docs": "workbench.params.rules",
     "replace": "workbench.params.rules",
@@ -93,7 +91,6 @@ __all__ = [
     "ParamsType",
     "RunParams",
     "VerifyParams",
-    "add_run_rule",
     "defaults",
     "docs",
     "from_namespace",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import importlib
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -39,16 +40,19 @@ KINDS: dict[str, type[Params]] = {
 }
 _EXPECTED = {"int": "an integer", "float": "a number", "bool": "true/false", "string": "a string"}
 RunRule = Callable[[RunParams], list[str]]
-_RUN_RULES: list[RunRule] = []
+# The rules on RunParams that need a room above params (the one place they are listed): each is
+# (module, function), imported when parameters are validated, so every way in (the CLI, a plain
+# papermill run's validation cell, a campaign file) checks them the same, whatever was imported
+# before. Their problems join the one ParameterError.
+RUN_RULES: tuple[tuple[str, str], ...] = (
+    # the fault schedule against the subject's manifest and this host's actions
+    ("workbench.faults.plan", "schedule_problems"),
+)
 
 
-def add_run_rule(rule: RunRule) -> RunRule:
-    """A rule on RunParams from a layer above (the fault schedule: workbench.run.faulting checks
-    it against the subject's manifest and this host's actions; params cannot import the faults
-    room). Its problems join the one ParameterError. Idempotent; usable as a decorator."""
-    if rule not in _RUN_RULES:
-        _RUN_RULES.append(rule)
-    return rule
+def run_rules() -> list[RunRule]:
+    """RUN_RULES, imported (a module of the faults room: params cannot import it at the top)."""
+    return [getattr(importlib.import_module(m), name) for m, name in RUN_RULES]
 
 
 def model_of(kind: str) -> type[Params]:
@@ -109,7 +113,7 @@ def _all_problems(params: Params) -> list[str]:
         out.extend(tool_problems(params.subject, params.tool))
         out.extend(ycsb_problems(params))
         if not subject:  # the rules from above read the subject's manifest
-            for rule in _RUN_RULES:
+            for rule in run_rules():
                 out.extend(rule(params))
     elif isinstance(params, VerifyParams | ExploreParams):
         out.extend(subject_problems(params.subject, None))

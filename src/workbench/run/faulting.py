@@ -10,16 +10,15 @@ run phase's t=0 and closed in `finally`, and what happened written where the run
 returns, so the schedule's t=0 is the run phase's t=0 to a few ms; an ungated tool (go-ycsb) is
 started after it returns, so its first operation comes a container start later (recorded: faults
 carry unix times, recoveries are measured from the phase's own t=0, `PhaseRecord.first_line`).
-`add_run_rule(fault_problems)` makes `validate_run` check a schedule against the subject's
-manifest and this host's actions (params cannot import the faults room). What lives elsewhere:
-the actions, targets, injector and recovery metrics (workbench.faults), the verdicts
-(workbench.checks.faults), the conductor's stage order (benchmark.py).
+What lives elsewhere: the schedule from the parameters and its params rule (workbench.faults.plan,
+named in workbench.params.rules.RUN_RULES), the actions, targets, injector and recovery metrics
+(workbench.faults), the file (workbench.artifacts.faults), the verdicts (workbench.checks.faults),
+the conductor's stage order (benchmark.py).
 """
 
 from __future__ import annotations
 
 import contextlib
-import functools
 import json
 import threading
 import time
@@ -31,8 +30,7 @@ import httpx
 import pandas as pd
 
 from workbench.artifacts import Distribution, FaultsDoc, RunDir
-from workbench.errors import ConfigError, ParameterError, WorkbenchError
-from workbench.faults.actions import supported_actions
+from workbench.errors import WorkbenchError
 from workbench.faults.injector import Injector, compose_lookup, leftovers, sweep, windows
 from workbench.faults.outcome import (
     FaultObservation,
@@ -43,11 +41,12 @@ from workbench.faults.outcome import (
     ServerCounters,
     outcomes,
 )
+from workbench.faults.plan import schedule_for
 from workbench.faults.recovery import Recovery, distribution, recoveries
-from workbench.faults.schedule import Schedule, build_schedule
+from workbench.faults.schedule import Schedule
 from workbench.faults.targets import FaultsConfig, TargetResolver
-from workbench.manifest import Manifest, load_manifest
-from workbench.params import DEFAULT_DURATION_S, RunParams, add_run_rule
+from workbench.manifest import Manifest
+from workbench.params import RunParams
 from workbench.prometheus import PrometheusClient, counter_increase
 from workbench.stack import Stack
 from workbench.ycsb.intervals import INTENDED_SUFFIX, partial_mask, read_interval_csv
@@ -64,47 +63,6 @@ def tool_is_up(log: Path) -> bool:
     except OSError:
         return False
     return any(own_line(line) for line in text.splitlines())
-
-
-@functools.cache
-def host_actions() -> dict[str, str | None]:
-    """What this host supports, probed once per process (doctor probes again)."""
-    return supported_actions()
-
-
-def schedule_for(
-    params: RunParams,
-    manifest: Manifest,
-    supported: Mapping[str, str | None] | None = None,
-) -> Schedule:
-    """The run's schedule, checked; ParameterError lists every problem (the manifest's table too)."""
-    try:
-        config = FaultsConfig.from_table(manifest.faults, source=f"{manifest.name} manifest")
-    except ConfigError as exc:
-        raise ParameterError([f"faults: {exc}"]) from None
-    if not params.faults:
-        return Schedule(repeat=params.fault_repeat, every_s=params.fault_every)
-    duration = params.duration
-    if duration is None and params.operationcount is None:
-        duration = DEFAULT_DURATION_S
-    return build_schedule(
-        params.faults,
-        config=config,
-        supported=host_actions() if supported is None else supported,
-        run_duration_s=duration,
-        repeat_n=params.fault_repeat,
-        every_s=params.fault_every,
-    )
-
-
-@add_run_rule
-def fault_problems(params: RunParams) -> list[str]:
-    """The params rule: the schedule against the manifest and the host (no probe without faults)."""
-    try:
-        schedule_for(params, load_manifest(params.subject))
-    except ParameterError as exc:
-        return list(exc.problems)
-    return []
 
 
 def series_for_recovery(ycsb_dir: Path, phase: str = "run") -> pd.DataFrame:

@@ -16,15 +16,17 @@ from workbench.artifacts import FaultsDoc, RunDir
 from workbench.checks.faults import HealthObservation, judge_healthy
 from workbench.checks.measurement import judge_counts, judge_error_rate
 from workbench.errors import ParameterError
+from workbench.faults import plan as fault_plan
 from workbench.faults.actions import Applied
 from workbench.faults.injector import Injector
 from workbench.faults.outcome import HealthAfter
+from workbench.faults.plan import schedule_for
 from workbench.faults.recovery import FaultWindow, recovery
 from workbench.faults.schedule import build_schedule
 from workbench.manifest import load_manifest
 from workbench.params import run_params_from_cli, validate_run
 from workbench.run import faulting
-from workbench.run.faulting import RunFaults, schedule_for, series_for_recovery
+from workbench.run.faulting import RunFaults, series_for_recovery
 
 ALL = dict.fromkeys(["kill", "stop", "restart", "pause", "partition", "loss", "bandwidth", "delay"])
 
@@ -33,7 +35,7 @@ ALL = dict.fromkeys(["kill", "stop", "restart", "pause", "partition", "loss", "b
 def _host_supports_all_but_delay(monkeypatch: pytest.MonkeyPatch) -> None:
     """No probing in unit tests: this host as measured (no sch_netem)."""
     supported = {**ALL, "delay": "the kernel has no sch_netem"}
-    monkeypatch.setattr(faulting, "host_actions", lambda: supported)
+    monkeypatch.setattr(fault_plan, "host_actions", lambda: supported)
 
 
 # --- parameters -------------------------------------------------------------------------------
@@ -97,7 +99,7 @@ def test_no_faults_no_probe(monkeypatch: pytest.MonkeyPatch) -> None:
     def boom() -> dict[str, str | None]:
         raise AssertionError("probed the host without faults")
 
-    monkeypatch.setattr(faulting, "host_actions", boom)
+    monkeypatch.setattr(fault_plan, "host_actions", boom)
     assert not schedule_for(validate_run({}), load_manifest("etcd"))
 
 
@@ -307,7 +309,7 @@ def test_build_schedule_is_what_the_plan_holds() -> None:
     same = build_schedule(
         ["kill:leader@10+5", "pause:follower@25+3"],
         config=plan.config,
-        supported=faulting.host_actions(),
+        supported=fault_plan.host_actions(),
         run_duration_s=40,
     )
     assert plan.schedule == same and bool(plan)

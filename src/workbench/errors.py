@@ -124,5 +124,42 @@ class QueryError(WorkbenchError):
         super().__init__(text)
 
 
+class ClusterError(QueryError):
+    """A cluster's own API (etcd, PD) failed. `error_class` sorts the cause, one word a table can
+    count: `timeout` (no answer within the deadline), `refused` (nothing listens: a killed member),
+    `transport` (another connection error), `http` (an answer that is not 200), `server` (a 200
+    that carries etcd's `{"error", "code"}`, e.g. "etcdserver: no leader"), `unreadable` (an answer
+    whose shape cannot be read). Translated once, in workbench.cluster.http."""
+
+    error_class = "transport"
+
+    def __init__(self, message: str, query: str = "", response: str = "") -> None:
+        super().__init__(message, query=query, response=response)
+
+
+class ClusterUnreachable(ClusterError):
+    """No answer: timeout, refused or another transport error (`error_class` says which)."""
+
+    def __init__(self, message: str, error_class: str, query: str = "") -> None:
+        super().__init__(message, query=query)
+        self.error_class = error_class
+
+
+class ClusterAnswerError(ClusterError):
+    """The cluster answered, but with an error: an HTTP status (`http`) or an error body (`server`)."""
+
+    def __init__(
+        self, message: str, error_class: str, status: int, query: str = "", response: str = ""
+    ) -> None:
+        super().__init__(message, query=query, response=response)
+        self.error_class, self.status = error_class, status
+
+
+class ClusterUnreadable(ClusterError):
+    """The cluster answered 200 with a body whose shape cannot be read."""
+
+    error_class = "unreadable"
+
+
 class CheckFailed(WorkbenchError):
     """Raised (separately from checking) when verdicts include failures."""

@@ -175,6 +175,7 @@ def pd_routes(
                 "etcd_leader": members[0],
             },
         ),
+        ("GET", f"{base}/leader"): Response(200, members[0]),
         ("GET", f"{base}/cluster/status"): Response(
             200,
             {

@@ -35,8 +35,7 @@ from workbench.checks.base import (
     run_checks,
     validate_check_names,
 )
-from workbench.checks.parse import parse_id, parse_size
-from workbench.units import parse_go_duration
+from workbench.units import parse_go_duration, parse_id, parse_size
 
 __all__ = [
     "REGISTRY",

@@ -7,37 +7,40 @@ read is `unknown` (it was not verified either way).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import asdict
 from typing import Any
 
-import httpx
-
 from workbench.checks.base import CheckContext, Judgement, Unobservable, register
-from workbench.checks.parse import parse_id, parse_size
-from workbench.units import parse_go_duration
+from workbench.cluster.etcd import EtcdClient, EtcdCluster
+from workbench.cluster.pd import PDClient
+from workbench.errors import ClusterError, ClusterUnreadable
 
 TIMEOUT_S = 3.0
 
 
-def _call(http: httpx.Client, method: str, url: str, **kw: Any) -> dict[str, Any]:
-    """One HTTP call recorded as {"status", "body"} or {"error"}; never raises for HTTP."""
+def _ask(get: Callable[[], Any]) -> dict[str, Any]:
+    """One typed answer recorded as {"ok": fields}, {"unreadable": why} or {"error", "class"}."""
     try:
-        r = http.request(method, url, timeout=TIMEOUT_S, **kw)
-    except httpx.HTTPError as exc:
-        return {"error": f"{type(exc).__name__}: {exc}"}
-    try:
-        body: Any = r.json()
-    except ValueError:
-        body = r.text[:500]
-    return {"status": r.status_code, "body": body}
+        got = get()
+    except ClusterUnreadable as exc:
+        return {"unreadable": str(exc).splitlines()[0], "response": exc.response}
+    except ClusterError as exc:
+        return {"error": str(exc).splitlines()[0], "class": exc.error_class}
+    if isinstance(got, tuple):
+        return {"ok": [asdict(g) for g in got]}
+    return {"ok": asdict(got)}
 
 
 def _err(resp: Mapping[str, Any]) -> str | None:
-    if "error" in resp:
-        return str(resp["error"])
-    if resp.get("status") != 200:
-        return f"HTTP {resp.get('status')}: {str(resp.get('body'))[:200]}"
-    return None
+    return None if "ok" in resp else str(resp.get("error") or resp.get("unreadable"))
+
+
+def _ok(resp: Mapping[str, Any], what: str) -> Any:
+    """The answer's fields; Unobservable when it answered something unreadable."""
+    if "unreadable" in resp:
+        raise Unobservable(f"unreadable {what}: {resp['unreadable']}", {what: dict(resp)})
+    return resp.get("ok")
 
 
 # -- etcd ------------------------------------------------------------------------------------
@@ -49,38 +52,25 @@ def gather_etcd(ctx: CheckContext) -> dict[str, Any]:
     nets = ctx.network_endpoints.get("cluster", "").split(",")
     members = []
     for i, url in enumerate(hosts):
+        client = EtcdClient(http, url, timeout=TIMEOUT_S)
         members.append(
             {
                 "endpoint": url,
                 "network": nets[i].strip().rstrip("/") if i < len(nets) else None,
-                "status": _call(http, "POST", f"{url}/v3/maintenance/status", json={}),
-                "health": _call(http, "GET", f"{url}/health"),
+                "status": _ask(client.status),
+                "health": _ask(client.health),
             }
         )
-    member_list: dict[str, Any] = {"error": "no member answered"}
-    for url in hosts:
-        member_list = _call(http, "POST", f"{url}/v3/cluster/member/list", json={})
-        if _err(member_list) is None:
-            break
-    return {"endpoints": members, "member_list": member_list}
+    cluster = EtcdCluster(http, {u: u for u in hosts}, timeout=TIMEOUT_S)
+    return {"endpoints": members, "member_list": _ask(cluster.member_list)}
 
 
 def judge_etcd(obs: Mapping[str, Any], options: Mapping[str, Any]) -> Judgement:
     """Every member answers and is healthy, all agree on exactly one leader that is a member."""
-    ml = obs["member_list"]
-    if _err(ml) is not None:
-        listed: dict[int, dict[str, Any]] = {}
-    else:
-        try:
-            listed = {
-                parse_id(m["ID"]): {
-                    "name": m.get("name", ""),
-                    "client_urls": [u.rstrip("/") for u in m.get("clientURLs", [])],
-                }
-                for m in ml["body"]["members"]
-            }
-        except (KeyError, TypeError, ValueError) as exc:
-            raise Unobservable(f"unreadable member list: {exc!r}", {"member_list": ml}) from exc
+    listed = {
+        m["id"]: {"name": m["name"], "client_urls": list(m["client_urls"])}
+        for m in (_ok(obs["member_list"], "member list") or [])
+    }
 
     def name_of(ep: Mapping[str, Any], member_id: int | None) -> str:
         if member_id is not None and member_id in listed:
@@ -94,29 +84,20 @@ def judge_etcd(obs: Mapping[str, Any], options: Mapping[str, Any]) -> Judgement:
     members: list[dict[str, Any]] = []
     leaders: dict[str, int] = {}
     for ep in obs["endpoints"]:
-        st = ep["status"]
-        err = _err(st)
+        st = _ok(ep["status"], f"status from {ep['endpoint']}")
+        err = _err(ep["status"])
         row: dict[str, Any] = {"endpoint": ep["endpoint"], "reachable": err is None}
-        member_id = None
-        if err is None:
-            try:
-                body = st["body"]
-                member_id = parse_id(body["header"]["member_id"])
-                leader = parse_id(body["leader"])
-                row.update(
-                    id=member_id,
-                    leader=leader,
-                    version=body.get("version"),
-                    raft_term=int(body.get("raftTerm", 0)),
-                    revision=int(body["header"].get("revision", 0)),
-                    db_size=int(body.get("dbSize", 0)),
-                    alarms=list(body.get("errors", [])),
-                )
-            except (KeyError, TypeError, ValueError) as exc:
-                raise Unobservable(
-                    f"unreadable status from {ep['endpoint']}: {exc!r}", {"status": st}
-                ) from exc
-        name = name_of(ep, member_id)
+        if st is not None:
+            row.update(
+                id=st["member_id"],
+                leader=st["leader_id"],
+                version=st["version"],
+                raft_term=st["raft_term"],
+                revision=st["revision"],
+                db_size=st["db_size"],
+                alarms=list(st["errors"]),
+            )
+        name = name_of(ep, st["member_id"] if st else None)
         row["name"] = name
         if err is not None:
             problems.append(f"{name} ({ep['endpoint']}) unreachable: {err}")
@@ -125,17 +106,8 @@ def judge_etcd(obs: Mapping[str, Any], options: Mapping[str, Any]) -> Judgement:
             if row["alarms"]:
                 problems.append(f"{name} reports errors: {row['alarms']}")
             h = ep["health"]
-            herr = _err(h)
-            healthy = (
-                herr is None
-                and isinstance(h["body"], dict)
-                and h["body"].get("health")
-                in (
-                    "true",
-                    True,
-                )
-            )
-            row["health"] = h.get("body") if herr is None else herr
+            healthy = "ok" in h and h["ok"]["healthy"]
+            row["health"] = h["ok"]["body"] if "ok" in h else _err(h)
             if not healthy:
                 problems.append(f"{name} /health not true: {row['health']}")
         members.append(row)
@@ -169,8 +141,6 @@ def judge_etcd(obs: Mapping[str, Any], options: Mapping[str, Any]) -> Judgement:
 
 # -- PD / TiKV -------------------------------------------------------------------------------
 
-PD = "/pd/api/v1"
-
 
 def gather_pd(ctx: CheckContext) -> dict[str, Any]:
     http = ctx.require_http()
@@ -178,37 +148,17 @@ def gather_pd(ctx: CheckContext) -> dict[str, Any]:
     urls = ctx.urls(str(name), "host")
     obs: dict[str, Any] = {}
     for url in urls:  # the first PD that answers speaks for the cluster
-        obs = {"endpoint": url}
-        for key, path in (
-            ("health", "/health"),
-            ("stores", "/stores"),
-            ("cluster_status", "/cluster/status"),
-            ("members", "/members"),
-        ):
-            obs[key] = _call(http, "GET", f"{url}{PD}{path}")
-        if "error" not in obs["stores"]:
+        pd = PDClient(http, url, timeout=TIMEOUT_S)
+        obs = {
+            "endpoint": url,
+            "health": _ask(pd.health),
+            "stores": _ask(pd.stores),
+            "cluster_status": _ask(pd.cluster_status),
+            "members": _ask(pd.members),
+        }
+        if obs["stores"].get("class") not in ("timeout", "refused", "transport"):
             break
     return obs
-
-
-def _store_row(s: Mapping[str, Any]) -> dict[str, Any]:
-    store, status = s["store"], s.get("status", {})
-    row: dict[str, Any] = {
-        "id": parse_id(store["id"]),
-        "address": store.get("address"),
-        "state_name": store.get("state_name", "Up"),
-        "version": store.get("version"),
-        "last_heartbeat_ns": int(store["last_heartbeat"]) if "last_heartbeat" in store else None,
-    }
-    for k in ("capacity", "available", "used_size"):
-        if k in status:
-            row[f"{k}_bytes"] = parse_size(status[k])
-    if "uptime" in status:
-        row["uptime_s"] = parse_go_duration(status["uptime"])
-    for k in ("leader_count", "region_count"):
-        if k in status:
-            row[k] = int(status[k])
-    return row
 
 
 def judge_pd(obs: Mapping[str, Any], options: Mapping[str, Any]) -> Judgement:
@@ -216,49 +166,44 @@ def judge_pd(obs: Mapping[str, Any], options: Mapping[str, Any]) -> Judgement:
     expected = int(options.get("expected_stores", 3))
     problems: list[str] = []
     evidence: dict[str, Any] = {"endpoint": obs.get("endpoint"), "expected_stores": expected}
-    try:
-        h = obs["health"]
-        if (err := _err(h)) is not None:
-            problems.append(f"PD /health: {err}")
-        else:
-            pds = [
-                {"name": m["name"], "member_id": parse_id(m["member_id"]), "health": m["health"]}
-                for m in h["body"]
-            ]
-            evidence["pd"] = pds
-            problems += [f"PD {m['name']} unhealthy" for m in pds if m["health"] is not True]
-        st = obs["stores"]
-        if (err := _err(st)) is not None:
-            problems.append(f"PD /stores: {err}")
-        else:
-            stores = [_store_row(s) for s in st["body"].get("stores") or []]
-            evidence["stores"] = stores
-            count = int(st["body"].get("count", len(stores)))
-            if count != expected:
-                problems.append(f"{count} stores, expected {expected}")
-            problems += [
-                f"store {s['id']} ({s['address']}) is {s['state_name']}"
-                for s in stores
-                if s["state_name"] != "Up"
-            ]
-        cs = obs["cluster_status"]
-        if (err := _err(cs)) is not None:
-            problems.append(f"PD /cluster/status: {err}")
-        else:
-            evidence["is_initialized"] = cs["body"].get("is_initialized")
-            if cs["body"].get("is_initialized") is not True:
-                problems.append("cluster is not initialized")
-        mem = obs.get("members", {})
-        if _err(mem) is None and isinstance(mem.get("body"), dict):
-            body = mem["body"]
-            evidence["cluster_id"] = parse_id(body["header"]["cluster_id"])
-            if body.get("leader"):
-                evidence["pd_leader"] = {
-                    "name": body["leader"].get("name"),
-                    "member_id": parse_id(body["leader"]["member_id"]),
-                }
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise Unobservable(f"unreadable PD response: {exc!r}", {"responses": dict(obs)}) from exc
+    h = obs["health"]
+    if (err := _err(h)) is not None:
+        _ok(h, "PD response (/health)")
+        problems.append(f"PD /health: {err}")
+    else:
+        pds = [
+            {"name": m["name"], "member_id": m["member_id"], "health": m["health"]} for m in h["ok"]
+        ]
+        evidence["pd"] = pds
+        problems += [f"PD {m['name']} unhealthy" for m in pds if m["health"] is not True]
+    st = obs["stores"]
+    if (err := _err(st)) is not None:
+        _ok(st, "PD response (/stores)")
+        problems.append(f"PD /stores: {err}")
+    else:
+        stores = [_store_row(s) for s in st["ok"]]
+        evidence["stores"] = stores
+        if len(stores) != expected:
+            problems.append(f"{len(stores)} stores, expected {expected}")
+        problems += [
+            f"store {s['id']} ({s['address']}) is {s['state_name']}"
+            for s in stores
+            if s["state_name"] != "Up"
+        ]
+    cs = obs["cluster_status"]
+    if (err := _err(cs)) is not None:
+        _ok(cs, "PD response (/cluster/status)")
+        problems.append(f"PD /cluster/status: {err}")
+    else:
+        evidence["is_initialized"] = cs["ok"]["is_initialized"]
+        if cs["ok"]["is_initialized"] is not True:
+            problems.append("cluster is not initialized")
+    mem = obs.get("members", {})
+    if "ok" in mem:
+        evidence["cluster_id"] = mem["ok"]["cluster_id"]
+        if mem["ok"]["leader"]:
+            lead = mem["ok"]["leader"]
+            evidence["pd_leader"] = {"name": lead["name"], "member_id": lead["member_id"]}
     if problems:
         return Judgement("fail", "; ".join(problems), evidence)
     n_pd = len(evidence.get("pd", []))
@@ -267,6 +212,11 @@ def judge_pd(obs: Mapping[str, Any], options: Mapping[str, Any]) -> Judgement:
         f"{n_pd} PD healthy, {expected}/{expected} stores Up, cluster initialized",
         evidence,
     )
+
+
+def _store_row(s: Mapping[str, Any]) -> dict[str, Any]:
+    """A typed store as the evidence row the report shows (absent fields left out)."""
+    return {k: v for k, v in s.items() if v is not None or k == "last_heartbeat_ns"}
 
 
 register(

@@ -17,8 +17,31 @@ from workbench.checks.base import (
     Unobservable,
     register,
 )
-from workbench.checks.cluster import _call, _err
 from workbench.errors import WorkbenchError
+
+TIMEOUT_S = 3.0
+
+
+def _call(http: httpx.Client, method: str, url: str, **kw: Any) -> dict[str, Any]:
+    """One Grafana call recorded as {"status", "body"} or {"error"}; never raises for HTTP."""
+    try:
+        r = http.request(method, url, timeout=TIMEOUT_S, **kw)
+    except httpx.HTTPError as exc:
+        return {"error": f"{type(exc).__name__}: {exc}"}
+    try:
+        body: Any = r.json()
+    except ValueError:
+        body = r.text[:500]
+    return {"status": r.status_code, "body": body}
+
+
+def _err(resp: Mapping[str, Any]) -> str | None:
+    if "error" in resp:
+        return str(resp["error"])
+    if resp.get("status") != 200:
+        return f"HTTP {resp.get('status')}: {str(resp.get('body'))[:200]}"
+    return None
+
 
 # -- H2: Prometheus targets --------------------------------------------------------------------
 

@@ -53,7 +53,7 @@ def test_pd_sizes_with_a_space_parse_the_same(http: httpx.Client) -> None:
         (pd_routes(stores=["Up", "Down", "Up"]), "store 2 (tikv1:20160) is Down"),
         (pd_routes(stores=["Up", "Up", "Disconnected"]), "store 3 (tikv2:20160) is Disconnected"),
         (pd_routes(stores=["Up", "Up"]), "2 stores, expected 3"),
-        (pd_routes(health_status=500), "PD /health: HTTP 500: [PD:server:ErrUnhealthy]"),
+        (pd_routes(health_status=500), "HTTP 500: [PD:server:ErrUnhealthy]"),
         (pd_routes(unhealthy_pd="pd2"), "PD pd2 unhealthy"),
         (pd_routes(initialized=False), "cluster is not initialized"),
     ],

@@ -10,8 +10,10 @@ import httpx
 import pytest
 
 from fakes.http import pd_routes, pd_store
-from workbench.errors import ConfigError, QueryError
-from workbench.faults.targets import FaultsConfig, TargetResolver, etcd_leader, most_leaders
+from workbench.cluster.etcd import leader_of, parse_status
+from workbench.cluster.pd import most_leaders, parse_store
+from workbench.errors import ClusterError, ConfigError, QueryError
+from workbench.faults.targets import FaultsConfig, TargetResolver
 
 CAPTURED = Path(__file__).parents[2] / "fakes" / "captured" / "etcd"
 URLS = {f"etcd{i}": f"http://127.0.0.1:1000{i}" for i in range(3)}
@@ -64,10 +66,10 @@ def test_new_leader_while_the_old_one_is_cut_off() -> None:
 
 def test_no_leader_named() -> None:
     st = _status("status_etcd1.json")
-    with pytest.raises(QueryError, match="no etcd member names a leader"):
-        etcd_leader({"etcd1": {**st, "leader": "0"}, "etcd0": None})
-    with pytest.raises(QueryError, match="did not answer"):
-        etcd_leader({"etcd1": st, "etcd0": None})  # names etcd0, which is silent
+    with pytest.raises(ClusterError, match="no etcd member names a leader"):
+        leader_of({"etcd1": parse_status({**st, "leader": "0"}), "etcd0": None})
+    with pytest.raises(ClusterError, match="did not answer"):
+        leader_of({"etcd1": parse_status(st), "etcd0": None})  # names etcd0, which is silent
 
 
 def test_random_is_seeded_and_recorded() -> None:
@@ -130,9 +132,10 @@ def test_tikv_with_most_leaders() -> None:
     got = r.resolve("tikv-most-leaders")
     assert got.service == "tikv1" and got.evidence["store_id"] == 2
     # ties: the lowest store id
-    assert most_leaders({"stores": [pd_store(2), pd_store(1), pd_store(3)]})[0] == "tikv0"
-    with pytest.raises(QueryError, match="no Up store"):
-        most_leaders({"stores": [pd_store(1, "Tombstone")]})
+    tied = [parse_store(pd_store(i)) for i in (2, 1, 3)]
+    assert most_leaders(tied)[0].service == "tikv0"
+    with pytest.raises(QueryError, match="no Up store"):  # a ClusterError is a QueryError
+        most_leaders([parse_store(pd_store(1, "Tombstone"))])
 
 
 def test_manifest_table_errors() -> None:

@@ -22,6 +22,15 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
+from workbench.cluster.gateway import (
+    KV_DELETERANGE,
+    KV_PUT,
+    KV_RANGE,
+    b64,
+    prefix_end,
+    put_body,
+    range_body,
+)
 from workbench.errors import ConfigError
 from workbench.ycsb.native.props import Props
 
@@ -169,24 +178,9 @@ class BasicBinding:
 # --------------------------------------------------------------------------- etcd
 
 
-def _b64(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
-
-
-def _prefix_end(prefix: bytes) -> bytes:
-    """The smallest key greater than every key starting with ``prefix`` (etcd range_end)."""
-    arr = bytearray(prefix)
-    while arr:
-        if arr[-1] < 0xFF:
-            arr[-1] += 1
-            return bytes(arr)
-        arr.pop()
-    return b"\x00"
-
-
 def encode_record(values: Record) -> bytes:
     """A record as stored by go-ycsb's etcd binding: JSON object, values base64 (Go []byte)."""
-    return json.dumps({k: _b64(v) for k, v in values.items()}, separators=(",", ":")).encode()
+    return json.dumps({k: b64(v) for k, v in values.items()}, separators=(",", ":")).encode()
 
 
 def decode_record(data: bytes, fields: Sequence[str] | None) -> dict[str, bytes]:
@@ -336,10 +330,8 @@ class _EtcdSession:
         return f"{table}:{key}".encode()
 
     def read(self, table: str, key: str, fields: Sequence[str] | None) -> dict[str, bytes]:
-        body: dict[str, Any] = {"key": _b64(self._key(table, key))}
-        if self.serializable:
-            body["serializable"] = True
-        kvs = self._post("/v3/kv/range", body).get("kvs") or []
+        body = range_body(self._key(table, key), serializable=self.serializable)
+        kvs = self._post(KV_RANGE, body).get("kvs") or []
         if not kvs:
             raise NotFound(f"could not find value for key [{table}:{key}]")
         return decode_record(base64.b64decode(kvs[0].get("value", "")), fields)
@@ -347,27 +339,20 @@ class _EtcdSession:
     def scan(
         self, table: str, start_key: str, count: int, fields: Sequence[str] | None
     ) -> list[dict[str, bytes]]:
-        body: dict[str, Any] = {
-            "key": _b64(self._key(table, start_key)),
-            "range_end": _b64(_prefix_end(f"{table}:".encode())),
-            "limit": count,
-        }
-        if self.serializable:
-            body["serializable"] = True
-        kvs = self._post("/v3/kv/range", body).get("kvs") or []
+        body = range_body(
+            self._key(table, start_key),
+            range_end=prefix_end(f"{table}:".encode()),
+            limit=count,
+            serializable=self.serializable,
+        )
+        kvs = self._post(KV_RANGE, body).get("kvs") or []
         if not kvs:
             raise NotFound(f"no record at or after key [{table}:{start_key}]")
         return [decode_record(base64.b64decode(kv.get("value", "")), fields) for kv in kvs]
 
     def _put(self, table: str, key: str, values: Record, prev_kv: bool) -> dict[str, Any]:
         # go-ycsb's etcd binding stores the given fields as the whole record (no read-merge).
-        body: dict[str, Any] = {
-            "key": _b64(self._key(table, key)),
-            "value": _b64(encode_record(values)),
-        }
-        if prev_kv:
-            body["prev_kv"] = True
-        return self._post("/v3/kv/put", body)
+        return self._post(KV_PUT, put_body(self._key(table, key), encode_record(values), prev_kv))
 
     def update(self, table: str, key: str, values: Record) -> None:
         # the put happens either way (as in go-ycsb); prev_kv says whether the record existed
@@ -378,7 +363,7 @@ class _EtcdSession:
         self._put(table, key, values, False)
 
     def delete(self, table: str, key: str) -> None:
-        self._post("/v3/kv/deleterange", {"key": _b64(self._key(table, key))})
+        self._post(KV_DELETERANGE, {"key": b64(self._key(table, key))})
 
     def close(self) -> None:
         self.transport.close()

@@ -21,6 +21,7 @@ REQUEST_DISTRIBUTIONS = ("uniform", "sequential", "zipfian", "latest", "hotspot"
 FIELD_LENGTH_DISTRIBUTIONS = ("constant", "uniform", "zipfian")
 SCAN_LENGTH_DISTRIBUTIONS = ("uniform", "zipfian")
 KEY_HASHES = ("go", "java")
+ERROR_CLASSES = ("timeout", "connection_refused", "server_error", "other")  # a failure's class
 TRUE_WORDS = ("true", "1", "yes", "on")
 FALSE_WORDS = ("false", "0", "no", "off")
 
@@ -97,6 +98,9 @@ RANGES: dict[str, Range] = {
     "maxexecutiontime": _SECONDS,
     "warmuptime": _SECONDS,
     "measurement.interval": Range(0, open_lo=True),
+    "request.deadline": _SECONDS,
+    "request.retries": _NONNEG,
+    "request.retry_backoff": _SECONDS,
     "hotspotdatafraction": _FRACTION,
     "hotspotopnfraction": _FRACTION,
     "exponential.percentile": Range(0, 100, open_lo=True, open_hi=True),
@@ -122,6 +126,7 @@ KNOWN_NAMES = frozenset(
         "fieldnameprefix",
         "debug.pprof",
         "deleteproportion",  # go-ycsb reads it; the core workload has no DELETE operation
+        "processes",  # the native generator's worker processes (go-ycsb ignores it)
     ]
 )
 #: names that set the same thing (a run parameter and its YCSB property)
@@ -225,6 +230,15 @@ def _value_problems(name: str, raw: str) -> list[str]:
             ]
     elif name in BOOLEANS and parse_bool(raw) is None:
         return [f"{name}: {raw!r} is not a boolean (true/false)"]
+    elif name == "processes":
+        n = parse_int(raw)
+        if raw.strip().lower() != "auto" and (n is None or n < 1):
+            return [f"processes: {raw!r} is not auto or an integer >= 1"]
+    elif name == "request.retry_on":
+        bad = [c.strip() for c in raw.split(",") if c.strip() and c.strip() not in ERROR_CLASSES]
+        if bad:
+            return [f"request.retry_on: unknown error class {', '.join(bad)}; valid: "
+                    + ", ".join(ERROR_CLASSES)]  # fmt: skip
     return []
 
 
@@ -262,7 +276,34 @@ def _cross_problems(props: Mapping[str, str], run_phase: bool) -> list[str]:
             "readproportion..readmodifywriteproportion: operation proportions must sum to a "
             "positive number"
         )
+    out.extend(_process_problems(props, run_phase))
     return out
+
+
+def _process_problems(props: Mapping[str, str], run_phase: bool) -> list[str]:
+    """Several worker processes split threads, operations, target and (load) keys; a run phase
+    that inserts, or walks one shared key order (sequential, latest), needs one process."""
+    raw = props.get("processes", "").strip()
+    n = parse_int(raw) if raw else None
+    if n is None or n <= 1:
+        return []
+    out = []
+    threads = _read(props, "threadcount") if "threadcount" in props else None
+    if threads is not None and n > threads:
+        out.append(f"processes: {n} is more than threadcount {threads:g}")
+    if run_phase and (reason := single_process_reason(props)):
+        out.append(f"processes: {n} > 1, but {reason}")
+    return out
+
+
+def single_process_reason(props: Mapping[str, str]) -> str:
+    """Why a run phase must stay in one process ("" when it may be split)."""
+    if (_weight(props, "insertproportion", 0.0) or 0.0) > 0:
+        return "the run inserts (insertproportion > 0): one shared insert sequence"
+    dist = props.get("requestdistribution", "uniform").strip().lower()
+    if dist in ("sequential", "latest"):
+        return f"requestdistribution={dist} walks one shared key order"
+    return ""
 
 
 def _weight(props: Mapping[str, str], name: str, default: float) -> float | None:

@@ -7,6 +7,10 @@ from successes and errors) and any other exception to report a failed operation 
 ``error_class(exc)`` sorts a failed operation's exception into ``timeout`` (the binding's
 per-operation timeout, e.g. ``etcd.timeout``, ran out), ``connection_refused`` (nothing listens:
 a killed member), ``server_error`` (the server answered with an error) or ``other``.
+
+A binding may say its per-request timeout (``default_deadline_s``, the default of the request
+policy's ``request.deadline``, `native.policy`), and a session may take an operation's deadline
+(``set_deadline(perf_counter_ns)``, 0: none) to bound each attempt by what is left of it.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from workbench.cluster.gateway import (
     range_body,
 )
 from workbench.errors import ConfigError
+from workbench.params.ycsbprops import ERROR_CLASSES
 from workbench.ycsb.native.props import Props
 
 Record = Mapping[str, bytes]
@@ -163,6 +168,7 @@ class BasicBinding:
             props.problems.append(f"basicdb.simulatedelay must be >= 0, got {self.delay_ms}")
         self.write: Callable[[str], None] = _stdout_write
         self._seed = time.time_ns()
+        self.default_deadline_s = 0.0  # no I/O: no deadline
 
     def attach_output(self, write: Callable[[str], None]) -> None:
         """Print verbose lines through the client's writer (serialised with its own output)."""
@@ -190,9 +196,6 @@ def decode_record(data: bytes, fields: Sequence[str] | None) -> dict[str, bytes]
     if fields is None:
         return {k: base64.b64decode(v) for k, v in obj.items()}
     return {k: base64.b64decode(obj[k]) for k in fields if k in obj}
-
-
-ERROR_CLASSES = ("timeout", "connection_refused", "server_error", "other")
 
 
 class EtcdError(Exception):
@@ -231,8 +234,8 @@ class _HttpxTransport:
         self.errors: tuple[type[Exception], ...] = (httpx.TransportError,)
         self.client = httpx.Client(timeout=timeout)
 
-    def post(self, base: str, path: str, body: bytes) -> tuple[int, bytes]:
-        resp = self.client.post(base + path, content=body, headers=_JSON_HEADERS)
+    def post(self, base: str, path: str, body: bytes, timeout: float) -> tuple[int, bytes]:
+        resp = self.client.post(base + path, content=body, headers=_JSON_HEADERS, timeout=timeout)
         return resp.status_code, resp.content
 
     def close(self) -> None:
@@ -247,7 +250,7 @@ class _StdlibTransport:
         self.conns: dict[str, http.client.HTTPConnection] = {}
         self.errors: tuple[type[Exception], ...] = (OSError, http.client.HTTPException)
 
-    def post(self, base: str, path: str, body: bytes) -> tuple[int, bytes]:
+    def post(self, base: str, path: str, body: bytes, timeout: float) -> tuple[int, bytes]:
         conn = self.conns.get(base)
         if conn is None:
             parts = urlsplit(base)
@@ -256,8 +259,12 @@ class _StdlibTransport:
                 if parts.scheme == "https"
                 else http.client.HTTPConnection
             )
-            conn = cls(parts.hostname or "localhost", parts.port, timeout=self.timeout)
+            conn = cls(parts.hostname or "localhost", parts.port, timeout=timeout)
             self.conns[base] = conn
+        elif conn.timeout != timeout:  # the deadline's remainder: the next connect and reads
+            conn.timeout = timeout
+            if conn.sock is not None:
+                conn.sock.settimeout(timeout)
         try:
             conn.request("POST", path, body=body, headers=_JSON_HEADERS)
             resp = conn.getresponse()
@@ -276,7 +283,7 @@ class _StdlibTransport:
 class _Transport(Protocol):
     errors: tuple[type[Exception], ...]
 
-    def post(self, base: str, path: str, body: bytes) -> tuple[int, bytes]: ...
+    def post(self, base: str, path: str, body: bytes, timeout: float) -> tuple[int, bytes]: ...
 
     def close(self) -> None: ...
 
@@ -300,7 +307,22 @@ class _EtcdSession:
         self.endpoints = list(endpoints)
         self.index = first % len(self.endpoints)
         self.serializable = serializable
+        self.timeout = timeout
+        self.deadline_ns = 0
         self.transport = TRANSPORTS[transport](timeout)
+
+    def set_deadline(self, deadline_ns: int) -> None:
+        """The operation's deadline (perf_counter_ns, 0: none): each attempt's timeout is what
+        is left of it, at most `etcd.timeout`."""
+        self.deadline_ns = deadline_ns
+
+    def _attempt_timeout(self) -> float:
+        if not self.deadline_ns:
+            return self.timeout
+        left = (self.deadline_ns - time.perf_counter_ns()) / 1e9
+        if left <= 0:
+            raise EtcdError("the request's deadline passed", kind="timeout")
+        return min(self.timeout, left)
 
     def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         payload = json.dumps(body, separators=(",", ":")).encode()
@@ -308,7 +330,7 @@ class _EtcdSession:
         for _ in range(len(self.endpoints)):
             base = self.endpoints[self.index]
             try:
-                status, content = self.transport.post(base, path, payload)
+                status, content = self.transport.post(base, path, payload, self._attempt_timeout())
             except self.transport.errors as exc:
                 # connection trouble: move to the next endpoint; only a reply is final
                 last = exc
@@ -405,6 +427,7 @@ class EtcdBinding:
         self.timeout = props.get_float("etcd.timeout", 10.0)
         self.serializable = props.get_bool("etcd.serializable_reads", False)
         self.transport = props.choice("etcd.transport", "http.client", TRANSPORTS, "etcd transport")
+        self.default_deadline_s = self.timeout  # request.deadline's default: one attempt's
 
     def session(self, thread_id: int) -> Session:
         return _EtcdSession(

@@ -72,7 +72,9 @@ def run_phase(phase: str, args: argparse.Namespace) -> int:
     try:
         props = resolve_properties(args)
         gate = _stdin_gate if getattr(args, "start_on_stdin", False) else None
-        client = NativeClient(args.db, props, phase, seed=args.seed, start_gate=gate)
+        client = NativeClient(
+            args.db, props, phase, seed=args.seed, start_gate=gate, default_processes="auto"
+        )
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from hdrh.histogram import HdrHistogram
@@ -77,7 +77,7 @@ class Recorder:
 
 
 @dataclass
-class _Merged:
+class Merged:
     counts: dict[int, int]
     first_ns: int
     total: int
@@ -96,8 +96,8 @@ class Measurements:
             self._recorders.append(rec)
         return rec
 
-    def _merge(self) -> dict[str, _Merged]:
-        merged: dict[str, _Merged] = {}
+    def _merge(self) -> dict[str, Merged]:
+        merged: dict[str, Merged] = {}
         with self._lock:
             recorders = list(self._recorders)
         for rec in recorders:
@@ -115,7 +115,7 @@ class Measurements:
                 snap = dict(counts)
                 m = merged.get(op)
                 if m is None:
-                    merged[op] = _Merged(snap, firsts.get(op, 0), sums.get(op, 0))
+                    merged[op] = Merged(snap, firsts.get(op, 0), sums.get(op, 0))
                     continue
                 for v, c in snap.items():
                     m.counts[v] = m.counts.get(v, 0) + c
@@ -123,24 +123,45 @@ class Measurements:
                 m.total += sums.get(op, 0)
         return merged
 
-    def snapshot(self) -> dict[str, _Merged]:
+    def snapshot(self) -> dict[str, Merged]:
         """Every operation's cumulative bucket counts so far (for a status block and an interval)."""
         return self._merge()
 
     def summary(
-        self, now_ns: int | None = None, merged: dict[str, _Merged] | None = None
+        self, now_ns: int | None = None, merged: dict[str, Merged] | None = None
     ) -> list[OpStats]:
         """One ``OpStats`` per operation name, sorted by name as go-ycsb prints them."""
         now = time.perf_counter_ns() if now_ns is None else now_ns
-        rows = []
-        for op, m in sorted((self._merge() if merged is None else merged).items()):
-            rows.append(summarise(op, m.counts, m.total, (now - m.first_ns) / 1e9))
-        return rows
+        return summary_of(self._merge() if merged is None else merged, now)
 
     def histogram(self, op: str) -> HdrHistogram | None:
         """An ``hdrh`` HdrHistogram of everything recorded for ``op`` so far."""
         m = self._merge().get(op)
         return None if m is None else to_hdr(m.counts)
+
+
+def summary_of(merged: Mapping[str, Merged], now_ns: int) -> list[OpStats]:
+    """One ``OpStats`` per operation of a snapshot, sorted by name as go-ycsb prints them."""
+    return [
+        summarise(op, mg.counts, mg.total, (now_ns - mg.first_ns) / 1e9)
+        for op, mg in sorted(merged.items())
+    ]
+
+
+def merge_snapshots(parts: Iterable[Mapping[str, Merged]]) -> dict[str, Merged]:
+    """Several processes' cumulative counts as one (bucket counts and sums add, first is min)."""
+    out: dict[str, Merged] = {}
+    for part in parts:
+        for op, mg in part.items():
+            m = out.get(op)
+            if m is None:
+                out[op] = Merged(dict(mg.counts), mg.first_ns, mg.total)
+                continue
+            for v, c in mg.counts.items():
+                m.counts[v] = m.counts.get(v, 0) + c
+            m.first_ns = min(m.first_ns, mg.first_ns)
+            m.total += mg.total
+    return out
 
 
 def raw_csv(samples: Iterable[Iterable[tuple[str, int, int]]], wall_offset_ns: int) -> str:

@@ -93,6 +93,11 @@ class PhaseInfo(_Model):
     errors: int | None = None
     # what the tool cannot measure (`Tool.limitations`): the report says so instead of a blank
     limitations: list[str] = Field(default_factory=list)
+    # the native generator's worker processes, request policy (deadline, retries) and, per
+    # operation, attempts/retries/final errors (its <phase>.errors.json); None: not reported
+    processes: int | None = None
+    request_policy: dict[str, Any] | None = None
+    requests: dict[str, dict[str, int]] | None = None
 
 
 class Settle(_Model):

@@ -9,8 +9,11 @@ stack, the tool, the engine telemetry and the run directory.
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -128,8 +131,22 @@ def save_phase(
         run_seconds=result.run_seconds,
         errors=result.error_count(),
         limitations=list(rec.limitations),
+        **request_info(rd.ycsb_dir / f"{phase}.errors.json"),
     )
     rd.save()
+
+
+def request_info(path: Path) -> dict[str, Any]:
+    """The native generator's processes, request policy and per-operation attempts/retries/
+    errors from its side file; nothing when it wrote none (go-ycsb, an older generator)."""
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(doc, dict):
+        return {}
+    fields = (("processes", "processes"), ("request_policy", "policy"), ("requests", "requests"))
+    return {field: doc[key] for field, key in fields if key in doc}
 
 
 def save_raw_intervals(rd: RunDir, rec: PhaseRecord, phase: str, interval_s: float) -> None:

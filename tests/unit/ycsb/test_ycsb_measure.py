@@ -7,7 +7,14 @@ import random
 import pytest
 from hdrh.histogram import HdrHistogram
 
-from workbench.ycsb.native.measure import PERCENTILES, Measurements, hdr_bucket, render
+from workbench.ycsb.native.measure import (
+    PERCENTILES,
+    Measurements,
+    hdr_bucket,
+    render,
+    summary_of,
+    with_totals,
+)
 from workbench.ycsb.parser import exact_percentile, parse
 
 
@@ -81,3 +88,17 @@ def test_render_parses_back(style: str) -> None:
     assert read is not None and read.count == 5 and read.min_us == 5
     assert read.p50_us == rows[0].p50_us
     assert res.error_count() == 1
+
+
+def test_total_added_up_equals_total_recorded() -> None:
+    added, recorded = Measurements(), Measurements()
+    ra, rr = added.recorder(), recorded.recorder()
+    for i, v in enumerate(latencies(5000, seed=9)):
+        op = ("READ", "UPDATE", "READ_MODIFY_WRITE")[i % 3]
+        ra.record(op, v, 1000 + i)
+        rr.record(op, v, 1000 + i)
+        if op != "READ_MODIFY_WRITE":  # go-ycsb's TOTAL leaves it out
+            rr.record("TOTAL", v, 1000 + i)
+    got = summary_of(with_totals(added.snapshot()), 10_000_000)
+    want = summary_of(recorded.snapshot(), 10_000_000)
+    assert got == want

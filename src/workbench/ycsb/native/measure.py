@@ -132,12 +132,29 @@ class Measurements:
     ) -> list[OpStats]:
         """One ``OpStats`` per operation name, sorted by name as go-ycsb prints them."""
         now = time.perf_counter_ns() if now_ns is None else now_ns
-        return summary_of(self._merge() if merged is None else merged, now)
+        return summary_of(self.snapshot() if merged is None else merged, now)
 
     def histogram(self, op: str) -> HdrHistogram | None:
         """An ``hdrh`` HdrHistogram of everything recorded for ``op`` so far."""
-        m = self._merge().get(op)
+        m = self.snapshot().get(op)
         return None if m is None else to_hdr(m.counts)
+
+
+#: the operations TOTAL is made of (go-ycsb: every operation but READ_MODIFY_WRITE, which is
+#: its READ and UPDATE again; errors and not-found have rows of their own)
+TOTAL_OF = ("READ", "UPDATE", "INSERT", "SCAN", "DELETE")
+
+
+def with_totals(merged: dict[str, Merged]) -> dict[str, Merged]:
+    """``TOTAL`` (and ``TOTAL-INTENDED``) as the sum of the operations' counts, exactly what
+    recording each sample a second time would give, at no cost per operation. A snapshot that
+    has them recorded (raw measurement samples) is left as it is."""
+    for total, suffix in (("TOTAL", ""), ("TOTAL-INTENDED", "-INTENDED")):
+        parts = [merged[op + suffix] for op in TOTAL_OF if op + suffix in merged]
+        if total in merged or not parts:
+            continue
+        merged[total] = merge_snapshots({total: p} for p in parts)[total]
+    return merged
 
 
 def summary_of(merged: Mapping[str, Merged], now_ns: int) -> list[OpStats]:

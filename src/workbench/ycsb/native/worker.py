@@ -107,7 +107,8 @@ class ThreadWorkers:
             alive[0].join(timeout=timeout)
 
     def snapshot(self) -> dict[str, m.Merged]:
-        return self.measurements.snapshot()
+        """Cumulative counts; TOTAL is added up here unless recorded (raw samples)."""
+        return m.with_totals(self.measurements.snapshot())
 
     def outcome(self, stuck: int = 0) -> Outcome:
         return Outcome(
@@ -200,7 +201,7 @@ class ThreadWorkers:
         note = self.note_error
         integrity = wl.data_integrity
         err_name, int_name, nf_name = _ERR, _INT, _NF
-        warm = wl.warmup_s > 0
+        warm, raw = wl.warmup_s > 0, wl.raw
         buckets: dict[int, list[int]] = {}  # 100 ms since the start -> [completed, failed]
         self.completions.append(buckets)
         read = self.guarded("READ", sess.read, sess)
@@ -220,13 +221,13 @@ class ThreadWorkers:
             if ok:  # FAILED or NOT_FOUND: only in <OP>_ERROR / <OP>_NOTFOUND
                 rec((err_name if ok == FAILED else nf_name)[op], lat, t1)
                 return
-            rec(op, lat, t1)
-            if op != RMW:
+            rec(op, lat, t1)  # TOTAL is their sum (measure.with_totals), but for raw samples
+            if raw and op != RMW:
                 rec("TOTAL", lat, t1)
             if intended:
                 li = (t1 - intended) // 1000
                 rec(int_name[op], li, t1)
-                if op != RMW:
+                if raw and op != RMW:
                     rec("TOTAL-INTENDED", li, t1)
 
         def verify(key: str, got: Mapping[str, bytes]) -> None:

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import random
 import string
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 
 from workbench.errors import ParameterError
 from workbench.params.ycsbprops import (
@@ -85,8 +85,17 @@ class CoreWorkload:
     scan_length_gen: g.Generator
     constant_length: bool
 
-    def key_name(self, keynum: int) -> str:
-        return _key_name(keynum, self.hashed, self.key_prefix, self.zero_padding, self.key_hash)
+    def __post_init__(self) -> None:
+        # one argument, one C-level cache lookup per operation (the hot path)
+        self.key_name: Callable[[int], str] = lru_cache(maxsize=1 << 20)(
+            partial(
+                g.build_key_name,
+                hashed=self.hashed,
+                prefix=self.key_prefix,
+                pad=self.zero_padding,
+                rule=self.key_hash,
+            )
+        )
 
     def next_keynum(self, rng: random.Random) -> int:
         """A key number never above the acknowledged insert limit (go-ycsb's nextKeyNum)."""
@@ -113,11 +122,6 @@ class CoreWorkload:
             buf += b":"
             buf += str(g.bytes_hash64(bytes(buf)) & 0xFFFFFFFFFFFFFFFF).encode()
         return bytes(buf[:size])
-
-
-@lru_cache(maxsize=1 << 20)
-def _key_name(keynum: int, hashed: bool, prefix: str, pad: int, rule: str) -> str:
-    return g.build_key_name(keynum, hashed=hashed, prefix=prefix, pad=pad, rule=rule)
 
 
 def _choice(p: Props, name: str) -> str:

@@ -46,6 +46,7 @@ METRICS: dict[str, Metric] = {
         Metric("p50_ms", "TOTAL p50", "ms", False),
         Metric("p99_ms", "TOTAL p99", "ms", False),
         Metric("p999_ms", "TOTAL p99.9", "ms", False),
+        Metric("intended_p99_ms", "TOTAL-INTENDED p99 (from the intended send time)", "ms", False),
         Metric("errors", "errors", "ops", False),
     )
 }

@@ -101,9 +101,9 @@ def test_interleaved_campaign_interrupted_and_resumed(
     with pytest.raises(KeyboardInterrupt):
         run_campaign(store, ex, progress=print)
     first = CampaignStore(store.path)
-    assert first.record["status"] == "interrupted"
-    assert [r["state"] for r in first.runs] == ["done", "done", "interrupted"] + ["planned"] * 3
-    kept = [r["run_id"] for r in first.runs[:2]]
+    assert first.record.status == "interrupted"
+    assert [r.state for r in first.runs] == ["done", "done", "interrupted"] + ["planned"] * 3
+    kept = [r.run_id for r in first.runs[:2]]
     assert [d.name for d in run_dirs(results)] == sorted(kept) and not ours_running()
     capsys.readouterr()
     gc.collect()
@@ -114,11 +114,11 @@ def test_interleaved_campaign_interrupted_and_resumed(
     assert "run 3 of 6: t1 #2" in out and "run 1 of 6" not in out and "run 2 of 6" not in out
 
     done = CampaignStore(store.path)
-    assert done.record["status"] == "complete" and not done.pending()
-    assert [(r["config"], r["repetition"]) for r in done.runs] == [
+    assert done.record.status == "complete" and not done.pending()
+    assert [(r.config, r.repetition) for r in done.runs] == [
         (cfg, rep) for rep in range(3) for cfg in ("t1", "t4")
     ]
-    ids = [r["run_id"] for r in done.runs]
+    ids = [r.run_id for r in done.runs]
     assert ids[:2] == kept and ids[2].endswith("-a2") and len(set(ids)) == 6
     assert [d.name for d in run_dirs(results)] == sorted(ids)  # six, none repeated or skipped
     for r in done.runs:
@@ -127,9 +127,9 @@ def test_interleaved_campaign_interrupted_and_resumed(
         rec = json.loads((path / "run.json").read_text())
         # every run finished; its numbers count when it passed or nothing failed (a shared host
         # fails host_contention: such a run is recorded and excluded, as a failed run is)
-        assert r["state"] == "done" and rec["status"] in ("passed", "unknown", "failed")
-        assert r["counted"] == (rec["status"] in COUNTED_STATUSES), (r["run_id"], rec["status"])
-        assert rec["params"]["threads"] == {"t1": 1, "t4": 4}[r["config"]]
+        assert r.state == "done" and rec["status"] in ("passed", "unknown", "failed")
+        assert r.counted == (rec["status"] in COUNTED_STATUSES), (r.run_id, rec["status"])
+        assert rec["params"]["threads"] == {"t1": 1, "t4": 4}[r.config]
         assert (path / "report.html").is_file()
 
     frame = pd.read_parquet(done.path / "runs.parquet")
@@ -137,7 +137,7 @@ def test_interleaved_campaign_interrupted_and_resumed(
     stats = json.loads((done.path / "stats.json").read_text())
     through = stats["metrics"]["throughput"]
     assert set(through["summaries"]) == {"t1", "t4"} and set(through["comparisons"]) == {"t4"}
-    counted = {c: sum(r["counted"] for r in done.runs if r["config"] == c) for c in ("t1", "t4")}
+    counted = {c: sum(r.counted for r in done.runs if r.config == c) for c in ("t1", "t4")}
     assert {c: s["n"] for c, s in through["summaries"].items()} == counted
     assert stats["excluded"] == {c: 3 - n for c, n in counted.items()}
     assert through["comparisons"]["t4"]["verdict"] == "unknown"  # 3+3 cannot reach p < 0.05

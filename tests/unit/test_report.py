@@ -70,9 +70,13 @@ def test_numbers_come_from_the_final_block(tmp_path: Path) -> None:
     rd = synthetic_run(tmp_path, seconds=10)
     s = report.summarize(rd)
     # p99 is YCSB's TOTAL p99 (3.8 ms); the worst operation's (UPDATE, 3.9 ms) is named apart
-    assert s.throughput == 1000.0 and s.worst_p99_ms == 3.9 and s.operations == 10_000
-    assert s.p99_ms == 3.8 and s.worst_p99_operation == "UPDATE"
-    assert s.errors == 0 and s.verdicts == {"pass": 2, "skipped": 1} and s.workload == "a"
+    assert (
+        s.numbers.throughput == 1000.0
+        and s.numbers.worst_p99_ms == 3.9
+        and s.numbers.operations == 10_000
+    )
+    assert s.numbers.p99_ms == 3.8 and s.numbers.worst_p99_operation == "UPDATE"
+    assert s.numbers.errors == 0 and s.verdicts == {"pass": 2, "skipped": 1} and s.workload == "a"
 
 
 def test_untrusted_text_is_escaped(tmp_path: Path, fixed_png: list[Figure]) -> None:
@@ -147,6 +151,10 @@ def test_index_and_ls_list_every_run(tmp_path: Path) -> None:
         "status",
         "verdicts",
         "ops/s",
+        "service",
+        "p99",
+        "ms",
+        "intended",
         "p99",
         "ms",
         "worst",
@@ -210,11 +218,13 @@ def test_load_only_run_shows_no_throughput(tmp_path: Path) -> None:
     rd.save_verdicts([Verdict("cluster_healthy", "pre", "pass", "3 members healthy")])
     rd.finish("passed")
     s = report.summarize(rd)
-    assert s.throughput is None and s.p99_ms is None and s.operations is None
+    assert (
+        s.numbers.throughput is None and s.numbers.p99_ms is None and s.numbers.operations is None
+    )
     html = report.render(rd.path).read_text()
     assert "0.0 ops/s" not in html and "Per-operation latency (load)" in html
     line = report.format_runs(report.list_runs(tmp_path)).splitlines()[1]
-    assert "0.0" not in line and line.split()[-3:] == ["—", "—", "—"]
+    assert "0.0" not in line and line.split()[-4:] == ["—", "—", "—", "—"]
 
 
 # ---- a run directory written by the previous version (schema 1) still renders ------------------
@@ -352,8 +362,8 @@ def test_schema1_run_directory_still_renders(tmp_path: Path) -> None:
     old = write_schema1_run(tmp_path)
     s = report.summarize(RunDir(old))
     assert s.status == "passed" and s.subject == "etcd" and s.workload == "a"
-    assert s.throughput == 1000.0 and s.p99_ms == 3.6 and s.errors == 3
-    assert s.worst_p99_ms == 4.1 and s.worst_p99_operation == "UPDATE"
+    assert s.numbers.throughput == 1000.0 and s.numbers.p99_ms == 3.6 and s.numbers.errors == 3
+    assert s.numbers.worst_p99_ms == 4.1 and s.numbers.worst_p99_operation == "UPDATE"
     page = parse(report.render(old))
     text = " ".join(page.text)
     assert "3 members healthy" in text and "stack_up" in text and "git_sha" in text

@@ -1,9 +1,11 @@
 """Artifacts: everything a run leaves in its directory, and nothing that talks to a live stack.
 
 rundir.py       the run directory's layout and files (RunDir), every reader's way in
-record.py       run.json as one typed model (schema 2) and the schema-1 migration
+record.py       run.json as one typed model (schema 2) and the schema-1 migration; Headline,
+                the one type of a run's headline numbers
 faults.py       faults.json as one typed document (schema 2) and the schema-1 migration
 verdicts.py     checks.json: the checks' Verdicts written and read (every older shape)
+campaign.py     a campaign directory (CampaignDir) and campaign.json (CampaignRecord, schema 2)
 fingerprint.py  the environment a run happened in
 progress.py     the run's progress events (progress.jsonl), emitted inside, followed outside
 timeline.py     client, server and mark rows on one clock (timeline.parquet)
@@ -12,10 +14,21 @@ timeline.py     client, server and mark rows on one clock (timeline.parquet)
 from workbench.errors import ConfigError
 from workbench.jsonio import parse_iso, read_json, utc_iso, write_json
 
+from .campaign import CampaignDir, CampaignRecord, CampaignRun, scan_campaign_dirs
 from .faults import FAULTS_SCHEMA, Distribution, FaultsDoc, FileProblem, migrate_faults
 from .fingerprint import fingerprint, host_fingerprint, sha256_file
 from .progress import ProgressEvent, ProgressLog
-from .record import EXIT_CODES, FINAL_STATUSES, RUN_STATUSES, SCHEMA, RunRecord, Stage, migrate
+from .record import (
+    EXIT_CODES,
+    FINAL_STATUSES,
+    RUN_STATUSES,
+    SCHEMA,
+    Headline,
+    RunRecord,
+    Stage,
+    Summary,
+    migrate,
+)
 from .rundir import RunDir, list_run_dirs, read_record, run_status, scan_run_dirs
 from .timeline import TIMELINE_COLUMNS, build_timeline, client_rows, server_rows
 from .verdicts import CHECKS_FILE, read_verdicts, write_verdicts
@@ -28,15 +41,20 @@ __all__ = [
     "RUN_STATUSES",
     "SCHEMA",
     "TIMELINE_COLUMNS",
+    "CampaignDir",
+    "CampaignRecord",
+    "CampaignRun",
     "ConfigError",
     "Distribution",
     "FaultsDoc",
     "FileProblem",
+    "Headline",
     "ProgressEvent",
     "ProgressLog",
     "RunDir",
     "RunRecord",
     "Stage",
+    "Summary",
     "build_timeline",
     "client_rows",
     "fingerprint",
@@ -49,6 +67,7 @@ __all__ = [
     "read_record",
     "read_verdicts",
     "run_status",
+    "scan_campaign_dirs",
     "scan_run_dirs",
     "server_rows",
     "sha256_file",

@@ -106,17 +106,55 @@ class Settle(_Model):
     waited_s: float
 
 
-class Summary(_Model):
-    """The headline numbers, kept so `workbench run` and `ls` print them without pandas.
-    `p99_ms` is YCSB's TOTAL p99; `worst_p99_ms` the worst single operation's, named apart."""
+class Headline(_Model):
+    """A run phase's headline numbers: the one type of the run record's summary, `ls`, the index,
+    the report's result block, `compare` and a campaign's per-run numbers. Missing stays None.
 
-    throughput: float | None = None
+    `p50_ms`/`p99_ms`/`p999_ms`/`avg_ms` are YCSB's TOTAL row: SERVICE time (from the moment the
+    operation was sent). `intended_p99_ms` is the TOTAL-INTENDED p99: latency from the INTENDED
+    send time of the target-rate schedule, which counts the time an operation waited behind a
+    stalled one (only with a target rate; None otherwise). `worst_p99_ms` is the worst single
+    operation's service-time p99, with its operation."""
+
+    throughput: float | None = None  # client ops/s of the phase (TOTAL row)
+    p50_ms: float | None = None
     p99_ms: float | None = None
+    p999_ms: float | None = None
+    avg_ms: float | None = None
+    intended_p99_ms: float | None = None
     worst_p99_ms: float | None = None
     worst_p99_operation: str | None = None
     operations: int | None = None
     errors: int | None = None
+
+    def value(self, name: str) -> float | None:
+        """One number by its field name (a campaign's metric names are these names)."""
+        if name not in NUMBER_FIELDS:
+            raise KeyError(f"unknown headline number {name!r}; known: {', '.join(NUMBER_FIELDS)}")
+        v = getattr(self, name)
+        return None if v is None else float(v)
+
+    def headline(self) -> Headline:
+        """Only the numbers (a Summary without its verdicts)."""
+        return Headline.model_validate(self.model_dump(include=set(Headline.model_fields)))
+
+
+NUMBER_FIELDS: tuple[str, ...] = tuple(
+    n for n in Headline.model_fields if n != "worst_p99_operation"
+)
+
+
+class Summary(Headline):
+    """run.json's summary: the headline numbers, kept so `workbench run` and `ls` print them
+    without pandas, and the verdict counts. (Records written before Headline hold a subset of
+    these keys: throughput, p99_ms, worst_p99_ms, worst_p99_operation, operations, errors,
+    verdicts; they read as they are.)"""
+
     verdicts: dict[str, int] = Field(default_factory=dict)
+
+    @classmethod
+    def of(cls, numbers: Headline, verdicts: dict[str, int]) -> Summary:
+        return cls(**numbers.headline().model_dump(), verdicts=dict(verdicts))
 
 
 class Supervisor(_Model):

@@ -19,7 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from workbench import stats
-from workbench.campaign.metrics import counted, run_metrics
+from workbench.artifacts.campaign import CampaignDir
+from workbench.artifacts.record import Headline
+from workbench.campaign.metrics import run_metrics
 from workbench.campaign.store import CampaignStore
 from workbench.errors import ConfigError
 
@@ -64,7 +66,7 @@ class CompareTable:
 
 
 def analyze(
-    samples: dict[str, list[dict[str, Any]]],
+    samples: dict[str, list[Headline]],
     baseline: str,
     metrics: Sequence[str] = DEFAULT_METRICS,
     *,
@@ -74,7 +76,7 @@ def analyze(
     resamples: int = stats.N_RESAMPLES,
     excluded: dict[str, int] | None = None,
 ) -> CompareTable:
-    """Statistics of `samples` (group -> list of per-run metric dicts), the baseline first;
+    """Statistics of `samples` (group -> each run's headline numbers), the baseline first;
     `seed` and `resamples` are the bootstrap's."""
     if baseline not in samples:
         raise ConfigError(f"baseline {baseline!r} is not a group; groups: {', '.join(samples)}")
@@ -82,7 +84,7 @@ def analyze(
     summaries: dict[str, dict[str, stats.Summary]] = {}
     comparisons: dict[str, dict[str, stats.Comparison]] = {}
     for m in metrics:
-        values = {g: [run.get(m) for run in samples[g]] for g in groups}
+        values = {g: [run.value(m) for run in samples[g]] for g in groups}
         summaries[m] = {
             g: stats.summarize(values[g], seed=seed, n_resamples=resamples) for g in groups
         }
@@ -105,7 +107,7 @@ def of_store(store: CampaignStore) -> CompareTable:
     f = store.file
     return analyze(
         store.samples(),
-        store.record["baseline"],
+        store.record.baseline,
         f.compare.metrics,
         alpha=f.compare.alpha,
         min_effect=f.compare.min_effect,
@@ -124,11 +126,11 @@ def compare(
     min_effect: float | None = None,
 ) -> CompareTable:
     """Compare run directories, directories of runs and campaign directories (see the module)."""
-    samples: dict[str, list[dict[str, Any]]] = {}
+    samples: dict[str, list[Headline]] = {}
     excluded: dict[str, int] = {}
     defaults: dict[str, Any] = {}
     for d in map(Path, dirs):
-        campaign = (d / "campaign.json").is_file()
+        campaign = CampaignDir.is_campaign(d)
         prefix = f"{d.name}/" if campaign and len(dirs) > 1 else ""
         for name, (runs, left_out) in _groups(d, defaults if len(dirs) == 1 else {}).items():
             key = _unique(prefix + name, samples)
@@ -147,12 +149,12 @@ def compare(
     )
 
 
-def _groups(d: Path, defaults: dict[str, Any]) -> dict[str, tuple[list[dict[str, Any]], int]]:
-    if (d / "campaign.json").is_file():
+def _groups(d: Path, defaults: dict[str, Any]) -> dict[str, tuple[list[Headline], int]]:
+    if CampaignDir.is_campaign(d):
         store = CampaignStore(d)
         f = store.file
         defaults.update(
-            baseline=store.record["baseline"], metrics=f.compare.metrics, alpha=f.compare.alpha,
+            baseline=store.record.baseline, metrics=f.compare.metrics, alpha=f.compare.alpha,
             min_effect=f.compare.min_effect, seed=f.seed, resamples=f.compare.resamples,
         )  # fmt: skip
         left_out = store.excluded()
@@ -167,9 +169,9 @@ def _groups(d: Path, defaults: dict[str, Any]) -> dict[str, tuple[list[dict[str,
     return {d.name: _run_group(runs)}
 
 
-def _run_group(paths: list[Path]) -> tuple[list[dict[str, Any]], int]:
+def _run_group(paths: list[Path]) -> tuple[list[Headline], int]:
     numbers = [run_metrics(p) for p in paths]
-    kept = [n for n in numbers if counted(n)]
+    kept = [n.numbers for n in numbers if n.counted]
     return kept, len(numbers) - len(kept)
 
 

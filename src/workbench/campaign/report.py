@@ -20,6 +20,7 @@ import jinja2
 from matplotlib.figure import Figure
 
 from workbench import stats
+from workbench.artifacts.campaign import CampaignRun, verdict_text
 from workbench.report import plots
 
 if TYPE_CHECKING:
@@ -37,7 +38,8 @@ def render(store: CampaignStore, table: CompareTable, *, draw: bool = True) -> P
     """Write `<campaign dir>/report.html` and return its path; `draw=False` leaves the figures
     out (the page says so), for callers that only need the tables."""
     f = store.file
-    runs = store.runs
+    rec = store.record
+    runs = rec.runs
     context = {
         "campaign_id": store.campaign_id,
         "name": f.name,
@@ -46,10 +48,10 @@ def render(store: CampaignStore, table: CompareTable, *, draw: bool = True) -> P
         "repeat": f.repeat,
         "order": f.order,
         "seed": f.seed,
-        "status": store.record.get("status"),
+        "status": rec.status,
         "n_planned": len(runs),
-        "n_done": sum(r["state"] in ("done", "error") for r in runs),
-        "n_counted": sum(bool(r.get("counted")) for r in runs),
+        "n_done": rec.n_done(),
+        "n_counted": rec.n_counted(),
         "n_excluded": sum(table.excluded.values()),
         "baseline": table.baseline,
         "alpha": f"{table.alpha:g}",
@@ -57,15 +59,11 @@ def render(store: CampaignStore, table: CompareTable, *, draw: bool = True) -> P
         "rows": comparison_rows(table),
         "figures": _embedded(store, table) if draw else [],
         "drawn": draw,
-        "runs": [_run_row(r, _exists(store, r)) for r in runs],
-        "configs": _differing(store.record["configs"]),
-        "source": store.record.get("source") or json.dumps(store.record["spec"], indent=2),
+        "runs": [_run_row(r, store.has_run_dir(r)) for r in runs],
+        "configs": _differing(rec.configs),
+        "source": rec.source or json.dumps(rec.spec, indent=2),
     }
-    out = store.path / "report.html"
-    tmp = out.with_name(f".{out.name}.tmp")
-    tmp.write_text(_ENV.get_template("campaign.html.j2").render(**context))
-    tmp.replace(out)
-    return out
+    return store.write_report(_ENV.get_template("campaign.html.j2").render(**context))
 
 
 def _num(v: float | None, digits: int = 2) -> str:
@@ -105,28 +103,23 @@ def comparison_rows(t: CompareTable) -> list[dict[str, Any]]:
     return rows
 
 
-def _exists(store: CampaignStore, r: dict[str, Any]) -> bool:
-    path = store.run_path(r)
-    return path is not None and (path / "run.json").is_file()
-
-
-def _run_row(r: dict[str, Any], linked: bool) -> dict[str, Any]:
+def _run_row(r: CampaignRun, linked: bool) -> dict[str, Any]:
     """One line of the execution-order table; `linked`: its run directory exists."""
-    numbers = r.get("metrics") or {}
-    href = quote(f"{r['dir']}/report.html") if linked else ""
+    n = r.numbers
+    href = quote(f"{r.dir}/report.html") if linked else ""
     return {
-        "order": r["index"] + 1,
-        "config": r["config"],
-        "rep": r["repetition"] + 1,
-        "run_id": r.get("run_id") or "",
+        "order": r.index + 1,
+        "config": r.config,
+        "rep": r.repetition + 1,
+        "run_id": r.run_id or "",
         "href": href,
-        "state": r["state"],
-        "status": r.get("run_status") or "",
-        "counted": "yes" if r.get("counted") else "no",
-        **{k: _num(numbers.get(k)) for k in ("throughput", "p50_ms", "p99_ms", "p999_ms")},
-        "errors": _num(numbers.get("errors"), 0),
-        "verdicts": " ".join(f"{k}={v}" for k, v in sorted((r.get("verdicts") or {}).items())),
-        "error": r.get("error") or "",
+        "state": r.state,
+        "status": r.run_status or "",
+        "counted": "yes" if r.counted else "no",
+        **{k: _num(n.value(k)) for k in ("throughput", "p50_ms", "p99_ms", "p999_ms")},
+        "errors": _num(n.value("errors"), 0),
+        "verdicts": verdict_text(r.verdicts),
+        "error": r.error or "",
     }
 
 
@@ -168,7 +161,7 @@ def figures(store: CampaignStore, t: CompareTable) -> list[CampaignFigure]:
             _drift_figure(store, t),
         ),
     ]
-    configs = store.record["configs"]
+    configs = store.record.configs
     if any(len({str(p.get(k)) for p in configs.values()}) > 1 for k in CURVE_PARAMS):
         figs.append(
             CampaignFigure(
@@ -190,7 +183,8 @@ def _embedded(store: CampaignStore, t: CompareTable) -> list[dict[str, str]]:
 
 
 def _values(store: CampaignStore, group: str, metric: str) -> list[float]:
-    return [r[metric] for r in store.samples().get(group, []) if r.get(metric) is not None]
+    values = (n.value(metric) for n in store.samples().get(group, []))
+    return [v for v in values if v is not None]
 
 
 def _strip_figure(store: CampaignStore, t: CompareTable) -> Figure:
@@ -216,11 +210,10 @@ def _drift_figure(store: CampaignStore, t: CompareTable) -> Figure:
     axes = fig.subplots(len(t.metrics), 1, squeeze=False, sharex=True)[:, 0]
     for ax, m in zip(axes, t.metrics, strict=True):
         for g in t.groups:
-            pts = [(r["index"] + 1, (r.get("metrics") or {}).get(m)) for r in store.runs]
             pts = [
-                (x, y)
-                for (x, y), r in zip(pts, store.runs, strict=True)
-                if r["config"] == g and r.get("counted") and y is not None
+                (r.index + 1, y)
+                for r in store.runs
+                if r.config == g and r.counted and (y := r.numbers.value(m)) is not None
             ]
             ax.plot([x for x, _ in pts], [y for _, y in pts], "o-", ms=4, label=g)
         ax.set_ylabel(stats.metric(m).unit)
@@ -241,8 +234,8 @@ def _curve_figure(store: CampaignStore, t: CompareTable) -> Figure:
         for m in ("throughput", "p50_ms", "p99_ms")
     }
     for m, style in (("p50_ms", "o"), ("p99_ms", "s")):
-        xs = [r.get("throughput") for g in t.groups for r in store.samples()[g]]
-        ys = [r.get(m) for g in t.groups for r in store.samples()[g]]
+        xs = [n.throughput for g in t.groups for n in store.samples()[g]]
+        ys = [n.value(m) for g in t.groups for n in store.samples()[g]]
         pts = [(x, y) for x, y in zip(xs, ys, strict=True) if x is not None and y is not None]
         ax.scatter([x for x, _ in pts], [y for _, y in pts], marker=style, s=16, alpha=0.5, label=m)
         for g in t.groups:

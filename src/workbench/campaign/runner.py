@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from workbench import report as run_report
+from workbench.artifacts.campaign import CampaignRun
 from workbench.campaign import report
 from workbench.campaign.compare import CompareTable, of_store
 from workbench.campaign.store import CampaignStore
@@ -40,10 +41,10 @@ def run_campaign(
     took: list[float] = []
     pending = store.pending()
     for k, entry in enumerate(pending):
-        index, config = entry["index"], entry["config"]
+        index, config = entry.index, entry.config
         run_id, results_dir = store.start_run(index)
         left = _eta(took, len(pending) - k)
-        progress(f"run {index + 1} of {total}: {config} #{entry['repetition'] + 1} {run_id}{left}")
+        progress(f"run {index + 1} of {total}: {config} #{entry.repetition + 1} {run_id}{left}")
         params = {**campaign.configs[config], "run_id": run_id, "results_dir": str(results_dir)}
         begun = clock()
         try:
@@ -83,14 +84,13 @@ def _eta(took: list[float], remaining: int) -> str:
     return f" (about {minutes}m{secs:02d}s left)" if minutes else f" (about {secs}s left)"
 
 
-def _outcome(entry: dict[str, Any]) -> str:
-    if entry["state"] == "error":
-        return f"error: {entry.get('error')}"
-    numbers = entry.get("metrics") or {}
-    ops, p99 = numbers.get("throughput"), numbers.get("p99_ms")
-    text = f"{entry.get('run_status')}"
-    if ops is not None:
-        text += f": {ops:,.1f} ops/s"
-    if p99 is not None:
-        text += f", p99 {p99:.2f} ms"
-    return text + ("" if entry.get("counted") else " (not counted)")
+def _outcome(entry: CampaignRun) -> str:
+    if entry.state == "error":
+        return f"error: {entry.error}"
+    n = entry.numbers
+    text = f"{entry.run_status}"
+    if n.throughput is not None:
+        text += f": {n.throughput:,.1f} ops/s"
+    if n.p99_ms is not None:
+        text += f", p99 {n.p99_ms:.2f} ms"
+    return text + ("" if entry.counted else " (not counted)")

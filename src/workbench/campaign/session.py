@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from workbench.artifacts.campaign import runs_frame as frame_of
 from workbench.campaign import report, spec
 from workbench.campaign.compare import CompareTable, of_store
 from workbench.campaign.store import CampaignStore
@@ -40,10 +41,7 @@ def open_campaign(
 
 def reopen(campaign_dir: Path | str) -> tuple[CampaignStore, CompareTable]:
     """A campaign directory and its statistics from its counted runs, as the report has them."""
-    path = Path(campaign_dir)
-    if not (path / "campaign.json").is_file():
-        raise ConfigError(f"{path}: not a campaign directory (no campaign.json)")
-    store = CampaignStore(path)
+    store = CampaignStore(Path(campaign_dir))  # ConfigError when it is not a campaign directory
     table = of_store(store)
     return store, table
 
@@ -57,4 +55,4 @@ def comparison_frame(table: CompareTable) -> pd.DataFrame:
 
 def runs_frame(store: CampaignStore) -> pd.DataFrame:
     """The runs in execution order (runs.parquet's rows), numbers rounded to 2 digits."""
-    return store.frame()[RUN_COLUMNS].round(2)
+    return frame_of(store.record)[RUN_COLUMNS].round(2)

@@ -14,7 +14,15 @@ report reads `workbench.artifacts` (the run directory) and `workbench.model` onl
 from . import plots
 from .compare import COMPARE_METRICS, compare_runs
 from .html import render, render_index
-from .summary import RunSummary, display_status, final_numbers, format_runs, list_runs, summarize
+from .summary import (
+    RunSummary,
+    display_status,
+    final_numbers,
+    format_runs,
+    headline_text,
+    list_runs,
+    summarize,
+)
 
 __all__ = [
     "COMPARE_METRICS",
@@ -23,6 +31,7 @@ __all__ = [
     "display_status",
     "final_numbers",
     "format_runs",
+    "headline_text",
     "list_runs",
     "plots",
     "render",

@@ -14,12 +14,13 @@ import pandas as pd
 from workbench.artifacts import RunDir
 
 from .faults import compare_columns
-from .summary import final_numbers, summarize
+from .summary import summarize
 
 COMPARE_METRICS = (
     "ops/s",
     "p50 ms",
     "p99 ms",
+    "intended p99 ms",
     "worst op p99 ms",
     "avg ms",
     "operations",
@@ -30,7 +31,7 @@ COMPARE_METRICS = (
 def _row(path: Path | str) -> dict[str, Any]:
     rd = RunDir(Path(path))
     s = summarize(rd)
-    total = final_numbers(rd.ycsb_final("run"))
+    n = s.numbers
     params = rd.record.params
     return {
         "run": s.run_id,
@@ -39,14 +40,15 @@ def _row(path: Path | str) -> dict[str, Any]:
         "status": s.status,
         "threads": params.get("threads"),
         "target": params.get("target"),
-        "ops/s": s.throughput,
-        "p50 ms": total.p50_ms,
-        "p99 ms": s.p99_ms,
-        "worst op p99 ms": s.worst_p99_ms,
-        "worst op": s.worst_p99_operation,
-        "avg ms": total.avg_ms,
-        "operations": s.operations,
-        "errors": s.errors,
+        "ops/s": n.throughput,
+        "p50 ms": n.p50_ms,
+        "p99 ms": n.p99_ms,
+        "intended p99 ms": n.intended_p99_ms,
+        "worst op p99 ms": n.worst_p99_ms,
+        "worst op": n.worst_p99_operation,
+        "avg ms": n.avg_ms,
+        "operations": n.operations,
+        "errors": n.errors,
         **compare_columns(rd),  # faults and their recovery numbers (median, max)
     }
 
@@ -54,7 +56,8 @@ def _row(path: Path | str) -> dict[str, Any]:
 def compare_runs(run_dirs: Iterable[Path | str], baseline: int = 0) -> pd.DataFrame:
     """One row per run (run phase numbers from the final block) plus `Δ% <metric>` columns: the
     difference to the baseline run in percent (missing when either side is missing or zero).
-    `p99 ms` is YCSB's TOTAL p99; `worst op p99 ms` the worst operation's (`worst op`)."""
+    `p99 ms` is YCSB's TOTAL p99 (service time); `intended p99 ms` the TOTAL-INTENDED p99 (from
+    the intended send time, with a target rate); `worst op p99 ms` the worst operation's."""
     df = pd.DataFrame([_row(d) for d in run_dirs])
     if df.empty:
         return df

@@ -26,6 +26,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from workbench.artifacts import RunDir
+from workbench.artifacts.campaign import CampaignDir, scan_campaign_dirs
 from workbench.model import Verdict
 
 from . import plots
@@ -241,7 +242,7 @@ def _index_row(s: RunSummary) -> dict[str, Any]:
         "has_report": (s.path / "report.html").is_file(),
         "files": [f for f in INDEX_FILES if (s.path / f).is_file()],
         "verdicts": verdict_text(s),
-        "worst": worst_text(s),
+        "worst": worst_text(s.numbers),
     }
 
 
@@ -258,22 +259,22 @@ def render_index(results_dir: Path | str) -> Path:
 
 
 def _campaign_rows(root: Path) -> list[dict[str, Any]]:
-    """results/campaigns/*/campaign.json, newest first; a damaged one is a row saying why. Read
-    as plain JSON here: workbench.campaign sits above the report and cannot be imported."""
+    """results/campaigns/*, newest first, through CampaignDir; a damaged one is a row saying why."""
     rows: list[dict[str, Any]] = []
-    for path in sorted((root / "campaigns").glob("*/campaign.json"), reverse=True):
-        row: dict[str, Any] = {"id": path.parent.name, "problem": ""}
-        row["report"] = (path.parent / "report.html").is_file()
-        try:
-            rec = json.loads(path.read_text())
-            runs, spec = rec["runs"], rec["spec"]
-            row.update(
-                subject=spec.get("subject", ""), workload=spec.get("workload", ""),
-                configs=", ".join(rec.get("configs", {})), status=rec.get("status", ""),
-                done=sum(r.get("state") in ("done", "error") for r in runs),
-                planned=len(runs), counted=sum(bool(r.get("counted")) for r in runs),
-            )  # fmt: skip
-        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-            row["problem"] = f"{type(exc).__name__}: {exc}"
-        rows.append(row)
+    for item in scan_campaign_dirs(root):
+        if not isinstance(item, CampaignDir):
+            path, why = item
+            rows.append(
+                {"id": path.name, "problem": why, "report": (path / "report.html").is_file()}
+            )
+            continue
+        rec = item.record
+        rows.append(
+            {
+                "id": item.path.name, "problem": "", "report": item.has_report(),
+                "subject": rec.subject, "workload": rec.workload, "configs": ", ".join(rec.configs),
+                "status": rec.status, "done": rec.n_done(), "planned": len(rec.runs),
+                "counted": rec.n_counted(),
+            }
+        )  # fmt: skip
     return rows

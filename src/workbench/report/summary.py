@@ -1,9 +1,11 @@
 """The numbers and the status one line of `workbench ls`, the CLI and the index show for a run.
 
-`summarize(rd)` reads a run directory's record, checks.json and YCSB final block; the client
-counts (operations, errors) come from `ClientSummary.from_final_rows`, the one rule for a final
-block, while throughput and the TOTAL p99 come from the TOTAL row. `p99_ms` is YCSB's TOTAL p99;
-the worst single operation's p99 is `worst_p99_ms` (with its operation), named apart.
+`summarize(rd)` reads a run directory's record, checks.json and YCSB final block; its numbers are
+one `artifacts.Headline` (`final_numbers`): the client counts (operations, errors) come from
+`ClientSummary.from_final_rows`, the one rule for a final block, while throughput and the
+service-time percentiles come from the TOTAL row and the intended-time p99 from TOTAL-INTENDED
+(with a target rate). The worst single operation's p99 is `worst_p99_ms` (with its operation),
+named apart. `headline_text` is the one wording of those numbers (the CLI's result line, `ls`).
 `display_status` is what a reader shows: a `running` record whose process is gone is
 `abandoned`; a `passed` record with no readable verdicts is `unverified`. `list_runs` survives a
 damaged directory (it becomes a row saying `unreadable: why`). No HTML here (see html.py).
@@ -21,7 +23,7 @@ import numpy as np
 import pandas as pd
 import psutil
 
-from workbench.artifacts import RunDir, scan_run_dirs
+from workbench.artifacts import Headline, RunDir, scan_run_dirs
 from workbench.errors import ConfigError
 from workbench.model import ClientSummary, Verdict
 
@@ -45,32 +47,12 @@ class RunSummary:
     status: str = "unreadable"
     started: str = ""
     verdicts: dict[str, int] = field(default_factory=dict)
-    throughput: float | None = None  # client ops/s of the run phase (TOTAL row)
-    p99_ms: float | None = None  # YCSB's TOTAL p99 of the run phase
-    worst_p99_ms: float | None = None  # the worst single operation's p99 of the run phase
-    worst_p99_operation: str | None = None
-    operations: int | None = None
-    errors: int | None = None
+    numbers: Headline = field(default_factory=Headline)  # of the run phase
     problem: str | None = None
 
     @property
     def readable(self) -> bool:
         return self.status != "unreadable"
-
-
-@dataclass(frozen=True)
-class FinalNumbers:
-    """The run phase's headline numbers from its YCSB final block (missing stays None)."""
-
-    throughput: float | None = None
-    p99_ms: float | None = None
-    worst_p99_ms: float | None = None
-    worst_p99_operation: str | None = None
-    operations: int | None = None
-    errors: int | None = None
-    p50_ms: float | None = None  # TOTAL, like p99_ms
-    p999_ms: float | None = None
-    avg_ms: float | None = None
 
 
 def _float(v: object) -> float | None:
@@ -102,11 +84,12 @@ def _worst_p99(final: pd.DataFrame) -> tuple[float | None, str | None]:
     return float(p99s[i]) / 1000.0, str(ops["operation"].iloc[i])
 
 
-def final_numbers(final: pd.DataFrame | None, run_seconds: float | None = None) -> FinalNumbers:
+def final_numbers(final: pd.DataFrame | None, run_seconds: float | None = None) -> Headline:
     """Headline numbers of a final block: counts through `ClientSummary.from_final_rows`,
-    throughput and p99 from the TOTAL row, the worst p99 over the operations' own rows."""
+    throughput and the service-time percentiles from the TOTAL row, the intended-time p99 from
+    TOTAL-INTENDED (present with a target rate), the worst p99 over the operations' own rows."""
     if final is None or final.empty or "operation" not in final.columns:
-        return FinalNumbers()
+        return Headline()
     if "count" not in final.columns:
         final = final.assign(count=None)
     final = final.assign(operation=final["operation"].astype(str).str.upper())
@@ -120,15 +103,17 @@ def final_numbers(final: pd.DataFrame | None, run_seconds: float | None = None) 
     if throughput is None:
         throughput = client.achieved_ops
 
-    def total_ms(col: str) -> float | None:
-        us = _float(total[col].iloc[0]) if len(total) and col in final.columns else None
+    def total_ms(col: str, row: str = "TOTAL") -> float | None:
+        rows = final[final["operation"] == row]
+        us = _float(rows[col].iloc[0]) if len(rows) and col in final.columns else None
         return None if us is None else us / 1000.0
 
     worst, worst_op = _worst_p99(final)
     has_counts = bool(client.operations) or client.total is not None
-    return FinalNumbers(
+    return Headline(
         throughput=throughput,
         p99_ms=total_ms("p99_us"),
+        intended_p99_ms=total_ms("p99_us", "TOTAL-INTENDED"),
         p50_ms=total_ms("p50_us"),
         p999_ms=total_ms("p999_us"),
         avg_ms=total_ms("avg_us"),
@@ -179,7 +164,6 @@ def summarize(rd: RunDir) -> RunSummary:
     counts: dict[str, int] = {}
     for v in verdicts:
         counts[v.status] = counts.get(v.status, 0) + 1
-    nums = final_numbers(rd.ycsb_final("run"), _run_seconds(rd))
     return RunSummary(
         run_id=rd.run_id,
         path=rd.path,
@@ -188,12 +172,7 @@ def summarize(rd: RunDir) -> RunSummary:
         status=display_status(rd, verdicts, problem),
         started=rd.record.started,
         verdicts=counts,
-        throughput=nums.throughput,
-        p99_ms=nums.p99_ms,
-        worst_p99_ms=nums.worst_p99_ms,
-        worst_p99_operation=nums.worst_p99_operation,
-        operations=nums.operations,
-        errors=nums.errors,
+        numbers=final_numbers(rd.ycsb_final("run"), _run_seconds(rd)),
         problem=problem,
     )
 
@@ -223,11 +202,28 @@ def num(v: float | None, digits: int = 1) -> str:
     return f"{v:,.{digits}f}"
 
 
-def worst_text(s: RunSummary) -> str:
+def worst_text(n: Headline) -> str:
     """`3.90 (UPDATE)`: the worst operation's p99 in ms with its name, or `—`."""
-    if s.worst_p99_ms is None:
+    if n.worst_p99_ms is None:
         return "—"
-    return f"{num(s.worst_p99_ms, 2)} ({s.worst_p99_operation})"
+    return f"{num(n.worst_p99_ms, 2)} ({n.worst_p99_operation})"
+
+
+def ms(v: float | None) -> str:
+    return "—" if v is None else f"{num(v, 2)} ms"
+
+
+def headline_text(n: Headline) -> str:
+    """The one wording of a run's headline: throughput, the service-time p99 and, with a target
+    rate, the intended-time p99 (TOTAL-INTENDED: from the intended send time, so it counts the
+    wait behind a stall that the service time hides), each named; then the worst operation's."""
+    ops = "—" if n.throughput is None else f"{num(n.throughput)} ops/s"
+    text = f"{ops}, service-time p99 {ms(n.p99_ms)}"
+    if n.intended_p99_ms is not None:
+        text += f", intended-time p99 {ms(n.intended_p99_ms)}"
+    if n.worst_p99_ms is not None:
+        text += f", worst op p99 {ms(n.worst_p99_ms)} ({n.worst_p99_operation})"
+    return text
 
 
 def verdict_text(s: RunSummary) -> str:
@@ -236,7 +232,10 @@ def verdict_text(s: RunSummary) -> str:
     return " ".join(f"{n} {k}" for k, n in sorted(s.verdicts.items())) or "none"
 
 
-HEADER = ("run", "subject", "workload", "status", "verdicts", "ops/s", "p99 ms", "worst op p99 ms")
+HEADER = (
+    "run", "subject", "workload", "status", "verdicts", "ops/s", "service p99 ms",
+    "intended p99 ms", "worst op p99 ms",
+)  # fmt: skip
 
 
 def format_runs(runs: Iterable[RunSummary]) -> str:
@@ -249,9 +248,10 @@ def format_runs(runs: Iterable[RunSummary]) -> str:
             s.workload,
             s.status,
             verdict_text(s),
-            num(s.throughput),
-            num(s.p99_ms, 2),
-            worst_text(s),
+            num(s.numbers.throughput),
+            num(s.numbers.p99_ms, 2),
+            num(s.numbers.intended_p99_ms, 2),
+            worst_text(s.numbers),
         )
         for s in runs
         if s.readable

@@ -51,17 +51,7 @@ def render(rd: RunDir, progress: Callable[[str], None]) -> None:
     the index. Never raises: the run's outcome matters more than its rendering."""
     try:
         s = report.summarize(rd)
-        rd.update(
-            summary=Summary(
-                throughput=s.throughput,
-                p99_ms=s.p99_ms,
-                worst_p99_ms=s.worst_p99_ms,
-                worst_p99_operation=s.worst_p99_operation,
-                operations=s.operations,
-                errors=s.errors,
-                verdicts=s.verdicts,
-            )
-        )
+        rd.update(summary=Summary.of(s.numbers, s.verdicts))
         report.render(rd.path)
         report.render_index(rd.path.parent)
     except Exception as exc:

@@ -27,7 +27,7 @@ import psutil
 
 from workbench import report
 from workbench.artifacts import RunDir
-from workbench.artifacts.record import Prestart, Summary
+from workbench.artifacts.record import Headline, Prestart, Summary
 from workbench.errors import ConfigError, WorkbenchError
 from workbench.manifest import Manifest, load_manifest
 from workbench.params import RunParams, new_run_id, replace, validate_run
@@ -283,14 +283,7 @@ def conclude(run_dir: Path, *, quiet: bool = False) -> int:
             print(f"workbench: the report could not be written: {exc}", file=sys.stderr)
         rd.release_reserve()
         s = report.summarize(rd)
-        summary = summary.model_copy(
-            update={
-                "throughput": s.throughput,
-                "p99_ms": s.p99_ms,
-                "worst_p99_ms": s.worst_p99_ms,
-                "worst_p99_operation": s.worst_p99_operation,
-            }
-        )
+        summary = Summary.of(s.numbers, summary.verdicts)
     if not quiet:
         print(headline(rd.status, summary, rd.path / "report.html"))
         for line in reasons(rd):
@@ -314,15 +307,10 @@ def reasons(rd: RunDir, limit: int = 12) -> list[str]:
     return out[:limit]
 
 
-def headline(status: str, summary: Summary, report: Path) -> str:
-    """The CLI's last line: TOTAL throughput and p99 (YCSB's), and the worst operation's p99
-    named as such."""
-    ops = "—" if summary.throughput is None else f"{summary.throughput:,.1f} ops/s"
-    p99 = "—" if summary.p99_ms is None else f"{summary.p99_ms:.2f} ms"
-    worst = ""
-    if summary.worst_p99_ms is not None:
-        worst = f", worst op p99 {summary.worst_p99_ms:.2f} ms ({summary.worst_p99_operation})"
-    return f"{status}: {ops}, p99 {p99}{worst}; report {report}"
+def headline(status: str, summary: Headline, page: Path) -> str:
+    """The CLI's last line: the run's headline numbers in the one wording (`headline_text`:
+    service-time p99 and, with a target rate, intended-time p99, each named as such)."""
+    return f"{status}: {report.headline_text(summary)}; report {page}"
 
 
 def run(params: RunParams, *, quiet: bool = False, execute: Executor = papermill_execute) -> int:

@@ -41,10 +41,12 @@ def test_index_lists_campaigns_beside_runs(tmp_path: Path, fake_executor: Any) -
     page.feed(render_index(tmp_path).read_text())
     assert f"campaigns/{store.campaign_id}/report.html" in page.hrefs
     for r in store.runs:  # the campaign's runs are rows of the runs table as before
-        assert f"{r['run_id']}/run.json" in page.hrefs
+        assert f"{r.run_id}/run.json" in page.hrefs
     assert "Campaigns" in page.text and "t2, t8" in page.text and "4 of 4" in page.text
     assert "complete" in page.text and "2 campaigns" in page.text
-    assert any(t.startswith("unreadable: JSONDecodeError") for t in page.text)
+    assert any(
+        t.startswith("unreadable: campaign.json is unreadable: JSONDecodeError") for t in page.text
+    )
     assert not any("broken/report.html" in h for h in page.hrefs)  # no report: no link
 
 

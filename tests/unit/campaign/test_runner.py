@@ -53,7 +53,7 @@ def test_interleaved_campaign_end_to_end(tmp_path: Path, fake_executor: Any) -> 
     table = run_campaign(store, ex, progress=lines.append, draw=False)
     assert [c.split("-")[-2] for c in ex.calls] == ["t2", "t8"] * 4  # ABAB
     assert lines[0].startswith("run 1 of 8: t2 #1 ") and "left)" in lines[2]
-    assert store.record["status"] == "complete" and not store.pending()
+    assert store.record.status == "complete" and not store.pending()
     c = table.comparisons["throughput"]["t8"]
     assert c.verdict == "better" and c.n_base == c.n_other == 4
     assert table.comparisons["p99_ms"]["t8"].verdict == "worse"
@@ -86,17 +86,17 @@ def test_resume_after_interrupt_repeats_nothing_and_skips_nothing(
     with pytest.raises(KeyboardInterrupt):
         run_campaign(store, first, progress=quiet, draw=False)
     reopened = CampaignStore(store.path)
-    assert reopened.record["status"] == "interrupted"
-    assert [r["state"] for r in reopened.runs] == ["done", "done", "interrupted"] + ["planned"] * 3
+    assert reopened.record.status == "interrupted"
+    assert [r.state for r in reopened.runs] == ["done", "done", "interrupted"] + ["planned"] * 3
     found = CampaignStore.find_resumable(tmp_path, c)
     assert found is not None and found.path == store.path
     second = fake_executor(numbers)
     run_campaign(found, second, progress=quiet, draw=False)
-    done = [r["run_id"] for r in found.runs]
-    assert len(set(done)) == 6 and all(r["state"] == "done" for r in found.runs)
+    done = [r.run_id for r in found.runs]
+    assert len(set(done)) == 6 and all(r.state == "done" for r in found.runs)
     assert second.calls == done[2:]  # the interrupted one again (a new attempt), then the rest
     assert done[2].endswith("-a2") and first.calls[:2] == done[:2]
-    assert [(r["config"], r["repetition"]) for r in found.runs] == [
+    assert [(r.config, r.repetition) for r in found.runs] == [
         (f"t{t}", rep) for rep in range(3) for t in (2, 8)
     ]
     assert CampaignStore.find_resumable(tmp_path, c) is None  # nothing left to resume
@@ -122,13 +122,13 @@ def test_a_failed_run_is_recorded_excluded_and_the_campaign_goes_on(
     ex = fake_executor(flaky)
     table = run_campaign(store, ex, progress=quiet, draw=False)
     assert len(ex.calls) == 10
-    states = [(r["state"], r.get("run_status"), r["counted"]) for r in store.runs]
+    states = [(r.state, r.run_status, r.counted) for r in store.runs]
     assert states[1] == ("error", None, False) and states[3] == ("done", "failed", False)
     assert states[5] == ("done", "aborted", False) and states[2] == ("done", "unknown", True)
     assert table.excluded == {"t2": 0, "t8": 3}
     assert table.summaries["throughput"]["t8"].n == 2
     assert table.summaries["throughput"]["t2"].n == 5
-    assert "RuntimeError: stack did not come up" in store.runs[1]["error"]
+    assert "RuntimeError: stack did not come up" in store.runs[1].error
 
 
 def test_a_a_campaign_reports_no_difference(tmp_path: Path, fake_executor: Any) -> None:

@@ -35,7 +35,7 @@ def test_open_resume_and_reopen(tmp_path: Path, fake_executor: Any) -> None:
     with pytest.raises(ConfigError, match="nothing to resume"):
         session.open_campaign(file, tmp_path, resume=True)
     store = session.open_campaign(file, tmp_path)
-    assert store.record["source"] == FILE and len(store.pending()) == 8
+    assert store.record.source == FILE and len(store.pending()) == 8
     assert session.open_campaign(file, tmp_path, resume=True).path == store.path
     saved = run_campaign(store, fake_executor(numbers), progress=quiet, draw=False)
     with pytest.raises(ConfigError, match="nothing to resume"):  # complete now

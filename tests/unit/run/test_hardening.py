@@ -293,5 +293,5 @@ def test_headline_of_a_load_only_run_has_no_invented_zero(tmp_path: Path) -> Non
     from workbench.artifacts.record import Summary
 
     line = supervisor.headline("passed", Summary(), tmp_path / "report.html")
-    assert line.startswith("passed: —, p99 —;") and "0.0" not in line
+    assert line.startswith("passed: —, service-time p99 —;") and "0.0" not in line
     assert json.loads(json.dumps({"ok": True}))  # the helper imports stay used

@@ -4,6 +4,8 @@ rundir.py       the run directory's layout and files (RunDir), every reader's wa
 record.py       run.json as one typed model (schema 2) and the schema-1 migration; Headline,
                 the one type of a run's headline numbers
 faults.py       faults.json as one typed document (schema 2) and the schema-1 migration
+sidefiles.py    every other file a run leaves (ycsb logs and intervals, error classes, raw
+                server scrapes, figures, notebook, report), one accessor each
 verdicts.py     checks.json: the checks' Verdicts written and read (every older shape)
 campaign.py     a campaign directory (CampaignDir) and campaign.json (CampaignRecord, schema 2)
 fingerprint.py  the environment a run happened in
@@ -30,6 +32,14 @@ from .record import (
     migrate,
 )
 from .rundir import RunDir, list_run_dirs, read_record, run_status, scan_run_dirs
+from .sidefiles import (
+    ErrorClasses,
+    ServerOpsInfo,
+    index_files,
+    is_run_dir,
+    notebook_of,
+    report_of,
+)
 from .timeline import TIMELINE_COLUMNS, build_timeline, client_rows, server_rows
 from .verdicts import CHECKS_FILE, read_verdicts, write_verdicts
 
@@ -46,6 +56,7 @@ __all__ = [
     "CampaignRun",
     "ConfigError",
     "Distribution",
+    "ErrorClasses",
     "FaultsDoc",
     "FileProblem",
     "Headline",
@@ -53,19 +64,24 @@ __all__ = [
     "ProgressLog",
     "RunDir",
     "RunRecord",
+    "ServerOpsInfo",
     "Stage",
     "Summary",
     "build_timeline",
     "client_rows",
     "fingerprint",
     "host_fingerprint",
+    "index_files",
+    "is_run_dir",
     "list_run_dirs",
     "migrate",
     "migrate_faults",
+    "notebook_of",
     "parse_iso",
     "read_json",
     "read_record",
     "read_verdicts",
+    "report_of",
     "run_status",
     "scan_campaign_dirs",
     "scan_run_dirs",

@@ -2,9 +2,11 @@
 
     results/<run_id>/
       run.json  checks.json  ycsb/  metrics/  timeline.parquet  figures/  logs/
-      notebook.ipynb  report.html  progress.jsonl
+      notebook.ipynb  report.html  progress.jsonl  faults.json
 
-`RunDir` owns the layout and the typed run record (`record.RunRecord`). A run id that exists is
+`RunDir` owns the layout and every file in it: the typed run record (`record.RunRecord`),
+checks.json (`verdicts.py`), faults.json (`faults.py`), the progress log (`progress.py`) and the
+side files (`sidefiles.RunFiles`, which it inherits); no other room opens a run file by path. A run id that exists is
 never reused: `create` refuses it; only the kernel a supervisor handed a record to reopens it
 (`open_handoff`). JSON goes through `jsonio.write_json` (atomic).
 """
@@ -29,6 +31,7 @@ from workbench.model import Verdict
 from .faults import FAULTS_FILE, FaultsDoc, FileProblem, read_faults
 from .progress import PROGRESS_FILE, ProgressLog
 from .record import FINAL_STATUSES, Mark, RunRecord, Stage, Supervisor, migrate
+from .sidefiles import RunFiles
 from .verdicts import CHECKS_FILE, read_verdicts, write_verdicts
 
 if TYPE_CHECKING:
@@ -56,7 +59,7 @@ def read_record(path: Path) -> RunRecord:
         raise ConfigError(f"{file} is unreadable: {first}") from exc
 
 
-class RunDir:
+class RunDir(RunFiles):
     """One run directory. Every mutating call persists run.json before returning."""
 
     def __init__(self, path: Path) -> None:
@@ -250,26 +253,6 @@ class RunDir:
         return read_faults(self.path)
 
     # ---- data files -----------------------------------------------------------------------------
-    def save_frame(self, rel: str, df: pd.DataFrame) -> Path:
-        """CSV or Parquet by suffix, written to a temporary name then renamed."""
-        path = self.path / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp")
-        if path.suffix == ".csv":
-            df.to_csv(tmp, index=False)
-        else:
-            df.to_parquet(tmp, index=False)
-        os.replace(tmp, path)
-        return path
-
-    def read_frame(self, rel: str) -> pd.DataFrame | None:
-        import pandas as pd  # lazy: `workbench run`'s summary path never loads pandas
-
-        path = self.path / rel
-        if not path.is_file():
-            return None
-        return pd.read_csv(path) if path.suffix == ".csv" else pd.read_parquet(path)
-
     def save_ycsb(self, phase: str, final: pd.DataFrame, intervals: pd.DataFrame) -> None:
         self.save_frame(f"ycsb/{phase}.final.csv", final)
         self.save_frame(f"ycsb/{phase}.intervals.csv", intervals)
@@ -302,14 +285,6 @@ class RunDir:
 
     def timeline(self) -> pd.DataFrame | None:
         return self.read_frame("timeline.parquet")
-
-    def save_png(self, name: str, png: bytes) -> Path:
-        """figures/<name>.png, atomically (rasterised by the report's plots.to_png)."""
-        path = self.figures_dir / f"{name}.png"
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_bytes(png)
-        os.replace(tmp, path)
-        return path
 
     def files(self) -> list[Path]:
         """Every file of the run, relative, sorted (the report links to them)."""

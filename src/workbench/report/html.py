@@ -25,7 +25,7 @@ import jinja2
 import pandas as pd
 from matplotlib.figure import Figure
 
-from workbench.artifacts import RunDir
+from workbench.artifacts import RunDir, index_files, report_of
 from workbench.artifacts.campaign import CampaignDir, scan_campaign_dirs
 from workbench.model import Verdict
 
@@ -58,7 +58,6 @@ STATUS_COLORS = {
     "running": "#0969da",
 }
 VERDICT_ORDER = {"fail": 0, "unknown": 1, "pass": 2, "skipped": 3}
-INDEX_FILES = ("report.html", "run.json", "checks.json", "notebook.ipynb")
 
 
 def _href(rel: str | Path) -> str:
@@ -162,12 +161,10 @@ def _failure(rd: RunDir, status: str) -> dict[str, Any] | None:
 
 def _figure(rd: RunDir, name: str, title: str, make: Callable[[], Figure]) -> dict[str, str]:
     """figures/<name>.png as base64, drawn from the timeline unless a fresh one exists."""
-    path = rd.figures_dir / f"{name}.png"
-    if path.is_file() and path.stat().st_mtime >= rd.timeline_path.stat().st_mtime:
-        png = path.read_bytes()
-    else:
+    png = rd.figure(name)  # drawn after the timeline last changed
+    if png is None:
         png = plots.to_png(make())
-        path.write_bytes(png)
+        rd.save_png(name, png)
     return {"name": name, "title": title, "data": base64.b64encode(png).decode("ascii")}
 
 
@@ -233,14 +230,14 @@ def render(run_dir: Path | str) -> Path:
         files=[p for p in rd.files() if p.name != "report.html"],
         rendered=time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
     )
-    return _write(rd.path / "report.html", page)
+    return _write(rd.report_path, page)
 
 
 def _index_row(s: RunSummary) -> dict[str, Any]:
     return {
         "summary": s,
-        "has_report": (s.path / "report.html").is_file(),
-        "files": [f for f in INDEX_FILES if (s.path / f).is_file()],
+        "has_report": report_of(s.path).is_file(),
+        "files": index_files(s.path),
         "verdicts": verdict_text(s),
         "worst": worst_text(s.numbers),
     }

@@ -237,7 +237,7 @@ class Benchmark:
             load, st, rec = self.phases.get("load"), self.ctl.require(), None
             after = load.traffic_end() if load is not None else None
             gated_tool = get_tool(workload.tool_name(self.params, self.manifest)).gated
-            tool_log = self.rd.ycsb_dir / "run.log" if gated_tool else None  # t=0: it is up
+            tool_log = self.rd.ycsb_log("run") if gated_tool else None  # t=0: it is up
             try:
                 with self.faults.during(st) as begin:
 

@@ -19,7 +19,6 @@ the conductor's stage order (benchmark.py).
 from __future__ import annotations
 
 import contextlib
-import json
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -49,8 +48,8 @@ from workbench.manifest import Manifest
 from workbench.params import RunParams
 from workbench.prometheus import PrometheusClient, counter_increase
 from workbench.stack import Stack
-from workbench.ycsb.intervals import INTENDED_SUFFIX, partial_mask, read_interval_csv
-from workbench.ycsb.tools import PhaseRecord, interval_files, own_line
+from workbench.ycsb.intervals import INTENDED_SUFFIX, partial_mask
+from workbench.ycsb.tools import PhaseRecord, own_line
 
 HEALTHY_WAIT_S = 90.0  # after the last fault: how long the stack may take to be healthy again
 TOOL_UP_WAIT_S = 120.0  # a gated tool's first line (its start-up) before the clock starts anyway
@@ -65,7 +64,7 @@ def tool_is_up(log: Path) -> bool:
     return any(own_line(line) for line in text.splitlines())
 
 
-def series_for_recovery(ycsb_dir: Path, phase: str = "run") -> pd.DataFrame:
+def series_for_recovery(rd: RunDir, phase: str = "run") -> pd.DataFrame:
     """The client's per-interval series in recovery's long form: t_s, operation, ops (per s) and,
     from the generator's interval histograms when it wrote them, p99_ms, interval_s and partial.
 
@@ -74,22 +73,23 @@ def series_for_recovery(ycsb_dir: Path, phase: str = "run") -> pd.DataFrame:
     intervals at 10.0 s, the histograms close them at 10.016 s). Else the status blocks' counts
     (no p99). `_ERROR` rows are the errors per interval; TOTAL rows are left out (they sum the
     others); the last, partial interval is marked (recovery leaves it out)."""
-    hist = interval_histograms(ycsb_dir, phase)
+    hist = interval_histograms(rd, phase)
     if hist is not None:
         return hist
-    frame = pd.read_csv(ycsb_dir / f"{phase}.intervals.csv")
+    frame = rd.ycsb_intervals(phase)
+    if frame is None:
+        return pd.DataFrame(columns=["t_s", "operation", "ops"])
     frame = frame[~frame["operation"].astype(str).str.startswith("TOTAL")]  # the sum of the rest
     out = frame[["t_s", "operation"]].copy()
     out["ops"] = frame["interval_ops"].astype(float).fillna(0.0)
     return out
 
 
-def interval_histograms(ycsb_dir: Path, phase: str = "run") -> pd.DataFrame | None:
+def interval_histograms(rd: RunDir, phase: str = "run") -> pd.DataFrame | None:
     """The interval histograms (`<phase>.interval.csv`) in recovery's form; None without."""
-    csv = ycsb_dir / interval_files(phase)[1]
-    if not csv.is_file() or csv.stat().st_size == 0:
+    lat = rd.interval_histograms(phase)
+    if lat is None:
         return None
-    lat = read_interval_csv(csv)
     op = lat["operation"].astype(str)
     lat = lat[~op.str.endswith(INTENDED_SUFFIX) & ~op.str.startswith("TOTAL")]
     lat = lat[pd.to_numeric(lat["interval_s"], errors="coerce") > 0]
@@ -108,21 +108,19 @@ def interval_histograms(ycsb_dir: Path, phase: str = "run") -> pd.DataFrame | No
     ).reset_index(drop=True)
 
 
-def completions_for_recovery(ycsb_dir: Path, phase: str = "run") -> pd.DataFrame | None:
+def completions_for_recovery(rd: RunDir, phase: str = "run") -> pd.DataFrame | None:
     """The native generator's completions per 100 ms (`<phase>.errors.json`) as recovery's
     completion rows (t_s, ok): a success row and an error row per bucket that had them. None
     when the tool wrote none (go-ycsb): unavailability then comes from the 1 s intervals."""
-    path = ycsb_dir / f"{phase}.errors.json"
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    doc = rd.error_classes(phase)
+    if doc is None:
         return None
     rows = []
-    for c in doc.get("completions_100ms") or []:
-        if c.get("ok"):
-            rows.append({"t_s": float(c["t_s"]), "ok": True})
-        if c.get("errors"):
-            rows.append({"t_s": float(c["t_s"]), "ok": False})
+    for c in doc.completions_100ms:
+        if c.ok:
+            rows.append({"t_s": c.t_s, "ok": True})
+        if c.errors:
+            rows.append({"t_s": c.t_s, "ok": False})
     return pd.DataFrame(rows, columns=["t_s", "ok"]) if rows else None
 
 
@@ -276,12 +274,9 @@ class RunFaults:
             with contextlib.suppress(WorkbenchError):
                 self.healthy_after.leftovers = leftovers(self.containers)
         run_t0 = phase.first_line if phase is not None else self.t0
-        has_series = (rd.ycsb_dir / "run.intervals.csv").is_file() or interval_histograms(
-            rd.ycsb_dir
-        ) is not None
-        if run_t0 is not None and has_series:
-            series = series_for_recovery(rd.ycsb_dir)
-            done = completions_for_recovery(rd.ycsb_dir)
+        if run_t0 is not None and rd.has_intervals("run"):
+            series = series_for_recovery(rd)
+            done = completions_for_recovery(rd)
             faults = windows(self.records, run_t0)
             self.recoveries = recoveries(series, faults, completions=done, target_ops=self.target)
         for r in self.records:

@@ -13,12 +13,11 @@ import httpx
 import pandas as pd
 
 from workbench import artifacts
-from workbench.artifacts import RunDir
+from workbench.artifacts import RunDir, ServerOpsInfo
 from workbench.artifacts.record import Settle
 from workbench.checks import CheckContext, run_checks
 from workbench.checks.alignment import grid_edges
 from workbench.errors import QueryError
-from workbench.jsonio import read_json, write_json
 from workbench.manifest import Manifest
 from workbench.model import Verdict
 from workbench.params import RunParams
@@ -37,8 +36,6 @@ from workbench.ycsb.tools import PhaseRecord
 
 # raw scrapes of the subject's op counter (`aligned_ops_counter`), outside metrics/*.parquet (which
 # are the manifest's queries), and the labels its per-series lines are summed by
-RAW_SERVER_OPS = "metrics/raw/server_ops.parquet"
-RAW_SERVER_OPS_INFO = "metrics/raw/server_ops.json"
 
 
 def checks(
@@ -133,9 +130,8 @@ def metrics(
         if selector:  # raw scrapes of the server's op counter, for series on the client's grid
             try:
                 raw = prom.samples(str(selector), start, end)
-                rd.save_frame(RAW_SERVER_OPS, raw)
-                by = list(manifest.check_options.get("aligned_ops_by", []))
-                write_json(rd.path / RAW_SERVER_OPS_INFO, {"selector": selector, "by": by})
+                by = [str(b) for b in manifest.check_options.get("aligned_ops_by", [])]
+                rd.save_server_ops(raw, ServerOpsInfo(selector=str(selector), by=by))
             except QueryError as exc:
                 errors["aligned_ops_counter"] = str(exc)
     return got.frames, errors
@@ -145,13 +141,12 @@ def aligned_server_rows(rd: RunDir, phase: str, rec: PhaseRecord) -> pd.DataFram
     """`server_ops_aligned` (ops/s, series TOTAL and per label of `aligned_ops_by`) on the
     phase's client interval grid, from the raw counter scrapes (no rate window): interval i of
     the server covers the same seconds as the client's."""
-    raw = rd.read_frame(RAW_SERVER_OPS)
+    raw, info = rd.server_ops()
     grid = workload.client_intervals(rd, phase, rec.first_line)
     if raw is None or raw.empty or grid is None or grid.empty:
         return pd.DataFrame(columns=list(artifacts.TIMELINE_COLUMNS))
     edges = grid_edges(grid)
-    info = rd.path / RAW_SERVER_OPS_INFO
-    by = [str(b) for b in (read_json(info).get("by", []) if info.is_file() else [])]
+    by = info.by
     parts = [counter_increase(raw, edges).assign(series="TOTAL")]
     if by and all(b in raw.columns for b in by):
         per = counter_increase(raw, edges, by)

@@ -26,7 +26,7 @@ from typing import Any
 import psutil
 
 from workbench import report
-from workbench.artifacts import RunDir
+from workbench.artifacts import RunDir, is_run_dir, notebook_of
 from workbench.artifacts.record import Headline, Prestart, Summary
 from workbench.errors import ConfigError, WorkbenchError
 from workbench.manifest import Manifest, load_manifest
@@ -167,7 +167,7 @@ def papermill_execute(parameters: dict[str, Any], run_dir: Path) -> None:
 
     papermill.execute_notebook(
         str(NOTEBOOKS / "benchmark.ipynb"),
-        str(run_dir / "notebook.ipynb"),
+        str(notebook_of(run_dir)),
         parameters=parameters,
         log_output=False,  # progress comes as events (progress.jsonl), not from cell output
         progress_bar=False,
@@ -255,18 +255,6 @@ def salvage(run_dir: Path, status: str, message: str) -> None:
         rd.finish(status, error=error)
 
 
-def _rendered_after_finish(run_dir: Path) -> bool:
-    """report.html and the index were written after run.json's last change."""
-    try:
-        rec = (run_dir / "run.json").stat().st_mtime_ns
-        return all(
-            p.stat().st_mtime_ns >= rec
-            for p in (run_dir / "report.html", run_dir.parent / "index.html")
-        )
-    except OSError:
-        return False
-
-
 def conclude(run_dir: Path, *, quiet: bool = False) -> int:
     """Render the report and the index when the kernel did not, print the headline and the
     run directory, map the status to an exit code."""
@@ -275,7 +263,7 @@ def conclude(run_dir: Path, *, quiet: bool = False) -> int:
         salvage(run_dir, "error", "the notebook ended without finishing the run")
         rd.reload()
     summary = rd.record.summary
-    if not _rendered_after_finish(rd.path) or summary.throughput is None:
+    if not rd.rendered_after_record() or summary.throughput is None:
         try:
             report.render(rd.path)
             report.render_index(rd.path.parent)
@@ -285,7 +273,7 @@ def conclude(run_dir: Path, *, quiet: bool = False) -> int:
         s = report.summarize(rd)
         summary = Summary.of(s.numbers, summary.verdicts)
     if not quiet:
-        print(headline(rd.status, summary, rd.path / "report.html"))
+        print(headline(rd.status, summary, rd.report_path))
         for line in reasons(rd):
             print(f"  {line}")
     print(rd.path)
@@ -365,7 +353,7 @@ def reap_stale(manifest: Manifest, progress: Callable[[str], None] = print) -> l
         pids = ", ".join(str(p) for p in info.get("pids", []))
         run_dir = Path(info["run_dir"]) if info.get("run_dir") else None
         why = f"abandoned: the processes that ran it ({pids}) are gone; removed by down --stale"
-        if run_dir is not None and (run_dir / "run.json").is_file():
+        if run_dir is not None and is_run_dir(run_dir):
             salvage(run_dir, "aborted", why)
             with contextlib.suppress(Exception):
                 report.render(run_dir)

@@ -24,14 +24,13 @@ from workbench.model import ClientSummary
 from workbench.params import RunParams, workload_file_name
 from workbench.stack import Stack
 from workbench.telemetry import ContainerCpu
-from workbench.ycsb.intervals import raw_intervals, read_interval_csv
+from workbench.ycsb.intervals import raw_intervals
 from workbench.ycsb.series import interval_frame
 from workbench.ycsb.tools import (
     PhaseRecord,
     PhaseRequest,
     get_tool,
     interrupted_in_flight,
-    interval_files,
 )
 
 _ENDPOINT_REF = re.compile(r"\$\{([a-z][a-z0-9_]*)\}")
@@ -99,7 +98,7 @@ def run_phase(
             lambda name: stack.run_argv(service, name=name, volumes=volumes),
             project=stack.project,
             service=y.service,
-            log_path=rd.ycsb_dir / f"{phase}.log",
+            log_path=rd.ycsb_log(phase),
             on_line=on_line,
             gate=gate,
         )
@@ -153,7 +152,7 @@ def save_raw_intervals(rd: RunDir, rec: PhaseRecord, phase: str, interval_s: flo
     """go-ycsb `measurementtype=raw` samples → ycsb/<phase>.interval.csv (the native tool's
     shape), on the phase's clock from its first line; nothing when there are no samples."""
     samples = rec.outcome.result.raw_samples
-    target = rd.ycsb_dir / interval_files(phase)[1]
+    target = rd.interval_csv(phase)
     if not samples or target.exists():  # the tool wrote its own per-interval files
         return
     frame = raw_intervals(samples, interval_s, start_us=round(rec.first_line * 1e6))
@@ -162,10 +161,7 @@ def save_raw_intervals(rd: RunDir, rec: PhaseRecord, phase: str, interval_s: flo
 
 def interval_histograms(rd: RunDir, phase: str) -> pd.DataFrame | None:
     """The phase's per-interval histogram rows (ycsb/<phase>.interval.csv), None without."""
-    path = rd.ycsb_dir / interval_files(phase)[1]
-    if not path.is_file() or path.stat().st_size == 0:
-        return None
-    return read_interval_csv(path)
+    return rd.interval_histograms(phase)
 
 
 def client_intervals(rd: RunDir, phase: str, first_line: float) -> pd.DataFrame | None:

@@ -242,15 +242,15 @@ def test_no_schedule_no_observation_no_file(tmp_path: Path) -> None:
 
 
 def test_series_for_recovery_takes_per_interval_p99_when_written(tmp_path: Path) -> None:
-    d = tmp_path / "ycsb"
-    d.mkdir()
+    rd = RunDir.create(tmp_path, "r", "etcd", {})
+    d = rd.ycsb_dir
     rows = [
         {"t_s": 1.0, "operation": "READ", "interval_ops": 10.0},
         {"t_s": 1.0, "operation": "TOTAL", "interval_ops": 10.0},  # the sum: left out
     ]
     pd.DataFrame(rows).to_csv(d / "run.intervals.csv", index=False)
-    assert list(series_for_recovery(d).columns) == ["t_s", "operation", "ops"]
-    assert series_for_recovery(d)["operation"].tolist() == ["READ"]
+    assert list(series_for_recovery(rd).columns) == ["t_s", "operation", "ops"]
+    assert series_for_recovery(rd)["operation"].tolist() == ["READ"]
     pd.DataFrame(
         [
             {
@@ -263,7 +263,7 @@ def test_series_for_recovery_takes_per_interval_p99_when_written(tmp_path: Path)
             }
         ]
     ).to_csv(d / "run.interval.csv", index=False)
-    assert series_for_recovery(d)["p99_ms"].tolist() == [7.5]
+    assert series_for_recovery(rd)["p99_ms"].tolist() == [7.5]
 
 
 # --- checks with faults -----------------------------------------------------------------------
@@ -316,12 +316,12 @@ def test_build_schedule_is_what_the_plan_holds() -> None:
 
 
 def test_unavailability_at_100_ms_from_the_generators_completions(tmp_path: Path) -> None:
-    d = tmp_path / "ycsb"
-    d.mkdir()
+    rd = RunDir.create(tmp_path, "r", "etcd", {})
+    d = rd.ycsb_dir
     ok = [round(0.1 * i, 1) for i in range(1, 301) if not 120 < i <= 133]  # 12.0 s .. 13.4 s: none
     done = [{"t_s": t, "ok": 30, "errors": 0} for t in ok] + [{"t_s": 12.5, "ok": 0, "errors": 2}]
     (d / "run.errors.json").write_text(json.dumps({"completions_100ms": done}))
-    frame = faulting.completions_for_recovery(d)
+    frame = faulting.completions_for_recovery(rd)
     assert frame is not None and set(frame.columns) == {"t_s", "ok"}
     assert (~frame["ok"]).sum() == 1
     series = pd.DataFrame(
@@ -331,7 +331,10 @@ def test_unavailability_at_100_ms_from_the_generators_completions(tmp_path: Path
     assert r.unavailability_from == "completions"
     assert r.unavailability_s == pytest.approx(1.35, abs=0.06)  # 12.0 -> 13.4, 100 ms grid
     assert r.time_to_first_error_s == pytest.approx(0.6, abs=0.05)
-    assert faulting.completions_for_recovery(tmp_path) is None  # go-ycsb: no side file
+    (d / "run.errors.json").unlink()
+    assert faulting.completions_for_recovery(rd) is None  # go-ycsb: no side file
+    (d / "run.errors.json").write_text("{damaged")
+    assert faulting.completions_for_recovery(rd) is None
 
 
 def test_the_server_view_counts_each_faults_leader_changes_across_a_restart() -> None:
@@ -395,8 +398,8 @@ def test_series_for_recovery_p99_of_every_interval_whatever_its_clock(tmp_path: 
     """The status blocks count intervals at 1.0, 2.0 ... s, the interval histograms close them at
     1.016, 2.01 ... s (the tick's own clock), and the last one is a 0.03 s sliver: every full
     interval has its p99, the sliver is marked partial with its length kept."""
-    d = tmp_path / "ycsb"
-    d.mkdir()
+    rd = RunDir.create(tmp_path, "r", "etcd", {})
+    d = rd.ycsb_dir
     ends = [round(t + 0.016 - 0.001 * (t % 7), 3) for t in range(1, 11)] + [10.033]
     status, hist = [], []
     for i, end in enumerate(ends):
@@ -407,7 +410,7 @@ def test_series_for_recovery_p99_of_every_interval_whatever_its_clock(tmp_path: 
                          "count": round(150 * length), "p99_ms": 4.0 + i})  # fmt: skip
     pd.DataFrame(status[:-2]).to_csv(d / "run.intervals.csv", index=False)  # no status sliver
     pd.DataFrame(hist).to_csv(d / "run.interval.csv", index=False)
-    s = series_for_recovery(d)
+    s = series_for_recovery(rd)
     busy = s[s["t_s"] < 10.03]  # every interval but the sliver
     assert len(busy) == 20 and busy["p99_ms"].notna().all()  # never lost in a join on floats
     full = s[~s["partial"]]

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 
+from workbench.artifacts import ErrorClasses
 from workbench.ycsb.native import NativeClient, register_binding
 from workbench.ycsb.native.bindings import EtcdError, error_class
 from workbench.ycsb.native.props import Props, load_properties
@@ -92,6 +93,9 @@ def test_side_file_counts_by_class_and_the_output_stays_go_ycsb(tmp_path: Path) 
     done = doc["completions_100ms"]  # every operation, in 100 ms buckets: successes and errors
     assert sum(c["ok"] for c in done) == 160 and sum(c["errors"] for c in done) == 140
     assert all(round(c["t_s"] * 10) == c["t_s"] * 10 for c in done)
+    typed = ErrorClasses.model_validate(doc)  # as the run directory reads it back
+    assert typed.totals == totals and sum(c.errors for c in typed.completions_100ms) == 140
+    assert {r.error_class for r in typed.per_second} == {"timeout", "connection_refused"}
     res = parse("".join(out))  # the printed output parses as before: errors only in _ERROR rows
     assert res.error_count() == 140 and res.complete
 

@@ -1,0 +1,221 @@
+"""A run's side files: what a run leaves besides run.json, checks.json, faults.json and its
+progress log, each with one accessor (`RunDir` inherits `RunFiles`), so no other room opens a
+run file by path.
+
+    ycsb/<phase>.log             the tool's own output (it writes there: `ycsb_log`)
+    ycsb/<phase>.interval.csv    per-interval histograms (`interval_csv`, `interval_histograms`)
+    ycsb/<phase>.hlog            HdrHistogram interval log (`hlog`)
+    ycsb/<phase>.errors.json     the native generator's error classes and completions per 100 ms
+                                 (`error_classes`: typed)
+    metrics/raw/server_ops.*     raw scrapes of the server's op counter and how they are split
+                                 (`save_server_ops`, `server_ops`)
+    figures/<name>.png           the report's figures (`save_png`, `figure`)
+    notebook.ipynb, report.html  (`notebook_path`, `report_path`)
+
+Module functions answer for a directory that may not be readable as a run (the index's rows).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from workbench.jsonio import read_json, write_json
+from workbench.ycsb.intervals import read_interval_csv
+from workbench.ycsb.tools import interval_files
+
+from .verdicts import CHECKS_FILE
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+RECORD_FILE = "run.json"
+REPORT_FILE = "report.html"
+NOTEBOOK_FILE = "notebook.ipynb"
+INDEX_FILES = (REPORT_FILE, RECORD_FILE, CHECKS_FILE, NOTEBOOK_FILE)  # what the index links
+SERVER_OPS = "metrics/raw/server_ops.parquet"
+SERVER_OPS_INFO = "metrics/raw/server_ops.json"
+
+
+class ErrorCount(BaseModel):
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+    t_s: float
+    operation: str
+    error_class: str = Field(alias="class")
+    count: int
+
+
+class Completions(BaseModel):
+    """Operations that finished in one 100 ms bucket (`t_s`: its end, s from the phase's t=0)."""
+
+    model_config = ConfigDict(extra="allow")
+    t_s: float
+    ok: int = 0
+    errors: int = 0
+
+
+class ErrorClasses(BaseModel):
+    """ycsb/<phase>.errors.json (the native generator): errors by operation and class, per
+    second, and completions per 100 ms."""
+
+    model_config = ConfigDict(extra="allow")
+    run_seconds: float | None = None
+    totals: dict[str, dict[str, int]] = Field(default_factory=dict)
+    per_second: list[ErrorCount] = Field(default_factory=list)
+    completions_100ms: list[Completions] = Field(default_factory=list)
+
+
+class ServerOpsInfo(BaseModel):
+    """How the raw server op scrapes were taken: the counter and the labels to split by."""
+
+    model_config = ConfigDict(extra="ignore")
+    selector: str = ""
+    by: list[str] = Field(default_factory=list)
+
+
+def is_run_dir(path: Path) -> bool:
+    return (Path(path) / RECORD_FILE).is_file()
+
+
+def index_files(path: Path) -> list[str]:
+    """The run's files the results index links to, those that exist."""
+    return [f for f in INDEX_FILES if (Path(path) / f).is_file()]
+
+
+def report_of(path: Path) -> Path:
+    """Where a run directory's report.html is (whether or not the run is readable)."""
+    return Path(path) / REPORT_FILE
+
+
+def notebook_of(path: Path) -> Path:
+    """Where a run directory's executed notebook goes."""
+    return Path(path) / NOTEBOOK_FILE
+
+
+class RunFiles:
+    """The side files of the run directory at `path` (mixed into RunDir)."""
+
+    path: Path
+
+    def save_frame(self, rel: str, df: pd.DataFrame) -> Path:
+        """CSV or Parquet by suffix, written to a temporary name then renamed."""
+        path = self.path / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.tmp")
+        if path.suffix == ".csv":
+            df.to_csv(tmp, index=False)
+        else:
+            df.to_parquet(tmp, index=False)
+        os.replace(tmp, path)
+        return path
+
+    def read_frame(self, rel: str) -> pd.DataFrame | None:
+        import pandas as pd  # lazy: `workbench run`'s summary path never loads pandas
+
+        path = self.path / rel
+        if not path.is_file():
+            return None
+        return pd.read_csv(path) if path.suffix == ".csv" else pd.read_parquet(path)
+
+    # ---- files of the run's own layout --------------------------------------------------------
+    @property
+    def record_path(self) -> Path:
+        return self.path / RECORD_FILE
+
+    @property
+    def report_path(self) -> Path:
+        return report_of(self.path)
+
+    @property
+    def notebook_path(self) -> Path:
+        return notebook_of(self.path)
+
+    def rendered_after_record(self) -> bool:
+        """report.html and the results index were written after run.json's last change."""
+        try:
+            rec = self.record_path.stat().st_mtime_ns
+            return all(
+                p.stat().st_mtime_ns >= rec
+                for p in (self.report_path, self.path.parent / "index.html")
+            )
+        except OSError:
+            return False
+
+    # ---- what the YCSB tool writes -----------------------------------------------------------
+    def _ycsb(self, name: str) -> Path:
+        d = self.path / "ycsb"
+        d.mkdir(parents=True, exist_ok=True)
+        return d / name
+
+    def ycsb_log(self, phase: str) -> Path:
+        """ycsb/<phase>.log: where the tool's output goes (the tool writes it)."""
+        return self._ycsb(f"{phase}.log")
+
+    def hlog(self, phase: str) -> Path:
+        return self._ycsb(interval_files(phase)[0])
+
+    def interval_csv(self, phase: str) -> Path:
+        """ycsb/<phase>.interval.csv: where per-interval histograms go (the native tool writes
+        it; go-ycsb's raw samples are turned into it)."""
+        return self._ycsb(interval_files(phase)[1])
+
+    def interval_histograms(self, phase: str) -> pd.DataFrame | None:
+        """The phase's per-interval histogram rows; None when none were written (or empty)."""
+        path = self.interval_csv(phase)
+        if not path.is_file() or path.stat().st_size == 0:
+            return None
+        return read_interval_csv(path)
+
+    def has_intervals(self, phase: str) -> bool:
+        """The phase left a client series: the status blocks' intervals or the histograms."""
+        if (self.path / "ycsb" / f"{phase}.intervals.csv").is_file():
+            return True
+        path = self.interval_csv(phase)
+        return path.is_file() and path.stat().st_size > 0
+
+    def error_classes(self, phase: str) -> ErrorClasses | None:
+        """ycsb/<phase>.errors.json; None when the tool wrote none (go-ycsb) or it is damaged."""
+        path = self.path / "ycsb" / f"{phase}.errors.json"
+        try:
+            data = read_json(path)
+            return ErrorClasses.model_validate(data)
+        except (OSError, ValueError, ValidationError):
+            return None
+
+    # ---- raw server scrapes ------------------------------------------------------------------
+    def save_server_ops(self, raw: pd.DataFrame, info: ServerOpsInfo) -> None:
+        self.save_frame(SERVER_OPS, raw)
+        write_json(self.path / SERVER_OPS_INFO, info.model_dump())
+
+    def server_ops(self) -> tuple[pd.DataFrame | None, ServerOpsInfo]:
+        """The raw scrapes of the server's op counter (None: not taken) and how to split them."""
+        raw = self.read_frame(SERVER_OPS)
+        try:
+            info = ServerOpsInfo.model_validate(read_json(self.path / SERVER_OPS_INFO))
+        except (OSError, ValueError, ValidationError):
+            info = ServerOpsInfo()
+        return raw, info
+
+    # ---- figures -----------------------------------------------------------------------------
+    def save_png(self, name: str, png: bytes) -> Path:
+        """figures/<name>.png, atomically (rasterised by the report's plots.to_png)."""
+        d = self.path / "figures"
+        d.mkdir(parents=True, exist_ok=True)
+        path = d / f"{name}.png"
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.write_bytes(png)
+        os.replace(tmp, path)
+        return path
+
+    def figure(self, name: str, newer_than: str = "timeline.parquet") -> bytes | None:
+        """figures/<name>.png when it was drawn after `newer_than` changed; None: draw it."""
+        path = self.path / "figures" / f"{name}.png"
+        try:
+            if path.stat().st_mtime >= (self.path / newer_than).stat().st_mtime:
+                return path.read_bytes()
+        except OSError:
+            return None
+        return None

@@ -1,5 +1,5 @@
-"""Host and engine telemetry: a one-off container's CPU time (the engine's stats API over its Unix
-socket), the engine and Compose versions, and `HostSampler` (the host's CPU, this run's stack's
+"""Host and engine telemetry: a one-off container's CPU time (the engine's stats API, through
+`workbench.docker`), the engine and Compose versions, and `HostSampler` (the host's CPU, this run's stack's
 containers, the workbench's own processes and the other workbench stacks running, sampled over a
 run for the host-contention check). Looks only; never starts or stops anything. Not here: the
 verdict on what was sampled (`workbench.checks.contention`).
@@ -9,20 +9,17 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import json
 import os
-import socket
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import httpx
 import psutil
 
-from workbench import proc
-from workbench.errors import WorkbenchError
+from workbench.docker import cli as docker_cli
+from workbench.docker.engine import DOCKER_SOCKET, Engine, engine_answers
 
 
 class ContainerCpu:
@@ -33,7 +30,7 @@ class ContainerCpu:
     when the engine's socket is not reachable: the client-saturation check then says `unknown`.
     """
 
-    def __init__(self, project: str, service: str, socket: str = "/var/run/docker.sock") -> None:
+    def __init__(self, project: str, service: str, socket: str = DOCKER_SOCKET) -> None:
         self.project, self.service, self.socket = project, service, socket
         self.seconds: float | None = None
         self.cores: float | None = None
@@ -51,85 +48,36 @@ class ContainerCpu:
             self._thread.join(timeout=5)
 
     def _loop(self) -> None:
-        labels = [
-            f"com.docker.compose.project={self.project}",
-            f"com.docker.compose.service={self.service}",
-            "com.docker.compose.oneoff=True",
-        ]
-        transport = httpx.HTTPTransport(uds=self.socket)
-        with (
-            contextlib.suppress(Exception),
-            httpx.Client(transport=transport, base_url="http://docker", timeout=5.0) as http,
-        ):
+        labels = docker_cli.compose_labels(self.project, self.service, oneoff=True)
+        with contextlib.suppress(Exception), Engine(self.socket) as engine:
             cid = None
             while not self._stop.is_set():
                 if cid is None:
-                    found = http.get(
-                        "/containers/json", params={"filters": json.dumps({"label": labels})}
-                    ).json()
+                    found = engine.containers(labels)
                     cid = found[0]["Id"] if found else None
                 if cid is not None:
-                    r = http.get(f"/containers/{cid}/stats", params={"stream": "false"})
-                    if r.status_code == 200:
-                        cpu = r.json().get("cpu_stats", {})
-                        total = cpu.get("cpu_usage", {}).get("total_usage")
-                        if total:
-                            self.seconds = total / 1e9
-                            self.cores = float(cpu.get("online_cpus") or os.cpu_count() or 1)
+                    stats = engine.stats(cid) or {}
+                    cpu = stats.get("cpu_stats") or {}
+                    total = (cpu.get("cpu_usage") or {}).get("total_usage")
+                    if total:
+                        self.seconds = total / 1e9
+                        self.cores = float(cpu.get("online_cpus") or os.cpu_count() or 1)
                 self._stop.wait(0.5 if cid is None else 1.0)
 
 
 def engine_versions() -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, argv in (
-        ("engine", ["docker", "version", "--format", "{{.Server.Version}}"]),
-        ("compose", ["docker", "compose", "version", "--short"]),
-    ):
-        with contextlib.suppress(WorkbenchError):
-            r = proc.run(argv, timeout=20, check=False)
-            out[key] = r.stdout.strip() if r.returncode == 0 else None
-    return out
+    """The engine's and the Compose plugin's versions (None each when it does not answer)."""
+    return {
+        "engine": docker_cli.server_version(),
+        "compose": docker_cli.compose_version_short(),
+    }
 
 
 # -- host contention: host CPU, this stack's containers, other workbench stacks ------------------
 
-DOCKER_SOCKET = "/var/run/docker.sock"
-PROJECT_LABEL = "com.docker.compose.project"
+PROJECT_LABEL = docker_cli.PROJECT_LABEL
 WORKBENCH_PREFIX = "wb-"
 Points = list[tuple[float, dict[str, float]]]  # (Unix s, key -> cumulative CPU seconds)
-
-
-class Engine:
-    """The engine's API over its Unix socket: running containers and a container's cumulative CPU
-    seconds (`/containers/{id}/stats`, one shot). Every call may raise (httpx, OSError)."""
-
-    def __init__(self, socket: str = DOCKER_SOCKET, timeout: float = 5.0) -> None:
-        transport = httpx.HTTPTransport(uds=socket)
-        self.http = httpx.Client(transport=transport, base_url="http://docker", timeout=timeout)
-
-    def running(self) -> list[dict[str, Any]]:
-        """Running containers as the engine lists them (`Id`, `Names`, `Labels`, ...)."""
-        r = self.http.get("/containers/json")
-        r.raise_for_status()
-        out: list[dict[str, Any]] = r.json()
-        return out
-
-    def cpu_seconds(self, cid: str) -> float | None:
-        """From the container's cgroup when this host can read it (instant), else the stats API
-        (about a second per container on a busy engine)."""
-        from_cgroup = cgroup_cpu_seconds(cid)
-        if from_cgroup is not None:
-            return from_cgroup
-        r = self.http.get(
-            f"/containers/{cid}/stats", params={"stream": "false", "one-shot": "true"}
-        )
-        if r.status_code != 200:
-            return None
-        total = r.json().get("cpu_stats", {}).get("cpu_usage", {}).get("total_usage")
-        return total / 1e9 if total else None
-
-    def close(self) -> None:
-        self.http.close()
 
 
 CGROUP_CPU_FILES = (  # (path with {id}, field in the file or "" for a bare number, to seconds)
@@ -162,7 +110,9 @@ def project_cpu(engine: Any, project: str) -> dict[str, float]:
     out = {}
     for c in engine.running():
         if (c.get("Labels") or {}).get(PROJECT_LABEL) == project:
-            seconds = engine.cpu_seconds(c["Id"])
+            seconds = cgroup_cpu_seconds(c["Id"])  # instant when this host can read it
+            if seconds is None:
+                seconds = engine.cpu_seconds(c["Id"])  # about a second on a busy engine
             if seconds is not None:
                 out[(c.get("Names") or [c["Id"]])[0].lstrip("/")] = seconds
     return out
@@ -239,7 +189,7 @@ class HostSampler:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.project, self.interval_s, self.engine_every_s = project, interval_s, engine_every_s
-        self._make_engine = engine if engine is not None else _default_engine
+        self._make_engine = engine if engine is not None else Engine.connect
         self._host, self._own, self._clock = host, own, clock
         self.host: Points = []
         self.own: Points = []
@@ -356,21 +306,3 @@ class HostSampler:
         seen = [p for t, p in self.projects if start - self.engine_every_s <= t <= end]
         out["other_projects"] = sorted(set().union(*seen) - {self.project}) if seen else None
         return out
-
-
-def engine_answers(path: str = DOCKER_SOCKET) -> bool:
-    """An engine listens on the socket: a stopped engine can leave its socket file behind, and
-    every refused connection through httpx would then leave an unclosed socket."""
-    try:
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-            s.settimeout(2.0)
-            s.connect(path)
-    except OSError:
-        return False
-    return True
-
-
-def _default_engine() -> Engine:
-    if not engine_answers(DOCKER_SOCKET):
-        raise OSError(f"no engine listens at {DOCKER_SOCKET}")
-    return Engine()

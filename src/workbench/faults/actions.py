@@ -1,8 +1,9 @@
 """Fault actions on one container, each returning its undo; and what this host can do.
 
-Process actions go through the docker CLI (`docker kill|stop|restart|pause|unpause|start`);
-network actions run iptables and tc from the host inside the container's network namespace
-(`nsenter -t <pid> -n ...`, the pid from `docker inspect`), so the images need neither tool.
+Process actions go through the docker CLI (`docker kill|stop|restart|pause|unpause|start`, argv
+from `workbench.docker.cli`); network actions run iptables and tc from the host inside the
+container's network namespace (`nsenter -t <pid> -n ...`, the pid from `docker inspect`), so the
+images need neither tool.
 Every rule carries the comment `wb-fault` so an undo deletes exactly its own rules and a leftover
 is easy to find. `supported_actions()` probes this host for real, in a throwaway network namespace
 (`unshare -n`), so probing changes nothing. What lives elsewhere: choosing the container
@@ -16,14 +17,13 @@ Arguments, written after the action name with a colon:
 
 from __future__ import annotations
 
-import json
 import re
-import shutil
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from workbench import proc
+from workbench.docker import cli as docker
 from workbench.errors import CommandError, ConfigError
 
 RULE_COMMENT = "wb-fault"
@@ -48,25 +48,19 @@ class Applied:
 class Host:
     """The docker CLI and the namespaces of this host, through one runner (fakes in tests)."""
 
-    def __init__(self, run: Runner = run_checked, docker: str | None = None) -> None:
+    def __init__(self, run: Runner = run_checked) -> None:
         self.run = run
-        self.docker_bin = docker or shutil.which("docker") or "docker"
-
-    def docker(self, *args: str) -> str:
-        return self.run([self.docker_bin, *args])
 
     def state(self, container: str) -> dict[str, Any]:
         """`.State` of a container (Running, Paused, Pid, ...)."""
-        out = self.docker("inspect", "--format", "{{json .State}}", container)
-        state: dict[str, Any] = json.loads(out)
-        return state
+        return docker.parse_state(self.run(docker.inspect_state(container)))
 
     def netns(self, container: str, argv: Sequence[str]) -> str:
         """Run argv from the host inside the container's network namespace."""
         pid = int(self.state(container)["Pid"])
         if pid <= 0:
-            raise CommandError(["nsenter", "-t", str(pid)], None, f"{container} is not running")
-        return self.run(["nsenter", "-t", str(pid), "-n", *argv])
+            raise CommandError(docker.nsenter(pid, []), None, f"{container} is not running")
+        return self.run(docker.nsenter(pid, argv))
 
     def device(self, container: str) -> str:
         """The interface of the container's default route (eth0 on a compose network)."""
@@ -92,14 +86,14 @@ def _undo_once(fn: Callable[[], None]) -> Callable[[], None]:
 def _ensure_running(host: Host, container: str) -> None:
     st = host.state(container)
     if st.get("Paused"):
-        host.docker("unpause", container)
+        host.run(docker.unpause(container))
     elif not st.get("Running"):
-        host.docker("start", container)
+        host.run(docker.start(container))
 
 
-def _down_action(*docker_args: str) -> Callable[[Host, str, str | None], Applied]:
+def _down_action(argv: Callable[[str], list[str]]) -> Callable[[Host, str, str | None], Applied]:
     def apply(host: Host, container: str, arg: str | None) -> Applied:
-        host.docker(*docker_args, container)
+        host.run(argv(container))
         st = host.state(container)
         return Applied(
             undo=_undo_once(lambda: _ensure_running(host, container)),
@@ -112,7 +106,7 @@ def _down_action(*docker_args: str) -> Callable[[Host, str, str | None], Applied
 
 def _restart(host: Host, container: str, arg: str | None) -> Applied:
     before = host.state(container).get("StartedAt")
-    host.docker("restart", "--time", "1", container)
+    host.run(docker.restart(container, 1))
     st = host.state(container)
     return Applied(
         undo=_undo_once(lambda: _ensure_running(host, container)),
@@ -122,12 +116,12 @@ def _restart(host: Host, container: str, arg: str | None) -> Applied:
 
 
 def _pause(host: Host, container: str, arg: str | None) -> Applied:
-    host.docker("pause", container)
+    host.run(docker.pause(container))
     st = host.state(container)
 
     def undo() -> None:
         if host.state(container).get("Paused"):
-            host.docker("unpause", container)
+            host.run(docker.unpause(container))
 
     return Applied(_undo_once(undo), bool(st.get("Paused")), {"state": st.get("Status")})
 
@@ -264,8 +258,8 @@ class ActionSpec:
 ACTIONS: dict[str, ActionSpec] = {
     a.name: a
     for a in (
-        ActionSpec("kill", "SIGKILL, start again after the duration", _down_action("kill", "--signal", "KILL"), ("docker",)),
-        ActionSpec("stop", "SIGTERM (SIGKILL after 10 s), start after the duration", _down_action("stop", "--time", str(STOP_GRACE_S)), ("docker",)),
+        ActionSpec("kill", "SIGKILL, start again after the duration", _down_action(lambda c: docker.kill(c, "KILL")), ("docker",)),
+        ActionSpec("stop", "SIGTERM (SIGKILL after 10 s), start after the duration", _down_action(lambda c: docker.stop(c, STOP_GRACE_S)), ("docker",)),
         ActionSpec("restart", "docker restart at once; the duration is the window observed", _restart, ("docker",), instant=True),
         ActionSpec("pause", "freeze every process (cgroup freezer), unfreeze after", _pause, ("docker",)),
         ActionSpec("partition", "drop every packet in and out but loopback", _partition, ("docker", "nsenter", "iptables")),
@@ -285,7 +279,7 @@ def action(name: str) -> ActionSpec:
 # --- what this host has -------------------------------------------------------------------------
 
 _PROBES: dict[str, list[str]] = {
-    "docker": ["docker", "version", "--format", "{{.Server.Version}}"],
+    "docker": docker.version(),
     "nsenter": ["nsenter", "--version"],
     "iptables": ["unshare", "-n", "iptables", "-w", "-I", "INPUT", "-j", "DROP"],
     "iptables-statistic": [

@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Protocol
 
 from workbench import proc
+from workbench.docker import cli as docker
 from workbench.errors import WorkbenchError
 from workbench.faults.actions import ACTIONS, RULE_COMMENT, Applied, Host
 from workbench.faults.outcome import FaultRecord
@@ -69,14 +70,10 @@ def compose_lookup(
 
     def lookup(service: str) -> str:
         out = runner(
-            [
-                "docker", "ps", "-a",
-                "--filter", f"label=com.docker.compose.project={project}",
-                "--filter", f"label=com.docker.compose.service={service}",
-                "--filter", "label=com.docker.compose.oneoff=False",
-                "--format", "{{.Names}}",
-            ]
-        )  # fmt: skip
+            docker.ps(
+                labels=docker.compose_labels(project, service, oneoff=False), fmt="{{.Names}}"
+            )
+        )
         names = out.split()
         if len(names) != 1:
             raise WorkbenchError(f"service {service!r} of {project}: containers {names}")
@@ -254,10 +251,10 @@ def sweep(containers: Iterable[str], host: Host | None = None) -> list[str]:
     for c in containers:
         st = h.state(c)
         if st.get("Paused"):
-            h.docker("unpause", c)
+            h.run(docker.unpause(c))
             done.append(f"{c}: unpaused")
         elif not st.get("Running"):
-            h.docker("start", c)
+            h.run(docker.start(c))
             done.append(f"{c}: started")
         for line in h.netns(c, ["iptables", "-w", "-S"]).splitlines():
             if RULE_COMMENT in line and line.startswith("-A "):

@@ -10,13 +10,14 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from workbench import proc
+from workbench.docker import cli as docker
 from workbench.errors import CommandError, PrerequisiteError
+from workbench.waiting import wait_until
 
 STATE_DIR = Path(os.environ.get("WORKBENCH_STATE_DIR", Path.home() / ".local/state/workbench"))
 
@@ -39,7 +40,7 @@ def quiet(_: str) -> None:
 
 def engine_ok() -> bool:
     # `docker --version` answers without any engine behind it; `docker info` does not.
-    return proc.ok(["docker", "info", "--format", "{{.ServerVersion}}"], timeout=15)
+    return docker.engine_answers(timeout=15)
 
 
 def is_debian_root() -> bool:
@@ -77,19 +78,16 @@ def ensure_engine(progress: Progress = quiet, wait_s: float = 90) -> None:
         progress(f"starting dockerd (log: {log_file})")
         with log_file.open("ab") as fh:
             p = subprocess.Popen(
-                ["dockerd", "--host", "unix:///var/run/docker.sock"],
+                ["dockerd", "--host", f"unix://{docker.DOCKER_SOCKET}"],
                 stdin=subprocess.DEVNULL,
                 stdout=fh,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # detached: survives this process
             )
         pid_file.write_text(f"{p.pid}\n")
-    deadline = time.monotonic() + wait_s
-    while time.monotonic() < deadline:
-        if engine_ok():
-            progress("Docker engine is up")
-            return
-        time.sleep(0.5)
+    if wait_until(engine_ok, wait_s, every=0.5):
+        progress("Docker engine is up")
+        return
     tail = proc.tail(log_file.read_text(errors="replace")) if log_file.exists() else ""
     raise PrerequisiteError(f"dockerd did not answer within {wait_s:.0f}s; log tail:\n{tail}")
 
@@ -107,7 +105,7 @@ def _pid_alive(pid_file: Path) -> bool:
 
 
 def compose_ok() -> bool:
-    return proc.ok(["docker", "compose", "version"], timeout=15)
+    return proc.ok(docker.compose_version(), timeout=15)
 
 
 def _compose_binary() -> Path | None:

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from workbench import proc
+from workbench.docker import cli as docker
 from workbench.errors import CommandError, PrerequisiteError
 from workbench.provision.engine import STATE_DIR, Prereq, Progress, engine_ok, quiet
 from workbench.provision.images import BASE_IMAGE, CACHE_DIR, INPUTS_LABEL, image_label
@@ -255,8 +256,7 @@ def image_inputs(program: GoProgram, base_id: str) -> str:
 
 
 def _base_id() -> str:
-    r = proc.run(["docker", "image", "inspect", "--format", "{{.Id}}", BASE_IMAGE], check=False)
-    return r.stdout.strip()
+    return docker.image_id(BASE_IMAGE)
 
 
 def image_build_argv(program: GoProgram, inputs: str, context: Path) -> list[str]:
@@ -267,10 +267,7 @@ def image_build_argv(program: GoProgram, inputs: str, context: Path) -> list[str
     }
     if program.commit:
         labels["org.workbench.go.commit"] = program.commit
-    argv = ["docker", "build"]
-    for k, v in labels.items():
-        argv += ["--label", f"{k}={v}"]
-    return [*argv, "-t", program.image, str(context)]
+    return docker.build(program.image, context, labels=labels)
 
 
 def image_state(program: GoProgram) -> str:

@@ -17,6 +17,7 @@ from importlib import metadata
 from pathlib import Path
 
 from workbench import proc
+from workbench.docker import cli as docker
 from workbench.errors import CommandError, PrerequisiteError
 from workbench.manifest import ImageSpec, Manifest
 from workbench.provision.engine import STATE_DIR, Progress, apt_install, is_debian_root, quiet
@@ -31,11 +32,7 @@ IMAGE_REQUIREMENTS = ("httpx", "hdrhistogram", "pandas", "pydantic")
 
 def image_label(tag: str, label: str = INPUTS_LABEL) -> str | None:
     """The image's label value ('' when unlabelled), or None when the image does not exist."""
-    fmt = "{{ index .Config.Labels " + f'"{label}"' + " }}"
-    r = proc.run(["docker", "image", "inspect", "--format", fmt, tag], check=False, timeout=30)
-    if r.returncode != 0:
-        return None
-    return r.stdout.strip().replace("<no value>", "")
+    return docker.image_label(tag, label)
 
 
 def image_exists(tag: str) -> bool:
@@ -74,7 +71,7 @@ def ensure_base_image(progress: Progress = quiet) -> None:
     if image_exists(BASE_IMAGE):
         return
     progress(f"pulling {BASE_IMAGE}")
-    if proc.ok(["docker", "pull", BASE_IMAGE], timeout=120) and image_exists(BASE_IMAGE):
+    if proc.ok(docker.pull(BASE_IMAGE), timeout=120) and image_exists(BASE_IMAGE):
         return
     progress("no registry answers: building the base image with debootstrap")
     if not is_debian_root():
@@ -98,8 +95,9 @@ def ensure_base_image(progress: Progress = quiet) -> None:
                     p.unlink()
         progress(f"importing {BASE_IMAGE}")
         tar = subprocess.Popen(["tar", "-C", str(root), "-c", "."], stdout=subprocess.PIPE)
+        import_argv = docker.import_image(BASE_IMAGE, changes=['CMD ["bash"]'])
         imp = subprocess.run(
-            ["docker", "import", "--change", 'CMD ["bash"]', "-", BASE_IMAGE],
+            import_argv,
             stdin=tar.stdout,
             capture_output=True,
             text=True,
@@ -109,7 +107,7 @@ def ensure_base_image(progress: Progress = quiet) -> None:
         tar.stdout.close()
         tar.wait()
         if imp.returncode != 0 or tar.returncode != 0:
-            raise CommandError(["docker", "import", "-", BASE_IMAGE], imp.returncode, imp.stderr)
+            raise CommandError(import_argv, imp.returncode, imp.stderr)
 
 
 def _hash_files(h: hashlib._Hash, paths: Iterable[Path], root: Path) -> None:
@@ -123,10 +121,7 @@ def image_inputs_hash(manifest: Manifest, spec: ImageSpec) -> str:
     """Hash of everything an image is built from: rebuild when (and only when) it changes."""
     h = hashlib.sha256()
     context = (manifest.directory / spec.context).resolve()
-    base_id = proc.run(
-        ["docker", "image", "inspect", "--format", "{{.Id}}", BASE_IMAGE], check=False
-    ).stdout
-    h.update(base_id.strip().encode())
+    h.update(docker.image_id(BASE_IMAGE).encode())
     dockerfile = context / spec.dockerfile
     _hash_files(h, [dockerfile, *_copied_files(dockerfile, context)], context)
     if spec.wheelhouse:
@@ -201,17 +196,7 @@ def build_image(
             dockerfile = ctx / "Dockerfile"
         else:
             ctx, dockerfile = context, context / spec.dockerfile
-        argv = [
-            "docker",
-            "build",
-            "--label",
-            f"{INPUTS_LABEL}={inputs}",
-            "-t",
-            spec.tag,
-            "-f",
-            str(dockerfile),
-            str(ctx),
-        ]
+        argv = docker.build(spec.tag, ctx, dockerfile=dockerfile, labels={INPUTS_LABEL: inputs})
         progress(f"building image {spec.tag} (log: {log_path})")
         proc.stream(argv, log_path=log_path, on_line=show, env=env)
 
@@ -233,7 +218,7 @@ def ensure_subject_images(manifest: Manifest, progress: Progress = quiet) -> Non
         if image_exists(img):
             continue
         progress(f"pulling {img}")
-        if not proc.ok(["docker", "pull", img], timeout=600):
+        if not proc.ok(docker.pull(img), timeout=600):
             unpulled.append(img)
     if unpulled:
         raise PrerequisiteError(

@@ -8,19 +8,19 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from pathlib import Path
 from typing import Any
 
 import psutil
 
 from workbench import proc
+from workbench.docker import cli as docker
 from workbench.manifest import Manifest
 
 STACKS_DIR = (
     Path(os.environ.get("WORKBENCH_STATE_DIR", Path.home() / ".local/state/workbench")) / "stacks"
 )
-PROJECT_LABEL = "com.docker.compose.project"
+PROJECT_LABEL = docker.PROJECT_LABEL
 
 
 def env_file(project: str) -> Path:
@@ -101,9 +101,7 @@ def read_ports(project: str) -> dict[str, int] | None:
 def compose_argv(manifest: Manifest, project: str) -> list[str]:
     """`docker compose` with the project's file, env file, name and directory (what
     python-on-whales passes, without importing it)."""
-    return [
-        shutil.which("docker") or "docker",
-        "compose",
+    return docker.compose(
         "--file",
         str(manifest.compose_file),
         "--env-file",
@@ -112,15 +110,13 @@ def compose_argv(manifest: Manifest, project: str) -> list[str]:
         project,
         "--project-directory",
         str(manifest.directory),
-    ]
+    )
 
 
 def running_projects(prefix: str = "wb-") -> dict[str, list[str]]:
     """Workbench compose projects that have containers on this engine: project -> container names."""
     r = proc.run(
-        ["docker", "ps", "-a", "--format", '{{.Label "' + PROJECT_LABEL + '"}}\t{{.Names}}'],
-        check=False,
-        timeout=30,
+        docker.ps(fmt=docker.label_format(PROJECT_LABEL) + "\t{{.Names}}"), check=False, timeout=30
     )
     out: dict[str, list[str]] = {}
     for line in r.stdout.splitlines():

@@ -33,10 +33,12 @@ from typing import TYPE_CHECKING, Any
 
 from workbench import ports as portlib
 from workbench import proc
+from workbench.docker import cli as docker
 from workbench.errors import StackError, UnhealthyStackError, WorkbenchError
 from workbench.manifest import Manifest
 from workbench.stack import compose
-from workbench.stack.compose import PROJECT_LABEL, STACKS_DIR
+from workbench.stack.compose import STACKS_DIR
+from workbench.waiting import wait_until
 
 if TYPE_CHECKING:  # imported where used: python-on-whales and httpx take 0.3 s to import, and
     # `workbench run` starts the stack before anything else (the notebook does the rest)
@@ -151,16 +153,17 @@ class Stack:
         """Wait (at most `timeout` s) until no `prestart` command of this project is running."""
         if not self.lock_file.is_file():
             return
-        deadline = time.monotonic() + timeout
         with self.lock_file.open("a") as f:
-            while True:
+
+            def locked() -> bool:
                 try:
                     fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    return  # released on close
                 except BlockingIOError:
-                    if time.monotonic() > deadline:
-                        return  # go on: compose reports what is wrong
-                    time.sleep(0.05)
+                    return False
+                return True  # released on close
+
+            # not in time: go on, compose reports what is wrong
+            wait_until(locked, timeout, every=0.05)
 
     def _write_env(self) -> None:
         compose.write_env(self.project, self.ports, self.manifest.name)
@@ -275,13 +278,16 @@ class Stack:
         self.progress(f"starting {self.manifest.name} stack as project {self.project}")
         up = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         seen: dict[str, str] = {}
+
+        def ended() -> bool:
+            if up.poll() is not None:
+                return True
+            self._report_health(seen)
+            return False
+
         try:
-            while up.poll() is None:
-                if self.clock() > deadline:
-                    up.kill()
-                    break
-                self._report_health(seen)
-                time.sleep(0.5)
+            if not wait_until(ended, max(0.0, deadline - self.clock()), 0.5, clock=self.clock):
+                up.kill()
             out = up.communicate()[0] or ""
         except BaseException:
             up.kill()
@@ -330,21 +336,22 @@ class Stack:
         last: dict[str, Any] = {}
         with httpx.Client(timeout=3) as http:
             prom = PrometheusClient(http, self.endpoint("prometheus"), retries=0)
-            while True:
+
+            def all_up() -> bool:
+                nonlocal last
                 try:
                     last = summarize_targets(prom.targets())
-                    if all(last.get(job, {}).get("up", 0) >= n for job, n in spec.jobs.items()):
-                        return
                 except WorkbenchError as exc:
                     last = {"error": str(exc)}
-                if self.clock() > deadline:
-                    raise UnhealthyStackError(
-                        {
-                            "prometheus": f"targets not all up: {json.dumps(last)}\n{self._log_tail('prometheus')}"
-                        },
-                        self.health_timeout_s,
-                    )
-                time.sleep(0.25)
+                    return False
+                return all(last.get(job, {}).get("up", 0) >= n for job, n in spec.jobs.items())
+
+            if not wait_until(all_up, max(0.0, deadline - self.clock()), 0.25, clock=self.clock):
+                tail = self._log_tail("prometheus")
+                raise UnhealthyStackError(
+                    {"prometheus": f"targets not all up: {json.dumps(last)}\n{tail}"},
+                    self.health_timeout_s,
+                )
 
     def services_health(self) -> dict[str, str]:
         """service -> 'healthy' | 'unhealthy' | 'starting' | 'running' | 'exited(N)' ..."""
@@ -425,7 +432,7 @@ class Stack:
         r = proc.run(down, check=False, timeout=120)
         left = self._containers()
         if left:  # created while down ran: remove them, then the network
-            proc.run(["docker", "rm", "--force", "--volumes", *left], check=False, timeout=60)
+            proc.run(docker.rm(*left, volumes=True), check=False, timeout=60)
             r = proc.run(down, check=False, timeout=120)
         self.timings.down_s = self.clock() - t0
         if r.returncode != 0:
@@ -437,12 +444,7 @@ class Stack:
 
     def _containers(self) -> list[str]:
         """Ids of every container of this project, one-off ones included, in any state."""
-        r = proc.run(
-            ["docker", "ps", "-aq", "--filter", f"label={PROJECT_LABEL}={self.project}"],
-            check=False,
-            timeout=30,
-        )
-        return r.stdout.split()
+        return docker.container_ids(docker.compose_labels(self.project))
 
     def _kill_compose_clients(self) -> None:
         """SIGKILL docker compose clients of this project still running (not this process)."""

@@ -1,8 +1,8 @@
 """Build YCSB command lines and run them: live lines, a raw log, time bounds, evidence on failure.
 
 The runner knows nothing about stacks: a caller that wants go-ycsb inside a Compose network passes
-an argv prefix such as ``["docker", "compose", "-p", proj, "-f", file, "run", "--rm", "-T",
-"ycsb"]`` and this module appends the YCSB argv to it.
+an argv prefix (``docker compose ... run --rm -T ycsb``, from ``Stack.run_argv``) and this module
+appends the YCSB argv to it.
 """
 
 from __future__ import annotations
@@ -165,8 +165,8 @@ def run_ycsb(
     - ``interrupt_argv`` / ``kill_argv``: commands that interrupt / remove the real YCSB process
       when it is not our child. Needed with ``docker compose run``: on SIGINT the Compose client
       exits 130 at once, does not forward the signal, and leaves the container running. Run it
-      with ``--name N`` and pass ``["docker", "kill", "--signal", "INT", N]`` and
-      ``["docker", "rm", "-f", N]``.
+      with ``--name N`` and pass ``workbench.docker.cli.kill(N, "INT")`` and
+      ``workbench.docker.cli.rm(N)``.
     - ``start_gate``: for a tool started with ``--start-on-stdin`` (the native generator). It is
       called in a thread once the process runs; when it returns, a start line is written to the
       tool's stdin and the time kept as ``released_at``. If it raises, stdin is closed instead

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
+from workbench.docker import cli as docker
 from workbench.errors import ConfigError
 from workbench.ycsb.runner import RunOutcome, build_go_ycsb_argv, build_native_argv, run_ycsb
 
@@ -151,8 +152,8 @@ class Tool:
             duration_s=req.duration_s if bounded else None,
             timeout_s=(req.duration_s or 0) + 600 if req.phase == "run" else 1800,
             interval_s=float(req.interval_s),
-            interrupt_argv=["docker", "kill", "--signal", "INT", container],
-            kill_argv=["docker", "rm", "-f", container],
+            interrupt_argv=docker.kill(container, "INT"),
+            kill_argv=docker.rm(container),
             start_gate=gate,
             # the bound counts from the tool's t=0, not from `docker compose run` (1-2 s before)
             duration_from=(

@@ -11,6 +11,7 @@ import itertools
 import math
 import random
 import threading
+from bisect import bisect_right
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import Protocol
@@ -304,9 +305,9 @@ class Discrete:
             acc += w / self.total
             self.thresholds.append((acc, v))
 
+        self._bounds = [t for t, _ in self.thresholds[:-1]]
+        self._values = [v for _, v in self.thresholds]
+
     def next_value(self, rng: random.Random) -> str:
-        u = rng.random()
-        for threshold, value in self.thresholds:
-            if u < threshold:
-                return value
-        return self.thresholds[-1][1]
+        # the first threshold above u (bisect_right: u equal to one is above it, as `u < t`)
+        return self._values[bisect_right(self._bounds, rng.random())]

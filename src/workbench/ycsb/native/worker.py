@@ -181,7 +181,8 @@ class ThreadWorkers:
         tid = self.tid_base + index
         rng = random.Random(self.seed * 1_000_003 + tid)
         sess: Session = self.binding.session(tid)
-        rec: Callable[[str, int, int], None] = self.measurements.recorder().record
+        recorder = self.measurements.recorder()
+        rec: Callable[[str, int, int], None] = recorder.record
         if wl.raw:
             samples: list[tuple[str, int, int]] = []
             self.raw_samples.append(samples)
@@ -194,14 +195,16 @@ class ThreadWorkers:
             rec = raw_rec
 
         values = ValueSource(wl, rng)
+        for_write = values.writer(rng)
         perf = time.perf_counter_ns
         table = wl.table
         key_name = wl.key_name
-        next_keynum = wl.next_keynum
+        next_keynum = wl.keynum_source()
         note = self.note_error
         integrity = wl.data_integrity
         err_name, int_name, nf_name = _ERR, _INT, _NF
         warm, raw = wl.warmup_s > 0, wl.raw
+        counts, sums = recorder.counts, recorder.sums
         buckets: dict[int, list[int]] = {}  # 100 ms since the start -> [completed, failed]
         self.completions.append(buckets)
         read = self.guarded("READ", sess.read, sess)
@@ -221,9 +224,20 @@ class ThreadWorkers:
             if ok:  # FAILED or NOT_FOUND: only in <OP>_ERROR / <OP>_NOTFOUND
                 rec((err_name if ok == FAILED else nf_name)[op], lat, t1)
                 return
-            rec(op, lat, t1)  # TOTAL is their sum (measure.with_totals), but for raw samples
-            if raw and op != RMW:
-                rec("TOTAL", lat, t1)
+            if raw:  # TOTAL is the operations' sum (measure.with_totals), but for raw samples
+                rec(op, lat, t1)
+                if op != RMW:
+                    rec("TOTAL", lat, t1)
+            else:  # Recorder.record inlined: the hot path
+                d = counts.get(op)
+                if d is None:
+                    recorder.record(op, lat, t1)
+                else:
+                    sums[op] += lat
+                    if lat >= 2048:
+                        shift = lat.bit_length() - 11
+                        lat = (lat >> shift) << shift
+                    d[lat] = d.get(lat, 0) + 1
             if intended:
                 li = (t1 - intended) // 1000
                 rec(int_name[op], li, t1)
@@ -235,17 +249,17 @@ class ThreadWorkers:
                 if v != wl.deterministic_value(key, f, wl.field_length):
                     raise ValueError(f"data integrity: unexpected value for {key}/{f}")
 
+        names, nfields, all_fields = wl.field_names, wl.field_count, wl.read_all_fields
+
         def fields_for_read() -> list[str] | None:
-            if wl.read_all_fields:
-                return None
-            return [wl.field_names[int(rng.random() * wl.field_count)]]
+            return None if all_fields else [names[int(rng.random() * nfields)]]
 
         def do_read(intended: int) -> bool:
             key = key_name(next_keynum(rng))
             ok = OK
             t0 = perf()
             try:
-                got = read(table, key, fields_for_read())
+                got = read(table, key, None if all_fields else fields_for_read())
                 if integrity:
                     verify(key, got)
             except NotFound:
@@ -258,7 +272,7 @@ class ThreadWorkers:
 
         def do_update(intended: int) -> bool:
             key = key_name(next_keynum(rng))
-            vals = values.for_write(rng, key)
+            vals = for_write(rng, key)
             ok = OK
             t0 = perf()
             try:
@@ -330,7 +344,7 @@ class ThreadWorkers:
 
         def do_rmw(intended: int) -> bool:
             key = key_name(next_keynum(rng))
-            vals = values.for_write(rng, key)
+            vals = for_write(rng, key)
             start = perf()
             ok = OK
             try:

@@ -97,6 +97,18 @@ class CoreWorkload:
             )
         )
 
+    def keynum_source(self) -> Callable[[random.Random], int]:
+        """`next_keynum`, or the key chooser itself when it can never pass the acknowledged
+        limit (a run that inserts nothing, a chooser bounded by the loaded range): one call less
+        per operation."""
+        ch = self.key_chooser
+        bounded = isinstance(ch, g.Uniform | g.Hotspot | g.Sequential)
+        inserts = any(op == "INSERT" for _, op in self.operation_chooser.thresholds)
+        top = self.insert_start + self.insert_count - 1
+        if bounded and not inserts and top <= self.insert_sequence.last():
+            return ch.next
+        return self.next_keynum
+
     def next_keynum(self, rng: random.Random) -> int:
         """A key number never above the acknowledged insert limit (go-ycsb's nextKeyNum)."""
         last = self.insert_sequence.last()
@@ -282,6 +294,21 @@ class ValueSource:
         if self.wl.write_all_fields:
             return self.all_fields(rng, key)
         return self.one_field(rng, key)
+
+    def writer(self, rng: random.Random) -> Callable[[random.Random, str], dict[str, bytes]]:
+        """`for_write`, as one closure in the common case (one field, constant length, random
+        bytes): the same draws in the same order, one call per update instead of three."""
+        wl = self.wl
+        if wl.write_all_fields or wl.data_integrity or not wl.constant_length:
+            return self.for_write
+        names, pool, n, size = wl.field_names, self.pool, len(wl.field_names), self.POOL
+
+        def one(rng: random.Random, key: str) -> dict[str, bytes]:
+            r = rng.random
+            f = names[int(r() * n)]
+            return {f: pool[int(r() * size)]}
+
+        return one
 
 
 def read_fields(wl: CoreWorkload, rng: random.Random) -> Sequence[str] | None:

@@ -85,11 +85,12 @@ def test_faults_section_shows_each_fault_its_numbers_and_the_distribution(tmp_pa
     rd = _run(tmp_path, "r1", dip_s=3)
     summary = fault_summary(rd)
     assert summary is not None
-    kill, pause = summary["rows"]
-    assert kill["label"] == "kill:etcd1" and kill["took_effect"]
-    assert kill["metrics"]["unavailability_s"] == 3.0
-    assert not pause["took_effect"] and "docker said no" in pause["error"]
-    assert summary["distribution"]["unavailability_s"]["values"] == [3.0]
+    kill, pause = summary.rows
+    assert kill.label == "kill:etcd1" and kill.took_effect
+    assert kill.metrics["unavailability_s"] == 3.0
+    assert not pause.took_effect and pause.error is not None and "docker said no" in pause.error
+    assert pause.reasons["unavailability_s"] == "the fault was not applied, or no client series"
+    assert summary.distribution["unavailability_s"].values == [3.0]
     html = report.render(rd.path).read_text()
     assert "<h2>Faults</h2>" in html and "kill:etcd1" in html and "docker said no" in html
     assert (
@@ -111,10 +112,10 @@ def test_the_servers_view_of_each_fault_is_a_column(tmp_path: Path) -> None:
     doc.server_counters = ["leader_changes", "proposals_failed"]
     rd.save_faults(doc)
     summary = fault_summary(rd)
-    assert summary is not None and summary["server"] == ["leader_changes", "proposals_failed"]
-    kill_row, pause_row = summary["rows"]
-    assert kill_row["server"] == {"leader_changes": 1.0, "proposals_failed": None}
-    assert pause_row["server"] is None  # not applied: the server has no view of it
+    assert summary is not None and summary.server == ["leader_changes", "proposals_failed"]
+    kill_row, pause_row = summary.rows
+    assert kill_row.server == {"leader_changes": 1.0, "proposals_failed": None}
+    assert pause_row.server is None  # not applied: the server has no view of it
     html = report.render(rd.path).read_text()
     assert "leader changes (server)</th>" in html and "proposals failed (server)</th>" in html
     row = html[html.index("<td>kill:etcd1</td>") : html.index("<td>pause:etcd2</td>")]

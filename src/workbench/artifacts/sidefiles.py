@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -66,6 +66,11 @@ class ErrorClasses(BaseModel):
     totals: dict[str, dict[str, int]] = Field(default_factory=dict)
     per_second: list[ErrorCount] = Field(default_factory=list)
     completions_100ms: list[Completions] = Field(default_factory=list)
+    # the generator's worker processes, request policy (deadline, retries) and, per operation,
+    # attempts/retries/errors (absent from older generators' files)
+    processes: int | None = None
+    policy: dict[str, Any] | None = None
+    requests: dict[str, dict[str, int]] | None = None
 
 
 class ServerOpsInfo(BaseModel):

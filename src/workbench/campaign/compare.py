@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from workbench import stats
+from workbench.artifacts import is_run_dir
 from workbench.artifacts.campaign import CampaignDir
 from workbench.artifacts.record import Headline
 from workbench.campaign.metrics import run_metrics
@@ -159,9 +160,9 @@ def _groups(d: Path, defaults: dict[str, Any]) -> dict[str, tuple[list[Headline]
         )  # fmt: skip
         left_out = store.excluded()
         return {c: (runs, left_out[c]) for c, runs in store.samples().items()}
-    if (d / "run.json").is_file():
+    if is_run_dir(d):
         return {d.name: _run_group([d])}
-    runs = sorted(p for p in d.iterdir() if (p / "run.json").is_file()) if d.is_dir() else []
+    runs = sorted(p for p in d.iterdir() if is_run_dir(p)) if d.is_dir() else []
     if not runs:
         raise ConfigError(
             f"{d}: neither a run directory, a campaign directory nor a folder of runs"

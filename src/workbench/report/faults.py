@@ -8,9 +8,11 @@ plots.py's.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
-from workbench.artifacts import FaultsDoc, RunDir
+from workbench.artifacts import Distribution, FaultsDoc, RunDir
+from workbench.faults.outcome import HealthAfter
 
 # metric -> (column title, unit) in the order the report shows them
 METRICS: dict[str, tuple[str, str]] = {
@@ -23,54 +25,82 @@ METRICS: dict[str, tuple[str, str]] = {
 }
 
 
+@dataclass(frozen=True)
+class FaultRow:
+    """One scheduled fault as the report shows it: what was hit, when (s from the run phase's
+    t=0), whether it took effect, its recovery numbers (None with the reason when they cannot be
+    told) and the server's counters (None: not applied, so the server has no view of it)."""
+
+    label: str
+    service: str | None
+    resolved_by: str | None
+    scheduled: float
+    start: float | None
+    end: float | None
+    took_effect: bool
+    error: str | None
+    metrics: dict[str, float | None]
+    reasons: dict[str, str]
+    server: dict[str, float | None] | None
+
+
+@dataclass(frozen=True)
+class FaultSection:
+    """What the report's Faults section shows; `problem`: faults.json could not be read."""
+
+    rows: list[FaultRow] = field(default_factory=list)
+    server: list[str] = field(default_factory=list)
+    server_problem: str | None = None
+    metrics: dict[str, tuple[str, str]] = field(default_factory=lambda: dict(METRICS))
+    distribution: dict[str, Distribution] = field(default_factory=dict)
+    seed: int | None = None
+    healthy_after: HealthAfter | None = None
+    problem: str | None = None
+
+
 def _rel(t: float | None, t0: float | None) -> float | None:
     return None if t is None or t0 is None else t - t0
 
 
-def fault_rows(doc: FaultsDoc) -> list[dict[str, Any]]:
-    """One row per scheduled fault: what was hit, when (s from the run phase's t=0), whether it
-    took effect, its recovery numbers (None with the reason when they cannot be told) and the
-    server's counters (None when the fault has none: not applied)."""
+def fault_rows(doc: FaultsDoc) -> list[FaultRow]:
+    """One row per scheduled fault, in the schedule's order."""
     t0 = doc.zero
     rows = []
     for f in doc.faults:
         numbers = {m: f.metric(m) for m in METRICS}
         rows.append(
-            {
-                "label": f.label,
-                "service": f.service,
-                "resolved_by": f.resolved_by,
-                "scheduled": f.spec.start_s,
-                "start": _rel(f.start, t0),
-                "end": _rel(f.end, t0),
-                "took_effect": f.took_effect,
-                "error": f.error or f.undo_error,
-                "metrics": {m: value for m, (value, _) in numbers.items()},
-                "reasons": {m: why for m, (value, why) in numbers.items() if value is None},
-                "server": None if f.server is None else dict(f.server.counters),
-            }
+            FaultRow(
+                label=f.label,
+                service=f.service,
+                resolved_by=f.resolved_by,
+                scheduled=f.spec.start_s,
+                start=_rel(f.start, t0),
+                end=_rel(f.end, t0),
+                took_effect=f.took_effect,
+                error=f.error or f.undo_error,
+                metrics={m: value for m, (value, _) in numbers.items()},
+                reasons={m: why for m, (value, why) in numbers.items() if value is None},
+                server=None if f.server is None else dict(f.server.counters),
+            )
         )
     return rows
 
 
-def fault_summary(rd: RunDir) -> dict[str, Any] | None:
+def fault_summary(rd: RunDir) -> FaultSection | None:
     """What the report's Faults section shows (None: no faults in this run)."""
     doc = rd.faults()
     if doc is None:
         return None
     if not isinstance(doc, FaultsDoc):
-        return {"problem": str(doc)}
-    return {
-        "rows": fault_rows(doc),
-        "server": list(doc.server_counters),
-        "server_problem": doc.server_problem,
-        "metrics": METRICS,
-        "distribution": {
-            m: doc.distribution[m].model_dump() for m in METRICS if m in doc.distribution
-        },
-        "seed": doc.seed,
-        "healthy_after": None if doc.healthy_after is None else doc.healthy_after.model_dump(),
-    }
+        return FaultSection(problem=str(doc))
+    return FaultSection(
+        rows=fault_rows(doc),
+        server=list(doc.server_counters),
+        server_problem=doc.server_problem,
+        distribution={m: doc.distribution[m] for m in METRICS if m in doc.distribution},
+        seed=doc.seed,
+        healthy_after=doc.healthy_after,
+    )
 
 
 def compare_columns(rd: RunDir) -> dict[str, Any]:

@@ -9,15 +9,13 @@ stack, the tool, the engine telemetry and the run directory.
 from __future__ import annotations
 
 import dataclasses
-import json
 import re
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from workbench.artifacts import RunDir
+from workbench.artifacts import ErrorClasses, RunDir
 from workbench.artifacts.record import Gate, PhaseInfo
 from workbench.manifest import Manifest
 from workbench.model import ClientSummary
@@ -130,22 +128,18 @@ def save_phase(
         run_seconds=result.run_seconds,
         errors=result.error_count(),
         limitations=list(rec.limitations),
-        **request_info(rd.ycsb_dir / f"{phase}.errors.json"),
+        **request_info(rd.error_classes(phase)),
     )
     rd.save()
 
 
-def request_info(path: Path) -> dict[str, Any]:
-    """The native generator's processes, request policy and per-operation attempts/retries/
-    errors from its side file; nothing when it wrote none (go-ycsb, an older generator)."""
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+def request_info(side: ErrorClasses | None) -> dict[str, Any]:
+    """PhaseInfo's fields from the native generator's side file (its processes, request policy
+    and per-operation attempts/retries/errors); nothing when it wrote none (go-ycsb, older)."""
+    if side is None:
         return {}
-    if not isinstance(doc, dict):
-        return {}
-    fields = (("processes", "processes"), ("request_policy", "policy"), ("requests", "requests"))
-    return {field: doc[key] for field, key in fields if key in doc}
+    got = {"processes": side.processes, "request_policy": side.policy, "requests": side.requests}
+    return {k: v for k, v in got.items() if v is not None}
 
 
 def save_raw_intervals(rd: RunDir, rec: PhaseRecord, phase: str, interval_s: float) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from workbench.artifacts import ErrorClasses
 from workbench.artifacts.record import PhaseInfo
 from workbench.errors import ParameterError
 from workbench.run.workload import request_info
@@ -125,10 +126,11 @@ def test_an_etcd_attempt_gets_what_is_left_of_the_deadline() -> None:
 
 def test_the_phase_info_records_the_policy_and_an_old_phase_still_reads(tmp_path: Path) -> None:
     _run(tmp_path, **{"request.retries": "1", "request.retry_backoff": "0"})
-    info = PhaseInfo(tool="native", **request_info(tmp_path / "run.errors.json"))
+    side = ErrorClasses.model_validate_json((tmp_path / "run.errors.json").read_text())
+    info = PhaseInfo(tool="native", **request_info(side))
     assert info.processes == 1 and info.request_policy is not None
     assert info.request_policy["retries"] == 1
     assert info.requests is not None and sum(r["retries"] for r in info.requests.values()) == 100
     old = PhaseInfo.model_validate({"tool": "go-ycsb", "argv": ["go-ycsb"], "errors": 0})
     assert old.processes is None and old.requests is None  # written before: still reads
-    assert request_info(tmp_path / "missing.errors.json") == {}
+    assert request_info(None) == {}  # no side file

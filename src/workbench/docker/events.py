@@ -63,6 +63,23 @@ class Event:
         """The exit code of a `die` (or `exec_die`) event."""
         return _int(self.attributes.get("exitCode"))
 
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-ready form (for a run file): every field, with `signal` and `exit_code`."""
+        return {
+            "time_ns": self.time_ns,
+            "action": self.action,
+            "detail": self.detail,
+            "type": self.type,
+            "id": self.id,
+            "name": self.name,
+            "service": self.service,
+            "project": self.project,
+            "image": self.image,
+            "signal": self.signal,
+            "exit_code": self.exit_code,
+            "attributes": dict(self.attributes),
+        }
+
     @property
     def key(self) -> tuple[int, str, str, str | None]:
         """What makes two deliveries of one event the same (a reconnect may repeat one)."""

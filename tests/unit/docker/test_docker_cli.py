@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import subprocess
 from pathlib import Path
 
@@ -116,3 +117,29 @@ def test_the_helpers_read_what_the_cli_prints(monkeypatch: pytest.MonkeyPatch) -
     assert cli.server_version() == "20.10.24+dfsg1"
     assert cli.container_ids(cli.compose_labels("wb-x")) == ["a1", "b2"]
     assert seen[-1] == cli.ps(labels=cli.compose_labels("wb-x"), quiet=True)
+
+
+SRC = Path(cli.__file__).parents[1]
+
+
+def test_no_docker_argv_or_engine_call_outside_the_adapter() -> None:
+    """Every `docker ...` argv list and every Engine API call is built in workbench.docker."""
+    found = []
+    for path in sorted(SRC.rglob("*.py")):
+        if "docker" in path.relative_to(SRC).parts[:1]:
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            where = f"{path.relative_to(SRC)}:{getattr(node, 'lineno', '?')}"
+            if (
+                isinstance(node, ast.List)
+                and node.elts
+                and isinstance(node.elts[0], ast.Constant)
+                and node.elts[0].value == "docker"
+            ):
+                found.append(f"{where}: a docker argv")
+            text = node.value if isinstance(node, ast.Constant) else None
+            if isinstance(text, str) and ("/containers/" in text or text == "/events"):
+                found.append(f"{where}: an Engine API path")
+            if isinstance(node, ast.keyword) and node.arg == "uds":
+                found.append(f"{where}: a client on the engine's socket")
+    assert found == []

@@ -83,3 +83,13 @@ def test_filters_and_times() -> None:
     }
     assert ns_param(1796293018967403808) == "1796293018.967403808"
     assert ns_param(5 * 10**9 + 7) == "5.000000007"
+
+
+def test_an_event_as_json() -> None:
+    kill = next(e for e in recorded() if e.action == "kill")
+    doc = json.loads(json.dumps(kill.as_dict()))
+    assert doc["time_ns"] == kill.time_ns and doc["signal"] == 9 and doc["exit_code"] is None
+    assert (doc["service"], doc["project"], doc["name"]) == (
+        "sleeper", "wb-evtest", "wb-evtest-sleeper-1",
+    )  # fmt: skip
+    assert doc["attributes"]["signal"] == "9"

@@ -76,6 +76,9 @@ class FaultsDoc(BaseModel):
     healthy_after: HealthAfter | None = None
     server_counters: list[str] = Field(default_factory=list)  # the counters' names, in order
     server_problem: str | None = None  # why the server's view could not be taken at all
+    #: the one error count's grace (workbench.faults.spans): each recovery's errors_during is it;
+    #: None: written before it (errors_during / errors_after are that file's own two counts)
+    error_grace_s: float | None = None
 
     @property
     def zero(self) -> float | None:

@@ -10,7 +10,10 @@ messages; ``_ERROR``/``_NOTFOUND`` rows are counted with their operation, TOTAL 
 READ_MODIFY_WRITE are not (their parts are). The first interval (ramp-up), the last (the tail:
 a tool's grid does not always say it was full) and every PARTIAL one (shorter than 90 % of the
 usual length, `workbench.ycsb.intervals.partial_mask`: the sliver at the end, the short one after
-a late tick) are left out: they never decide the verdict.
+a late tick) are left out: they never decide the verdict. So is every interval in a fault's span
+(workbench.faults.spans, from one scrape before it was applied: the member's last scrape is
+interpolated across its downtime): a member the workbench took down is not a disagreement; how
+many were left out is in the evidence.
 What does not live here: how the server series are drawn (report.plots) or stored (run.observe).
 """
 
@@ -23,7 +26,9 @@ import numpy as np
 import pandas as pd
 
 from workbench.checks.base import CheckContext, Judgement, Unobservable, register
+from workbench.checks.faultspans import fault_spans
 from workbench.errors import WorkbenchError
+from workbench.faults.spans import FaultSpan, owners
 from workbench.prometheus import counter_increase
 from workbench.ycsb.intervals import partial_mask
 
@@ -98,7 +103,17 @@ def gather_aligned(ctx: CheckContext) -> dict[str, Any]:
     server = counter_increase(raw, grid_edges(exp))
     merged = exp.merge(server[["start", "end", "increase", "covered"]], on=["start", "end"])
     merged["scrape_gap_s"] = bracketing_gaps(raw, merged)
+    merged["in_fault"] = in_faults(raw, merged, fault_spans(ctx))
     return {"selector": selector, "intervals": merged.to_dict("records")}
+
+
+def in_faults(raw: pd.DataFrame, intervals: pd.DataFrame, spans: list[FaultSpan]) -> list[bool]:
+    """Per interval: inside a fault's span, widened back by one scrape interval."""
+    if not spans or intervals.empty:
+        return [False] * len(intervals)
+    ts = np.unique((raw["timestamp"] - pd.Timestamp(0, tz="UTC")).dt.total_seconds().to_numpy())
+    step = float(np.median(np.diff(ts))) if len(ts) > 1 else 0.0
+    return [o >= 0 for o in owners(intervals["start"], intervals["end"] + step, spans)]
 
 
 def bracketing_gaps(raw: pd.DataFrame, intervals: pd.DataFrame) -> list[float]:
@@ -139,6 +154,8 @@ def judge_aligned(obs: Mapping[str, Any], options: Mapping[str, Any]) -> Judgeme
     share = float(options.get("aligned_min_share", DEFAULT_MIN_SHARE))
     rows = full_intervals(obs["intervals"])
     ev: dict[str, Any] = {"selector": obs.get("selector"), "tolerance": tol, "min_share": share}
+    ev["in_fault_windows"] = sum(bool(r.get("in_fault")) for r in rows)
+    rows = [r for r in rows if not r.get("in_fault")]
     t0 = min((float(r["start"]) for r in obs["intervals"]), default=0.0)  # the first interval
     ev["partial"] = [
         [round(float(r["start"]) - t0, 3), round(float(r["end"]) - t0, 3)]

@@ -119,12 +119,10 @@ def judge_recovery(obs: FaultObservation, options: Mapping[str, Any]) -> Judgeme
 
 
 def _errors(fault: FaultOutcome) -> tuple[float | None, str]:
-    """Errors during and after the fault; None with the reason when either is unknown."""
-    during, why = fault.metric("errors_during")
-    after, why_after = fault.metric("errors_after")
-    if during is None or after is None:
-        return None, why or why_after
-    return during + after, ""
+    """The fault's errors: the one error count (workbench.faults.spans: the intervals it owns,
+    applied..undo + grace), put on its recovery when the run finished; later errors are the
+    run's own (error_rate)."""
+    return fault.metric("errors_during")
 
 
 def judge_errors(obs: FaultObservation, options: Mapping[str, Any]) -> Judgement:
@@ -152,7 +150,7 @@ register(
 )
 register(
     "fault_errors",
-    "errors during and after each fault under `max_errors_per_fault`",
+    "errors during each fault (applied..undo + grace) under `max_errors_per_fault`",
     gather_faults,
     judge_errors,
 )

@@ -7,16 +7,17 @@ start and its end plus a settle time, minus the background rate measured over
 as Prometheus reports every target scraped after the window closed (`wait_for_scrape`); a fixed
 `settle_s` option replaces that wait.
 
-With faults in the run (`ctx.faults`), errors during a fault are the fault checks' to judge: the
-traffic check tolerates them, `error_rate` counts only the errors outside every fault's observed
-span (its recovery's errors_during + errors_after are taken out), and `counts_agree` says
+With faults in the run (`ctx.faults`), errors are the one count of workbench.faults.spans (each
+fault's errors_during, put on its recovery when the run finished): the traffic check says how many
+fell in the faults' spans and how many outside, `error_rate` judges those outside, and
+`counts_agree` is judged by checks.faulted (a restarted member's counter corrected). Before that,
+`counts_agree` said
 `unknown` with the reason (a killed or restarted member's counter vanishes; a paused or cut-off
 member's requests are retried or never counted).
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -27,10 +28,16 @@ from workbench.checks.base import (
     Unobservable,
     register,
 )
+from workbench.checks.faulted import (
+    error_count,
+    errors_evidence,
+    gather_raw,
+    judge_counts_with_faults,
+)
+from workbench.checks.faultspans import fault_spans
 from workbench.errors import WorkbenchError
 from workbench.model import ClientSummary
 from workbench.prometheus import wait_for_scrape
-from workbench.units import parse_go_duration
 
 FALLBACK_SETTLE_S = 5.0  # when the targets cannot tell
 SETTLE_MARGIN_S = 0.1  # past the observed scrape, so the instant query sees its samples
@@ -49,18 +56,19 @@ def _window(ctx: CheckContext) -> tuple[float, float]:
 
 
 def _applied_faults(ctx: CheckContext) -> list[dict[str, Any]]:
-    """The run's faults that were applied, with their errors during and after (recoveries), as
-    the evidence rows the judges read."""
+    """The run's faults that were applied, with their errors (the one count, on their recovery),
+    as the evidence rows the judges read."""
     if ctx.faults is None:
         return []
     return [
         {
+            "index": f.index,
             "label": f.label,
             "action": f.spec.action,
             "took_effect": f.took_effect,
             "start": f.start,
             "end": f.end,
-            "errors": None if f.recovery is None else f.recovery.errors,
+            "errors": None if f.recovery is None else f.recovery.errors_during,
         }
         for f in ctx.faults.applied
     ]
@@ -137,11 +145,12 @@ def _net_delta(srv: Mapping[str, Any]) -> tuple[float, dict[str, Any]]:
 
 
 def gather_traffic(ctx: CheckContext) -> dict[str, Any]:
-    return {
-        "client": _client(ctx).to_dict(),
-        "server": server_delta(ctx),
-        "faults": _applied_faults(ctx),
-    }
+    obs = gather_client(ctx)
+    obs["server"] = server_delta(ctx)
+    if obs["faults"]:  # a restarted member's counter: the raw per-member samples (faulted.py)
+        obs["raw"] = gather_raw(ctx, obs["server"])
+        obs["spans"] = fault_spans(ctx)
+    return obs
 
 
 def judge_traffic(obs: Mapping[str, Any], options: Mapping[str, Any]) -> Judgement:
@@ -156,14 +165,15 @@ def judge_traffic(obs: Mapping[str, Any], options: Mapping[str, Any]) -> Judgeme
     faults = obs.get("faults") or []
     if c["total_errors"] > 0 and not faults:
         return Judgement("fail", f"{c['total_errors']} client errors: {c['errors']}", evidence)
-    if faults:  # errors are the fault checks' business; a restarted member's counter resets
-        evidence["faults"] = faults
+    if faults:  # errors in a fault's span are the fault checks' business, the rest error_rate's
+        count = obs["error_count"]
+        evidence.update(faults=faults, errors=errors_evidence(count, faults))
         if obs["server"].get("after") is not None and obs["server"].get("before") is not None:
             moved = obs["server"]["after"] != obs["server"]["before"]
             return Judgement(
                 "pass" if moved else "fail",
-                f"{c['total_ops']} client ops, {c['total_errors']} errors during "
-                f"{len(faults)} fault(s); server counters {'moved' if moved else 'did not move'}",
+                f"{c['total_ops']} client ops, {_errors_text(count, len(faults))}{note}; "
+                f"server counters {'moved' if moved else 'did not move'}",
                 evidence,
             )
     server, ev = _net_delta(obs["server"])
@@ -201,18 +211,10 @@ def judge_counts(obs: Mapping[str, Any], options: Mapping[str, Any]) -> Judgemen
         client = c["total_ops"] + c["total_errors"]
     if client <= 0:
         raise Unobservable("the client reported no operations to compare", {"client": c})
-    faults = obs.get("faults") or []
-    if faults:
-        labels = ", ".join(str(f["label"]) for f in faults)
-        return Judgement(
-            "unknown",
-            f"{len(faults)} fault(s) in the window ({labels}): a killed or restarted member's "
-            "counter vanishes and requests to a paused or cut-off member are retried, so client "
-            "and server counts cannot be compared",
-            {"client_ops": client, "faults": faults, "server": dict(obs["server"])},
-        )
-    server, ev = _net_delta(obs["server"])
     tol = float(options.get("counts_tolerance", 0.01))
+    if obs.get("faults"):
+        return judge_counts_with_faults(obs, options, client, tol)
+    server, ev = _net_delta(obs["server"])
     diff = (server - client) / client
     evidence = {
         "msgs_per_op": per_op or None,
@@ -244,7 +246,22 @@ def _interrupt_errors(c: Mapping[str, Any]) -> tuple[int, str, dict[str, Any]]:
 
 
 def gather_client(ctx: CheckContext) -> dict[str, Any]:
-    return {"client": _client(ctx).to_dict(), "faults": _applied_faults(ctx)}
+    client = _client(ctx).to_dict()
+    return {
+        "client": client,
+        "faults": _applied_faults(ctx),
+        "error_count": error_count(ctx, client),
+    }
+
+
+def _errors_text(count: Any, n_faults: int) -> str:
+    """The one error count in words: during the faults' spans, outside them."""
+    if not count.attributed:
+        return f"{count.total:g} errors, how many during {n_faults} fault(s) unknown"
+    return (
+        f"{count.total:g} errors: {count.in_faults:g} during {n_faults} fault(s) "
+        f"(applied..undo + {count.grace_s:g} s), {count.outside:g} outside"
+    )
 
 
 def judge_error_rate(obs: Mapping[str, Any], options: Mapping[str, Any]) -> Judgement:
@@ -258,14 +275,19 @@ def judge_error_rate(obs: Mapping[str, Any], options: Mapping[str, Any]) -> Judg
     faults = obs.get("faults") or []
     errors, where = c["total_errors"], ""
     if faults:
-        if any(f["errors"] is None for f in faults):
-            raise Unobservable("errors per fault unknown: cannot leave the faults out", dict(obs))
-        during = sum(float(f["errors"]) for f in faults)
-        errors, where = max(0.0, errors - during), f" outside {len(faults)} fault(s)"
+        count = obs["error_count"]
+        if not count.attributed:
+            raise Unobservable(
+                "errors per fault unknown (no per-interval client errors): cannot leave the "
+                "faults out",
+                {"client": c, "faults": faults},
+            )
+        errors, where = count.outside, f" outside {len(faults)} fault(s)"
     rate = errors / attempts
     evidence = {"errors": c["errors"], "attempts": attempts, "error_rate": rate, "max": limit}
     if faults:
         evidence.update(faults=faults, errors_outside_faults=errors)
+        evidence["error_count"] = errors_evidence(obs["error_count"], faults)
     text = f"error rate{where} {rate:.4%} ({errors:g}/{attempts}), limit {limit:.4%}"
     evidence.update(extra)
     return Judgement("pass" if rate <= limit else "fail", text + note, evidence)
@@ -316,75 +338,6 @@ def judge_saturation(obs: Mapping[str, Any], options: Mapping[str, Any]) -> Judg
     return Judgement("pass", f"{text} (< {limit:.0%}): the client was not the limit", evidence)
 
 
-# -- scrape coverage --------------------------------------------------------------------------
-
-
-def gather_coverage(ctx: CheckContext) -> dict[str, Any]:
-    prom = ctx.require_prometheus()
-    start, end = _window(ctx)
-    jobs = ctx.options.get("prometheus_jobs") or ctx.expected_targets
-    if not jobs:
-        raise Unobservable("no expected Prometheus jobs to measure coverage of")
-    interval = ctx.options.get("scrape_interval_s")
-    expected_instances: dict[str, list[str]] = {}
-    try:
-        for t in prom.targets():
-            job = t.get("labels", {}).get("job")
-            if job in jobs:
-                expected_instances.setdefault(job, []).append(t["labels"].get("instance"))
-                if interval is None and t.get("scrapeInterval"):
-                    interval = parse_go_duration(t["scrapeInterval"])
-        window_ms = max(1, round((end - start) * 1000))
-        sel = "|".join(sorted(jobs))
-        frame = prom.query(f'sum_over_time(up{{job=~"{sel}"}}[{window_ms}ms])', end)
-    except WorkbenchError as exc:
-        raise Unobservable(f"Prometheus query failed: {exc}") from exc
-    ok = {
-        f"{r['job']}/{r['instance']}": float(r["value"])
-        for r in frame.to_dict("records")
-        if "job" in r and "instance" in r
-    }
-    return {
-        "jobs": dict(jobs),
-        "instances": expected_instances,
-        "successes": ok,
-        "window_s": end - start,
-        "scrape_interval_s": interval,
-    }
-
-
-def judge_coverage(obs: Mapping[str, Any], options: Mapping[str, Any]) -> Judgement:
-    """Every expected target has successful scrapes for ≥ `scrape_coverage_min` of the window."""
-    interval = obs["scrape_interval_s"]
-    if not interval:
-        raise Unobservable("scrape interval unknown (set scrape_interval_s)", dict(obs))
-    expected_scrapes = math.floor(obs["window_s"] / float(interval))
-    if expected_scrapes < 1:
-        raise Unobservable(f"window {obs['window_s']:.1f}s is shorter than one scrape", dict(obs))
-    names = [f"{j}/{i}" for j, inst in obs["instances"].items() for i in inst]
-    names += [k for k in obs["successes"] if k not in names]
-    minimum = float(options.get("scrape_coverage_min", 0.95))
-    coverage = {n: min(1.0, obs["successes"].get(n, 0.0) / expected_scrapes) for n in names}
-    evidence = {
-        "coverage": coverage,
-        "expected_scrapes": expected_scrapes,
-        "min": minimum,
-        "window_s": obs["window_s"],
-        "scrape_interval_s": interval,
-    }
-    short = [f"{n} {v:.0%}" for n, v in sorted(coverage.items()) if v < minimum]
-    counts = {j: sum(1 for n in names if n.startswith(f"{j}/")) for j in obs["jobs"]}
-    missing = [f"{j}: {counts[j]}/{n} targets" for j, n in obs["jobs"].items() if counts[j] < n]
-    if short or missing:
-        return Judgement(
-            "unknown",
-            "scrape coverage too low to trust the server series: " + "; ".join(missing + short),
-            evidence,
-        )
-    low = min(coverage.values())
-    return Judgement("pass", f"{len(coverage)} targets scraped ≥ {low:.0%} of the window", evidence)
-
-
 register(
     "ycsb_traffic",
     "client ops with zero errors; the server counters saw traffic",
@@ -407,10 +360,4 @@ register(
 )
 register(
     "client_saturation", "the generator's CPU was not the limit", gather_client, judge_saturation
-)
-register(
-    "scrape_coverage",
-    "every target scraped for ≥ 95% of the run window",
-    gather_coverage,
-    judge_coverage,
 )

@@ -13,6 +13,7 @@ from typing import Any
 
 from workbench.artifacts import Distribution, FaultsDoc, RunDir
 from workbench.faults.outcome import HealthAfter
+from workbench.faults.spans import FAULT_GRACE_S
 
 # metric -> (column title, unit) in the order the report shows them
 METRICS: dict[str, tuple[str, str]] = {
@@ -20,6 +21,10 @@ METRICS: dict[str, tuple[str, str]] = {
     "throughput_recovery_s": ("throughput back to 90 %", "s"),
     "p99_recovery_s": ("p99 back under 2x", "s"),
     "time_to_first_error_s": ("first error after", "s"),
+    "errors_during": (f"errors (applied..undo + {FAULT_GRACE_S:g} s)", ""),
+}
+# faults.json written before the one error count (no `error_grace_s`): its two counts, as labelled
+OLD_ERRORS: dict[str, tuple[str, str]] = {
     "errors_during": ("errors during", ""),
     "errors_after": ("errors after", ""),
 }
@@ -62,12 +67,17 @@ def _rel(t: float | None, t0: float | None) -> float | None:
     return None if t is None or t0 is None else t - t0
 
 
+def metrics_of(doc: FaultsDoc) -> dict[str, tuple[str, str]]:
+    """The columns of this document: the one error count, or an older file's own two."""
+    return METRICS if doc.error_grace_s is not None else {**METRICS, **OLD_ERRORS}
+
+
 def fault_rows(doc: FaultsDoc) -> list[FaultRow]:
     """One row per scheduled fault, in the schedule's order."""
     t0 = doc.zero
     rows = []
     for f in doc.faults:
-        numbers = {m: f.metric(m) for m in METRICS}
+        numbers = {m: f.metric(m) for m in metrics_of(doc)}
         rows.append(
             FaultRow(
                 label=f.label,
@@ -93,11 +103,13 @@ def fault_summary(rd: RunDir) -> FaultSection | None:
         return None
     if not isinstance(doc, FaultsDoc):
         return FaultSection(problem=str(doc))
+    metrics = metrics_of(doc)
     return FaultSection(
         rows=fault_rows(doc),
         server=list(doc.server_counters),
         server_problem=doc.server_problem,
-        distribution={m: doc.distribution[m] for m in METRICS if m in doc.distribution},
+        metrics=metrics,
+        distribution={m: doc.distribution[m] for m in metrics if m in doc.distribution},
         seed=doc.seed,
         healthy_after=doc.healthy_after,
     )

@@ -43,10 +43,12 @@ from workbench.faults.outcome import (
 from workbench.faults.plan import schedule_for
 from workbench.faults.recovery import Recovery, distribution, recoveries
 from workbench.faults.schedule import Schedule
+from workbench.faults.spans import ErrorCount, count_errors, spans
 from workbench.faults.targets import FaultsConfig, TargetResolver
 from workbench.manifest import Manifest
 from workbench.params import RunParams
 from workbench.prometheus import PrometheusClient, counter_increase
+from workbench.run import workload
 from workbench.stack import Stack
 from workbench.ycsb.intervals import INTENDED_SUFFIX, partial_mask
 from workbench.ycsb.tools import PhaseRecord, own_line
@@ -139,6 +141,7 @@ class RunFaults:
         self.healthy_after: HealthAfter | None = None
         self.server_view: dict[int, ServerCounters] = {}
         self.server_problem: str | None = None
+        self.errors: ErrorCount | None = None  # the one error count, per fault (faults.spans)
         self.containers: list[str] = []
         self._http: httpx.Client | None = None
         self._stack: Stack | None = None
@@ -279,6 +282,9 @@ class RunFaults:
             done = completions_for_recovery(rd)
             faults = windows(self.records, run_t0)
             self.recoveries = recoveries(series, faults, completions=done, target_ops=self.target)
+            if phase is not None:
+                intervals = workload.client_intervals(rd, "run", phase.first_line)
+                self.errors = put_error_count(self.records, self.recoveries, intervals)
         for r in self.records:
             if r.start is not None:
                 rd.add_mark(r.label, r.start, r.end or r.scheduled_end, source="fault")
@@ -307,6 +313,7 @@ class RunFaults:
             healthy_after=self.healthy_after,
             server_counters=list(self.config.server_counters) if self.server_view else [],
             server_problem=self.server_problem,
+            error_grace_s=None if self.errors is None else self.errors.grace_s,
         )
 
     def outcomes(self) -> list[FaultOutcome]:
@@ -318,6 +325,26 @@ class RunFaults:
         if not self.schedule:
             return None
         return FaultObservation(tuple(self.outcomes()), self.healthy_after)
+
+
+def put_error_count(
+    records: Sequence[FaultRecord], recs: Sequence[Recovery], intervals: pd.DataFrame | None
+) -> ErrorCount:
+    """The one error count (workbench.faults.spans) on each applied fault's recovery: the faults
+    table and the checks read `errors_during` = the errors of the intervals the fault owns
+    (applied..undo + grace); errors after that are the run's own (error_rate), no second count."""
+    count = count_errors(intervals, spans(records), 0.0)
+    applied = sorted((r for r in records if r.applied is not None), key=lambda r: r.start or 0.0)
+    for r, rec in zip(applied, recs, strict=False):
+        rec.errors_during = count.during.get(r.index, 0.0) if count.attributed else None
+        if not count.attributed:
+            rec.reasons["errors_during"] = "no per-interval client errors"
+        rec.errors_after = None
+        rec.reasons["errors_after"] = (
+            f"errors later than {count.grace_s:g} s after the undo are outside the fault "
+            "(error_rate counts them)"
+        )
+    return count
 
 
 def salvage_sweep(manifest: Manifest, project: str) -> list[str]:

@@ -45,6 +45,24 @@ class FollowerKilledPrometheus:
             rows = [("etcd", m, 2405.0) for m in MEMBERS[:2]]
         return pd.DataFrame(rows, columns=["job", "instance", "value"])
 
+    def samples(self, selector: str, start: float, end: float) -> pd.DataFrame:
+        """`up` at each 1 s scrape: etcd2's scrapes fail from 4 s on."""
+        assert selector.startswith("up")
+        rows = [
+            (T0 + 0.5 + k, m, 0.0 if m == MEMBERS[2] and k >= 4 else 1.0)
+            for m in MEMBERS
+            for k in range(20)
+        ]
+        df = pd.DataFrame(rows, columns=["t", "instance", "value"])
+        return pd.DataFrame(
+            {
+                "timestamp": pd.to_datetime(df["t"], unit="s", utc=True),
+                "value": df["value"],
+                "instance": df["instance"],
+                "job": "etcd",
+            }
+        )
+
 
 def killed_follower_ctx() -> CheckContext:
     return CheckContext(

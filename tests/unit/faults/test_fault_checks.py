@@ -58,8 +58,12 @@ def test_pass_fail_unknown() -> None:
     assert j.status == "fail" and "7 > 5" in j.summary
     r = judge_recovery(_obs(GOOD, SLOW), opts)
     assert r.status == "unknown" and "not back" in r.summary
+    # the one error count: errors_during (the fault's span + grace); no second count after it
     e = judge_errors(_obs(GOOD, SLOW), opts)
-    assert e.status == "fail" and e.evidence["faults"][0]["errors"] == 3.0
+    assert e.status == "fail" and [f["errors"] for f in e.evidence["faults"]] == [2.0, 9.0]
+    blind = {**SLOW, "errors_during": None, "reasons": {"errors_during": "no per-interval"}}
+    u = judge_errors(_obs(GOOD, blind), {**opts, "max_errors_per_fault": 10})
+    assert u.status == "unknown" and "no per-interval" in u.summary
 
 
 def test_a_fault_that_did_not_take_effect_is_unknown() -> None:

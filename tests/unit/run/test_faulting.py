@@ -13,6 +13,7 @@ import pytest
 
 from support import InstantClock
 from workbench.artifacts import FaultsDoc, RunDir
+from workbench.checks.base import Unobservable
 from workbench.checks.faults import HealthObservation, judge_healthy
 from workbench.checks.measurement import judge_counts, judge_error_rate
 from workbench.errors import ParameterError
@@ -23,6 +24,7 @@ from workbench.faults.outcome import HealthAfter
 from workbench.faults.plan import schedule_for
 from workbench.faults.recovery import FaultWindow, recovery
 from workbench.faults.schedule import build_schedule
+from workbench.faults.spans import ErrorCount
 from workbench.manifest import load_manifest
 from workbench.params import run_params_from_cli, validate_run
 from workbench.run import faulting
@@ -186,9 +188,12 @@ def _intervals(rd: RunDir, dip: tuple[float, float]) -> None:
     rows = []
     for t in range(1, 31):
         ok = 0.0 if dip[0] < t <= dip[1] else 300.0
-        rows.append({"t_s": float(t), "operation": "READ", "interval_ops": ok})
+        rows.append(
+            {"t_s": float(t), "operation": "READ", "interval_ops": ok, "interval_count": ok}
+        )
         if dip[0] < t <= dip[1] + 1:
-            rows.append({"t_s": float(t), "operation": "READ_ERROR", "interval_ops": 2.0})
+            row = {"t_s": float(t), "operation": "READ_ERROR", "interval_ops": 2.0}
+            rows.append({**row, "interval_count": 2})
     rd.ycsb_dir.mkdir(parents=True, exist_ok=True)
     pd.DataFrame(rows).to_csv(rd.ycsb_dir / "run.intervals.csv", index=False)
 
@@ -275,21 +280,33 @@ CLIENT = {
     "operations": {"READ": 500, "UPDATE": 500},
 }
 SERVER = {"before": 10.0, "after": 500.0, "start": 0.0, "end": 40.0, "settle_s": 1.0}
-KILL = {"label": "kill:leader", "action": "kill", "took_effect": True, "start": 1, "end": 6}
+KILL = {
+    "index": 0,
+    "label": "kill:leader",
+    "action": "kill",
+    "took_effect": True,
+    "start": 1,
+    "end": 6,
+}
 
 
-def test_counts_agree_is_unknown_with_the_reason_when_a_fault_was_in_the_window() -> None:
-    j = judge_counts({"client": CLIENT, "server": SERVER, "faults": [{**KILL, "errors": 12}]}, {})
-    assert j.status == "unknown" and "kill:leader" in j.summary and "counter vanishes" in j.summary
+def test_counts_agree_without_the_raw_counter_is_unknown_with_the_reason_under_faults() -> None:
+    with pytest.raises(Unobservable, match="reset cannot be corrected"):
+        judge_counts({"client": CLIENT, "server": SERVER, "faults": [KILL], "raw": None}, {})
     # without faults the same numbers are a fail (server 490 vs client 1012)
     assert judge_counts({"client": CLIENT, "server": SERVER, "faults": []}, {}).status == "fail"
 
 
 def test_error_rate_leaves_the_fault_spans_out_and_can_still_fail() -> None:
-    inside = judge_error_rate({"client": CLIENT, "faults": [{**KILL, "errors": 12.0}]}, {})
+    all_in = ErrorCount(12.0, {0: 12.0})
+    inside = judge_error_rate({"client": CLIENT, "faults": [KILL], "error_count": all_in}, {})
     assert inside.status == "pass" and "outside 1 fault(s)" in inside.summary
-    outside = judge_error_rate({"client": CLIENT, "faults": [{**KILL, "errors": 4.0}]}, {})
+    some = ErrorCount(12.0, {0: 4.0})
+    outside = judge_error_rate({"client": CLIENT, "faults": [KILL], "error_count": some}, {})
     assert outside.status == "fail" and outside.evidence["errors_outside_faults"] == 8.0
+    blind = ErrorCount(12.0, {0: 0.0}, attributed=False)
+    with pytest.raises(Unobservable, match="no per-interval client errors"):
+        judge_error_rate({"client": CLIENT, "faults": [KILL], "error_count": blind}, {})
 
 
 def test_stack_healthy_after_faults() -> None:

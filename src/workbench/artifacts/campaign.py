@@ -5,7 +5,7 @@
                     directory (relative), headline numbers and verdict counts; written atomically
     runs.parquet    one row per planned run, derived from the record (`runs_frame`)
     stats.json      per metric: each configuration's summary and its comparison to the baseline
-    report.html     the campaign's page (campaign.report renders it; `write_report` stores it)
+    report.html     the campaign's page (campaign.report renders it to `report_path`)
 
 `CampaignDir` is every reader's and writer's way in (the campaign room, the report's index, the
 notebook); nobody opens these files by path. Schema 1 (written before this model: the same keys,
@@ -212,12 +212,6 @@ class CampaignDir:
 
     def read_stats(self) -> dict[str, Any]:
         return dict(read_json(self.stats_path))
-
-    def write_report(self, page: str) -> Path:
-        tmp = self.report_path.with_name(f".{self.report_path.name}.tmp")
-        tmp.write_text(page, encoding="utf-8")
-        tmp.replace(self.report_path)
-        return self.report_path
 
     def has_report(self) -> bool:
         return self.report_path.is_file()

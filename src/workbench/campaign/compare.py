@@ -129,45 +129,46 @@ def compare(
     """Compare run directories, directories of runs and campaign directories (see the module)."""
     samples: dict[str, list[Headline]] = {}
     excluded: dict[str, int] = {}
-    defaults: dict[str, Any] = {}
+    own: CampaignStore | None = None  # a single campaign directory brings its own settings
     for d in map(Path, dirs):
         campaign = CampaignDir.is_campaign(d)
         prefix = f"{d.name}/" if campaign and len(dirs) > 1 else ""
-        for name, (runs, left_out) in _groups(d, defaults if len(dirs) == 1 else {}).items():
+        groups, store = _groups(d)
+        own = store if len(dirs) == 1 else None
+        for name, (runs, left_out) in groups.items():
             key = _unique(prefix + name, samples)
             samples[key], excluded[key] = runs, left_out
     if not samples:
         raise ConfigError("nothing to compare: no run or campaign directories given")
+    f = own.file if own is not None else None
     return analyze(
         samples,
-        baseline or defaults.get("baseline") or next(iter(samples)),
-        metrics or defaults.get("metrics") or DEFAULT_METRICS,
-        alpha=alpha or defaults.get("alpha", 0.05),
-        min_effect=defaults.get("min_effect", 0.05) if min_effect is None else min_effect,
-        seed=defaults.get("seed", stats.DEFAULT_SEED),
-        resamples=defaults.get("resamples", stats.N_RESAMPLES),
+        baseline or (own.record.baseline if own is not None else next(iter(samples))),
+        metrics or (f.compare.metrics if f else DEFAULT_METRICS),
+        alpha=alpha or (f.compare.alpha if f else 0.05),
+        min_effect=min_effect if min_effect is not None else (f.compare.min_effect if f else 0.05),
+        seed=f.seed if f else stats.DEFAULT_SEED,
+        resamples=f.compare.resamples if f else stats.N_RESAMPLES,
         excluded=excluded,
     )
 
 
-def _groups(d: Path, defaults: dict[str, Any]) -> dict[str, tuple[list[Headline], int]]:
+Groups = dict[str, tuple[list[Headline], int]]  # group -> (counted runs' numbers, left out)
+
+
+def _groups(d: Path) -> tuple[Groups, CampaignStore | None]:
     if CampaignDir.is_campaign(d):
         store = CampaignStore(d)
-        f = store.file
-        defaults.update(
-            baseline=store.record.baseline, metrics=f.compare.metrics, alpha=f.compare.alpha,
-            min_effect=f.compare.min_effect, seed=f.seed, resamples=f.compare.resamples,
-        )  # fmt: skip
         left_out = store.excluded()
-        return {c: (runs, left_out[c]) for c, runs in store.samples().items()}
+        return {c: (runs, left_out[c]) for c, runs in store.samples().items()}, store
     if is_run_dir(d):
-        return {d.name: _run_group([d])}
+        return {d.name: _run_group([d])}, None
     runs = sorted(p for p in d.iterdir() if is_run_dir(p)) if d.is_dir() else []
     if not runs:
         raise ConfigError(
             f"{d}: neither a run directory, a campaign directory nor a folder of runs"
         )
-    return {d.name: _run_group(runs)}
+    return {d.name: _run_group(runs)}, None
 
 
 def _run_group(paths: list[Path]) -> tuple[list[Headline], int]:
@@ -176,7 +177,7 @@ def _run_group(paths: list[Path]) -> tuple[list[Headline], int]:
     return kept, len(numbers) - len(kept)
 
 
-def _unique(name: str, taken: dict[str, Any]) -> str:
+def _unique(name: str, taken: dict[str, list[Headline]]) -> str:
     out, i = name, 2
     while out in taken:
         out, i = f"{name}#{i}", i + 1

@@ -16,61 +16,80 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-import jinja2
 from matplotlib.figure import Figure
 
 from workbench import stats
-from workbench.artifacts.campaign import CampaignRun, verdict_text
+from workbench.artifacts.campaign import CampaignRun
 from workbench.report import plots
+from workbench.report.pages import write_page
 
 if TYPE_CHECKING:
     from workbench.campaign.compare import CompareTable
     from workbench.campaign.store import CampaignStore
 
-TEMPLATES = Path(__file__).with_name("templates")
 CURVE_PARAMS = ("threads", "target")
-_ENV = jinja2.Environment(
-    loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, undefined=jinja2.StrictUndefined
-)
+RUN_NUMBERS = ("throughput", "p50_ms", "p99_ms", "p999_ms", "intended_p99_ms", "errors")
+
+
+@dataclass(frozen=True)
+class RunRow:
+    """One line of the execution-order table: the run as campaign.json has it, and the relative
+    link to its report when its run directory exists."""
+
+    run: CampaignRun
+    href: str
 
 
 def render(store: CampaignStore, table: CompareTable, *, draw: bool = True) -> Path:
-    """Write `<campaign dir>/report.html` and return its path; `draw=False` leaves the figures
-    out (the page says so), for callers that only need the tables."""
-    f = store.file
+    """Write `<campaign dir>/report.html` (the package's one Environment and stylesheet) and
+    return its path; `draw=False` leaves the figures out (the page says so), for callers that
+    only need the tables."""
     rec = store.record
-    runs = rec.runs
-    context = {
-        "campaign_id": store.campaign_id,
-        "name": f.name,
-        "subject": f.subject,
-        "workload": f.workload,
-        "repeat": f.repeat,
-        "order": f.order,
-        "seed": f.seed,
-        "status": rec.status,
-        "n_planned": len(runs),
-        "n_done": rec.n_done(),
-        "n_counted": rec.n_counted(),
-        "n_excluded": sum(table.excluded.values()),
-        "baseline": table.baseline,
-        "alpha": f"{table.alpha:g}",
-        "min_effect": f"{table.min_effect:.0%}",
-        "rows": comparison_rows(table),
-        "figures": _embedded(store, table) if draw else [],
-        "drawn": draw,
-        "runs": [_run_row(r, store.has_run_dir(r)) for r in runs],
-        "configs": _differing(rec.configs),
-        "source": rec.source or json.dumps(rec.spec, indent=2),
-    }
-    return store.write_report(_ENV.get_template("campaign.html.j2").render(**context))
+    return write_page(
+        store.report_path,
+        "campaign.html",
+        rec=rec,
+        file=store.file,
+        n_excluded=sum(table.excluded.values()),
+        baseline=table.baseline,
+        alpha=f"{table.alpha:g}",
+        min_effect=f"{table.min_effect:.0%}",
+        rows=comparison_rows(table),
+        figures=_embedded(store, table) if draw else [],
+        drawn=draw,
+        numbers=RUN_NUMBERS,
+        runs=[RunRow(r, _href(store, r)) for r in rec.runs],
+        configs=_differing(rec.configs),
+        source=rec.source or json.dumps(rec.spec, indent=2),
+    )
+
+
+def _href(store: CampaignStore, r: CampaignRun) -> str:
+    return quote(f"{r.dir}/report.html") if store.has_run_dir(r) else ""
 
 
 def _num(v: float | None, digits: int = 2) -> str:
     return "—" if v is None else f"{v:,.{digits}f}"
 
 
-def comparison_rows(t: CompareTable) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class ComparisonRow:
+    """One line of the comparison table, rounded for people (the notebook's frame has the same)."""
+
+    metric: str
+    group: str
+    n: int
+    excluded: int
+    median: str
+    ci: str
+    cv: str
+    ratio: str
+    verdict: str
+    css: str
+    text: str
+
+
+def comparison_rows(t: CompareTable) -> list[ComparisonRow]:
     rows = []
     for m in t.metrics:
         info = stats.metric(m)
@@ -84,43 +103,21 @@ def comparison_rows(t: CompareTable) -> list[dict[str, Any]]:
                     ratio += f" [{c.ratio_low:.3f}, {c.ratio_high:.3f}]"
             verdict = "baseline" if c is None else c.verdict
             rows.append(
-                {
-                    "metric": f"{info.label} ({info.unit})",
-                    "group": g,
-                    "n": s.n,
-                    "excluded": t.excluded.get(g, 0),
-                    "median": _num(s.median),
-                    "ci": ci,
-                    "cv": "" if s.cv is None else f"{s.cv * 100:.1f}%",
-                    "ratio": ratio,
-                    "verdict": verdict,
-                    "css": {"better": "better", "worse": "worse", "unknown": "unknown"}.get(
-                        verdict, ""
-                    ),
-                    "text": "" if c is None else stats.format_comparison(c),
-                }
+                ComparisonRow(
+                    metric=f"{info.label} ({info.unit})",
+                    group=g,
+                    n=s.n,
+                    excluded=t.excluded.get(g, 0),
+                    median=_num(s.median),
+                    ci=ci,
+                    cv="" if s.cv is None else f"{s.cv * 100:.1f}%",
+                    ratio=ratio,
+                    verdict=verdict,
+                    css=verdict if verdict in ("better", "worse", "unknown") else "",
+                    text="" if c is None else stats.format_comparison(c),
+                )
             )
     return rows
-
-
-def _run_row(r: CampaignRun, linked: bool) -> dict[str, Any]:
-    """One line of the execution-order table; `linked`: its run directory exists."""
-    n = r.numbers
-    href = quote(f"{r.dir}/report.html") if linked else ""
-    return {
-        "order": r.index + 1,
-        "config": r.config,
-        "rep": r.repetition + 1,
-        "run_id": r.run_id or "",
-        "href": href,
-        "state": r.state,
-        "status": r.run_status or "",
-        "counted": "yes" if r.counted else "no",
-        **{k: _num(n.value(k)) for k in ("throughput", "p50_ms", "p99_ms", "p999_ms")},
-        "errors": _num(n.value("errors"), 0),
-        "verdicts": verdict_text(r.verdicts),
-        "error": r.error or "",
-    }
 
 
 def _differing(configs: dict[str, dict[str, Any]]) -> list[tuple[str, str]]:

@@ -10,6 +10,7 @@ tables as frames for a notebook. Running the plan is runner.py's; the executor c
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 
 import pandas as pd
@@ -49,7 +50,7 @@ def reopen(campaign_dir: Path | str) -> tuple[CampaignStore, CompareTable]:
 def comparison_frame(table: CompareTable) -> pd.DataFrame:
     """The report's comparison table: per metric and configuration, rounded for people."""
     rows = report.comparison_rows(table)
-    frame = pd.DataFrame(rows).drop(columns=["css"])
+    frame = pd.DataFrame([asdict(r) for r in rows]).drop(columns=["css"])
     return frame.rename(columns={"group": "configuration", "text": f"vs {table.baseline}"})
 
 

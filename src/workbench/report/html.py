@@ -17,80 +17,31 @@ import base64
 import json
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
-import jinja2
 import pandas as pd
 from matplotlib.figure import Figure
 
 from workbench.artifacts import RunDir, index_files, report_of
-from workbench.artifacts.campaign import CampaignDir, scan_campaign_dirs
+from workbench.artifacts.campaign import CampaignDir, CampaignRecord, scan_campaign_dirs
 from workbench.model import Verdict
 
 from . import plots
 from .faults import fault_summary
+from .pages import write_page
 from .summary import (
     READ_ERRORS,
     RunSummary,
     list_runs,
-    num,
     read_verdicts,
     summarize,
     verdict_text,
     worst_text,
 )
 
-STATUS_COLORS = {
-    "passed": "#1a7f37",
-    "pass": "#1a7f37",
-    "ok": "#1a7f37",
-    "failed": "#cf222e",
-    "fail": "#cf222e",
-    "error": "#9a6700",
-    "unknown": "#9a6700",
-    "unverified": "#9a6700",
-    "unreadable": "#9a6700",
-    "aborted": "#6e7781",
-    "abandoned": "#6e7781",
-    "skipped": "#6e7781",
-    "running": "#0969da",
-}
 VERDICT_ORDER = {"fail": 0, "unknown": 1, "pass": 2, "skipped": 3}
-
-
-def _href(rel: str | Path) -> str:
-    return quote(str(rel).replace("\\", "/"))
-
-
-def _finalize(value: Any) -> Any:
-    """None prints nothing (escaping itself is the environment's autoescape)."""
-    return "" if value is None else value
-
-
-def _environment() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("workbench.report", "templates"),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-        finalize=_finalize,
-    )
-    env.filters["num"] = num
-    env.filters["href"] = _href
-    env.filters["status_color"] = lambda s: STATUS_COLORS.get(str(s), "#6e7781")
-    return env
-
-
-ENV = _environment()
-
-
-def _write(out: Path, page: str) -> Path:
-    tmp = out.with_name(f".{out.name}.tmp")
-    tmp.write_text(page, encoding="utf-8")
-    tmp.replace(out)
-    return out
 
 
 def _flatten(d: dict[str, Any], prefix: str = "") -> Iterable[tuple[str, Any]]:
@@ -213,7 +164,9 @@ def render(run_dir: Path | str) -> Path:
     s = summarize(rd)
     verdicts, checks_problem = read_verdicts(rd)
     tl, timeline_problem = _timeline(rd)
-    page = ENV.get_template("report.html").render(
+    return write_page(
+        rd.report_path,
+        "report.html",
         s=s,
         ended=rd.record.ended,
         failure=_failure(rd, s.status),
@@ -230,7 +183,6 @@ def render(run_dir: Path | str) -> Path:
         files=[p for p in rd.files() if p.name != "report.html"],
         rendered=time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
     )
-    return _write(rd.report_path, page)
 
 
 def _index_row(s: RunSummary) -> dict[str, Any]:
@@ -249,29 +201,29 @@ def render_index(results_dir: Path | str) -> Path:
     root = Path(results_dir)
     root.mkdir(parents=True, exist_ok=True)
     rows = [_index_row(s) for s in list_runs(root)]
-    page = ENV.get_template("index.html").render(
-        root=root.resolve(), rows=rows, campaigns=_campaign_rows(root)
+    campaigns = _campaign_rows(root)
+    return write_page(
+        root / "index.html", "index.html", root=root.resolve(), rows=rows, campaigns=campaigns
     )
-    return _write(root / "index.html", page)
 
 
-def _campaign_rows(root: Path) -> list[dict[str, Any]]:
-    """results/campaigns/*, newest first, through CampaignDir; a damaged one is a row saying why."""
-    rows: list[dict[str, Any]] = []
+@dataclass(frozen=True)
+class CampaignRow:
+    """One campaign of the index: its typed record, or why it cannot be read."""
+
+    id: str
+    report: bool
+    record: CampaignRecord | None = None
+    problem: str = ""
+
+
+def _campaign_rows(root: Path) -> list[CampaignRow]:
+    """results/campaigns/*, newest first, through CampaignDir; a damaged one says why."""
+    rows = []
     for item in scan_campaign_dirs(root):
-        if not isinstance(item, CampaignDir):
+        if isinstance(item, CampaignDir):
+            rows.append(CampaignRow(item.path.name, item.has_report(), item.record))
+        else:
             path, why = item
-            rows.append(
-                {"id": path.name, "problem": why, "report": (path / "report.html").is_file()}
-            )
-            continue
-        rec = item.record
-        rows.append(
-            {
-                "id": item.path.name, "problem": "", "report": item.has_report(),
-                "subject": rec.subject, "workload": rec.workload, "configs": ", ".join(rec.configs),
-                "status": rec.status, "done": rec.n_done(), "planned": len(rec.runs),
-                "counted": rec.n_counted(),
-            }
-        )  # fmt: skip
+            rows.append(CampaignRow(path.name, (path / "report.html").is_file(), problem=why))
     return rows

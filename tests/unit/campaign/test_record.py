@@ -4,19 +4,21 @@ resumed, reported and indexed; a new record round-trips; damage is an error nami
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+import workbench.campaign as campaign_pkg
 from workbench.artifacts import CampaignDir, Headline
 from workbench.artifacts.campaign import CAMPAIGN_SCHEMA, read_campaign, runs_frame
 from workbench.campaign import report, session, spec
 from workbench.campaign.runner import run_campaign
 from workbench.campaign.store import CampaignStore
 from workbench.errors import ConfigError
-from workbench.report import render_index
+from workbench.report import pages, render_index
 
 pytestmark = pytest.mark.usefixtures("fixed_png")
 
@@ -95,3 +97,20 @@ def test_a_new_record_round_trips_and_damage_names_the_file(tmp_path: Path) -> N
         CampaignDir(store.path)
     with pytest.raises(ConfigError, match="not a campaign directory"):
         CampaignDir(tmp_path)
+
+
+def test_one_environment_and_one_stylesheet_for_every_page(tmp_path: Path) -> None:
+    """The campaign's page and a run's page come through the same loader and share the one
+    stylesheet (the campaign template no longer carries its own copy)."""
+    path = old_campaign(tmp_path)
+    store, table = session.reopen(path)
+    campaign_page = report.render(store, table, draw=False).read_text()
+    run_page = render_index(tmp_path).read_text()
+
+    def styles(page: str) -> list[str]:
+        return re.findall(r"<style>(.*?)</style>", page, re.S)
+
+    assert len(styles(campaign_page)) == 1 and styles(campaign_page) == styles(run_page)
+    assert ".better{" in styles(campaign_page)[0]
+    assert report.write_page is pages.write_page  # the campaign renders through the one ENV
+    assert not list(Path(campaign_pkg.__file__).parent.glob("templates"))

@@ -144,13 +144,22 @@ def compare(
     return analyze(
         samples,
         baseline or (own.record.baseline if own is not None else next(iter(samples))),
-        metrics or (f.compare.metrics if f else DEFAULT_METRICS),
+        metrics or (f.compare.metrics if f else _default_metrics(samples)),
         alpha=alpha or (f.compare.alpha if f else 0.05),
         min_effect=min_effect if min_effect is not None else (f.compare.min_effect if f else 0.05),
         seed=f.seed if f else stats.DEFAULT_SEED,
         resamples=f.compare.resamples if f else stats.N_RESAMPLES,
         excluded=excluded,
     )
+
+
+def _default_metrics(samples: dict[str, list[Headline]]) -> tuple[str, ...]:
+    """DEFAULT_METRICS, with the intended-time p99 (TOTAL-INTENDED) after the service-time p99
+    when some run measured it (a run at a target rate)."""
+    if any(n.intended_p99_ms is not None for runs in samples.values() for n in runs):
+        i = DEFAULT_METRICS.index("p99_ms") + 1
+        return (*DEFAULT_METRICS[:i], "intended_p99_ms", *DEFAULT_METRICS[i:])
+    return DEFAULT_METRICS
 
 
 Groups = dict[str, tuple[list[Headline], int]]  # group -> (counted runs' numbers, left out)

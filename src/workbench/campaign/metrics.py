@@ -1,6 +1,6 @@
 """One run's numbers for a campaign: `run_metrics(run_dir)`, the only reader of a run directory here.
 
-Status, start and parameters come from run.json (the typed record); the headline numbers are the
+Status and start come from run.json (the typed record); the headline numbers are the
 report's one reading of YCSB's final block (`report.summary.final_numbers`, a `Headline`: TOTAL
 p50/p99/p99.9 service time, the TOTAL-INTENDED p99 with a target rate), the throughput and errors
 the record's own when it has them; the check verdicts counted from checks.json. Statistics are
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from workbench.artifacts import RunDir
 from workbench.artifacts.record import Headline
@@ -32,7 +31,6 @@ class RunNumbers:
     run_id: str
     status: str
     started: str
-    params: dict[str, Any]
     numbers: Headline
     verdicts: dict[str, int] = field(default_factory=dict)
 
@@ -58,7 +56,6 @@ def run_metrics(run_dir: Path) -> RunNumbers:
         run_id=rec.run_id,
         status=rec.status,
         started=rec.started,
-        params=rec.params,
         numbers=numbers,
         verdicts=_verdict_counts(rd) or dict(kept.verdicts),
     )

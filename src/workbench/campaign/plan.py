@@ -9,8 +9,7 @@ are derived from the campaign id, the order index and the configuration. Executi
 from __future__ import annotations
 
 import random
-from dataclasses import asdict, dataclass
-from typing import Any
+from dataclasses import dataclass
 
 ORDERS = ("interleaved", "blocked", "random")
 
@@ -25,9 +24,6 @@ class PlannedRun:
         """`<campaign_id>-003-t8-r1`; a second attempt (after an interrupted one) gets `-a2`."""
         base = f"{campaign_id}-{self.index:03d}-{self.config}-r{self.repetition}"
         return base if attempt == 1 else f"{base}-a{attempt}"
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def plan(configs: list[str], repeat: int, order: str, seed: int = 1) -> list[PlannedRun]:

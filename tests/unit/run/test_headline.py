@@ -14,6 +14,7 @@ import pytest
 from workbench import report
 from workbench.artifacts import Headline, RunDir
 from workbench.artifacts.record import Summary
+from workbench.campaign import compare
 from workbench.model import Verdict
 from workbench.run import finishing, supervisor
 
@@ -61,6 +62,11 @@ def test_the_intended_time_p99_is_in_every_headline(
     assert "service p99 ms" in table[0] and "intended p99 ms" in table[0]
     assert re.search(r"38\.11\s+6,939\.00\s", table[1]), table[1]
 
+    table = compare.compare([rd.path])  # `workbench compare`: the intended p99 is a metric
+    assert table.metrics[2:4] == ["p99_ms", "intended_p99_ms"]
+    assert table.summaries["intended_p99_ms"][rd.run_id].median == 6939.0
+    assert "TOTAL-INTENDED p99" in compare.format_table(table)
+
     frame = report.compare_runs([rd.path])
     assert frame["intended p99 ms"].iloc[0] == 6939.0 and frame["p99 ms"].iloc[0] == 38.11
 
@@ -75,6 +81,7 @@ def test_without_a_target_there_is_no_intended_time(tmp_path: Path) -> None:
     s = report.summarize(rd)
     assert s.numbers.p99_ms == 38.11 and s.numbers.intended_p99_ms is None
     assert "intended" not in supervisor.headline("passed", s.numbers, rd.path / "report.html")
+    assert "intended_p99_ms" not in compare.compare([rd.path]).metrics
 
 
 def test_an_old_run_json_summary_still_reads() -> None:

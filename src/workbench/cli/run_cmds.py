@@ -73,7 +73,9 @@ def register(sub: Any) -> None:
     p.add_argument("run_dir", type=Path, help="a run directory (holds run.json)")
     p.set_defaults(func=cmd_report)
 
-    p = sub.add_parser("ls", help="list runs: subject, workload, verdict, throughput, p99")
+    p = sub.add_parser(
+        "ls", help="list runs: subject, workload, verdict, throughput, service and intended p99"
+    )
     p.add_argument("--results", type=Path, default=Path("results"), help="results folder")
     p.add_argument("--index", action="store_true", help="also rewrite results/index.html")
     p.set_defaults(func=cmd_ls)

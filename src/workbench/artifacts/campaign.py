@@ -146,6 +146,16 @@ def read_campaign(path: Path) -> CampaignRecord:
         raise ConfigError(f"{file} is unreadable: {type(exc).__name__}: {first}") from exc
 
 
+def campaigns_dir(results_dir: Path | str) -> Path:
+    """Where a results directory keeps its campaigns."""
+    return Path(results_dir) / "campaigns"
+
+
+def campaign_report_of(path: Path | str) -> Path:
+    """A campaign directory's report.html (also for one whose record cannot be read)."""
+    return Path(path) / "report.html"
+
+
 class CampaignDir:
     """One campaign directory: its record (loaded once) and every file in it."""
 
@@ -172,7 +182,7 @@ class CampaignDir:
 
     @property
     def report_path(self) -> Path:
-        return self.path / "report.html"
+        return campaign_report_of(self.path)
 
     @property
     def campaign_id(self) -> str:
@@ -253,7 +263,7 @@ def verdict_text(counts: dict[str, int]) -> str:
 def scan_campaign_dirs(results_dir: Path | str) -> list[CampaignDir | tuple[Path, str]]:
     """Every campaign under results_dir/campaigns, newest first: a CampaignDir, or (path, why)
     for one that cannot be read, so a reader reports it and goes on."""
-    root = Path(results_dir) / "campaigns"
+    root = campaigns_dir(results_dir)
     if not root.is_dir():
         return []
     out: list[CampaignDir | tuple[Path, str]] = []

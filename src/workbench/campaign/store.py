@@ -22,16 +22,13 @@ from workbench.artifacts.campaign import (
     CampaignRun,
     CampaignStatus,
     RunState,
+    campaigns_dir,
 )
 from workbench.artifacts.record import Headline
 from workbench.campaign import metrics as run_numbers
 from workbench.campaign.plan import PlannedRun, plan
 from workbench.campaign.spec import Campaign, CampaignFile
 from workbench.jsonio import utc_iso
-
-
-def campaigns_dir(results_dir: Path | str) -> Path:
-    return Path(results_dir) / "campaigns"
 
 
 def new_campaign_id(name: str, now: float | None = None) -> str:

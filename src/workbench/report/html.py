@@ -25,7 +25,12 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from workbench.artifacts import RunDir, index_files, report_of
-from workbench.artifacts.campaign import CampaignDir, CampaignRecord, scan_campaign_dirs
+from workbench.artifacts.campaign import (
+    CampaignDir,
+    CampaignRecord,
+    campaign_report_of,
+    scan_campaign_dirs,
+)
 from workbench.model import Verdict
 
 from . import plots
@@ -225,5 +230,5 @@ def _campaign_rows(root: Path) -> list[CampaignRow]:
             rows.append(CampaignRow(item.path.name, item.has_report(), item.record))
         else:
             path, why = item
-            rows.append(CampaignRow(path.name, (path / "report.html").is_file(), problem=why))
+            rows.append(CampaignRow(path.name, campaign_report_of(path).is_file(), problem=why))
     return rows

@@ -312,7 +312,15 @@ def test_synthetic_run_round_trips(tmp_path: Path) -> None:
     again = RunDir(rd.path)
     assert again.status == "passed" and len(again.verdicts()) == 3
     assert set(again.metrics()) == {"server_ops", "server_p99", "cpu"}
-    assert [q["name"] for q in again.queries()] == ["server_ops", "server_p99", "cpu"]
+    assert [(q.name, q.unit) for q in again.queries()] == [
+        ("server_ops", "ops/s"),
+        ("server_p99", "s"),
+        ("cpu", "cores"),
+    ]
+    (rd.metrics_dir / "queries.json").write_text('[{"name": "old", "unit": "s"}]')  # older shape
+    assert [q.name for q in again.queries()] == ["old"]
+    (rd.metrics_dir / "queries.json").write_text("{damaged")
+    assert again.queries() == []
     tl = again.timeline()
     assert tl is not None and set(tl["source"]) == {"client", "server", "mark"}
     files = {str(p) for p in again.files()}

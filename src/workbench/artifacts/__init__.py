@@ -34,6 +34,7 @@ from .record import (
 from .rundir import RunDir, list_run_dirs, read_record, run_status, scan_run_dirs
 from .sidefiles import (
     ErrorClasses,
+    QueryEntry,
     ServerOpsInfo,
     index_files,
     is_run_dir,
@@ -62,6 +63,7 @@ __all__ = [
     "Headline",
     "ProgressEvent",
     "ProgressLog",
+    "QueryEntry",
     "RunDir",
     "RunRecord",
     "ServerOpsInfo",

@@ -272,14 +272,6 @@ class RunDir(RunFiles):
             return {}
         return {p.stem: pd.read_parquet(p) for p in sorted(d.glob("*.parquet"))}
 
-    def queries(self) -> list[dict[str, Any]]:
-        """The queries used (`metrics/queries.json`), as written by the metrics collector."""
-        path = self.path / "metrics" / "queries.json"
-        if not path.is_file():
-            return []
-        data = read_json(path)
-        return list(data.get("queries", data) if isinstance(data, dict) else data)
-
     def save_timeline(self, df: pd.DataFrame) -> Path:
         return self.save_frame("timeline.parquet", df)
 

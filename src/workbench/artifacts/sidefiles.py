@@ -73,6 +73,20 @@ class ErrorClasses(BaseModel):
     requests: dict[str, dict[str, int]] | None = None
 
 
+class QueryEntry(BaseModel):
+    """One query of metrics/queries.json (written by workbench.prometheus.collect): its PromQL,
+    unit and kind, and its Parquet file (None with the error when the query failed)."""
+
+    model_config = ConfigDict(extra="allow")
+    name: str
+    query: str = ""
+    unit: str = ""
+    kind: str = "other"
+    description: str = ""
+    file: str | None = None
+    error: str | None = None
+
+
 class ServerOpsInfo(BaseModel):
     """How the raw server op scrapes were taken: the counter and the labels to split by."""
 
@@ -189,6 +203,17 @@ class RunFiles:
             return ErrorClasses.model_validate(data)
         except (OSError, ValueError, ValidationError):
             return None
+
+    # ---- metrics ------------------------------------------------------------------------------
+    def queries(self) -> list[QueryEntry]:
+        """The queries used (`metrics/queries.json`: an object with `queries`, or an older bare
+        list); [] when there is none or it is damaged (the frames themselves still read)."""
+        try:
+            data = read_json(self.path / "metrics" / "queries.json")
+            items = data.get("queries", []) if isinstance(data, dict) else data
+            return [QueryEntry.model_validate(q) for q in items]
+        except (OSError, ValueError, ValidationError, TypeError, AttributeError):
+            return []
 
     # ---- raw server scrapes ------------------------------------------------------------------
     def save_server_ops(self, raw: pd.DataFrame, info: ServerOpsInfo) -> None:

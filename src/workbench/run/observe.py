@@ -13,7 +13,7 @@ import httpx
 import pandas as pd
 
 from workbench import artifacts
-from workbench.artifacts import RunDir, ServerOpsInfo
+from workbench.artifacts import QueryEntry, RunDir, ServerOpsInfo
 from workbench.artifacts.record import Settle
 from workbench.checks import CheckContext, run_checks
 from workbench.checks.alignment import grid_edges
@@ -180,9 +180,10 @@ def timeline(rd: RunDir, phases: dict[str, PhaseRecord]) -> tuple[pd.DataFrame, 
         )
         for ph, rec in phases.items()
     ]
-    q = {x["name"]: x for x in rd.queries()}
+    q = {x.name: x for x in rd.queries()}
+    unknown = QueryEntry(name="")
     server = [
-        artifacts.server_rows(n, f, q.get(n, {}).get("unit", ""), q.get(n, {}).get("kind", "other"))
+        artifacts.server_rows(n, f, q.get(n, unknown).unit, q.get(n, unknown).kind)
         for n, f in rd.metrics().items()
     ]
     server += [aligned_server_rows(rd, ph, rec) for ph, rec in phases.items()]

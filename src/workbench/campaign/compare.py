@@ -6,7 +6,7 @@
   - a run directory (run.json) is a group of that one run, named by its run id;
   - a directory holding run directories (no run.json of its own) is one group of all of them.
 The first group is the baseline unless one is named. A single campaign directory brings its own
-metrics, alpha, min_effect and seed. `of_store` is one campaign's own statistics (stats.json,
+metrics, alpha and min_effect. `of_store` is one campaign's own statistics (stats.json,
 the report, the notebook); `analyze` does the statistics for any samples; `format_table` prints
 the benchstat-style table and `CompareTable.to_json` is the `--json` form. No run is executed here.
 """
@@ -39,8 +39,6 @@ class CompareTable:
     summaries: dict[str, dict[str, stats.Summary]]  # metric -> group -> summary
     comparisons: dict[str, dict[str, stats.Comparison]]  # metric -> group (not baseline) -> ...
     excluded: dict[str, int] = field(default_factory=dict)  # group -> runs left out
-    seed: int = stats.DEFAULT_SEED  # of the bootstrap CIs
-    resamples: int = stats.N_RESAMPLES  # bootstrap resamples per CI
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -48,8 +46,6 @@ class CompareTable:
             "groups": self.groups,
             "alpha": self.alpha,
             "min_effect": self.min_effect,
-            "seed": self.seed,
-            "resamples": self.resamples,
             "excluded": self.excluded,
             "metrics": {
                 m: {
@@ -73,12 +69,9 @@ def analyze(
     *,
     alpha: float = 0.05,
     min_effect: float = 0.05,
-    seed: int = stats.DEFAULT_SEED,
-    resamples: int = stats.N_RESAMPLES,
     excluded: dict[str, int] | None = None,
 ) -> CompareTable:
-    """Statistics of `samples` (group -> each run's headline numbers), the baseline first;
-    `seed` and `resamples` are the bootstrap's."""
+    """Statistics of `samples` (group -> each run's headline numbers), the baseline first."""
     if baseline not in samples:
         raise ConfigError(f"baseline {baseline!r} is not a group; groups: {', '.join(samples)}")
     groups = [baseline, *(g for g in samples if g != baseline)]
@@ -86,25 +79,20 @@ def analyze(
     comparisons: dict[str, dict[str, stats.Comparison]] = {}
     for m in metrics:
         values = {g: [run.value(m) for run in samples[g]] for g in groups}
-        summaries[m] = {
-            g: stats.summarize(values[g], seed=seed, n_resamples=resamples) for g in groups
-        }
+        summaries[m] = {g: stats.summarize(values[g]) for g in groups}
         comparisons[m] = {
-            g: stats.compare(
-                m, values[baseline], values[g], alpha=alpha, min_effect=min_effect, seed=seed,
-                n_resamples=resamples,
-            )
+            g: stats.compare(m, values[baseline], values[g], alpha=alpha, min_effect=min_effect)
             for g in groups[1:]
-        }  # fmt: skip
+        }
     return CompareTable(
         baseline, groups, list(metrics), alpha, min_effect, summaries, comparisons,
-        dict(excluded or dict.fromkeys(groups, 0)), seed, resamples,
+        dict(excluded or dict.fromkeys(groups, 0)),
     )  # fmt: skip
 
 
 def of_store(store: CampaignStore) -> CompareTable:
-    """A campaign's statistics from its counted runs, with the file's metrics, alpha, min_effect,
-    seed and resamples (what stats.json and the report hold)."""
+    """A campaign's statistics from its counted runs, with the file's metrics, alpha and
+    min_effect (what stats.json and the report hold)."""
     f = store.file
     return analyze(
         store.samples(),
@@ -112,8 +100,6 @@ def of_store(store: CampaignStore) -> CompareTable:
         f.compare.metrics,
         alpha=f.compare.alpha,
         min_effect=f.compare.min_effect,
-        seed=f.seed,
-        resamples=f.compare.resamples,
         excluded=store.excluded(),
     )
 
@@ -147,8 +133,6 @@ def compare(
         metrics or (f.compare.metrics if f else _default_metrics(samples)),
         alpha=alpha or (f.compare.alpha if f else 0.05),
         min_effect=min_effect if min_effect is not None else (f.compare.min_effect if f else 0.05),
-        seed=f.seed if f else stats.DEFAULT_SEED,
-        resamples=f.compare.resamples if f else stats.N_RESAMPLES,
         excluded=excluded,
     )
 
@@ -193,39 +177,36 @@ def _unique(name: str, taken: dict[str, list[Headline]]) -> str:
     return out
 
 
-def _ci_text(s: stats.Summary) -> str:
-    if s.ci_low is None or s.ci_high is None:
-        return ""
-    return f"[{s.ci_low:,.2f}, {s.ci_high:,.2f}]"
-
-
 def format_table(t: CompareTable) -> str:
     """The terminal table: one block per metric, one line per group, verdicts against the
-    baseline in benchstat's words."""
+    baseline in benchstat's words; footnotes where an interval cannot be given."""
     blocks = []
+    used: set[str] = set()
     for m in t.metrics:
         info = stats.metric(m)
         way = "higher" if info.higher_is_better else "lower"
-        head = ["", "n", "median", "95% CI", "cv", f"vs {t.baseline}"]
+        head = ["", "n", "median", "95% CI", "cv", "ratio [CI] coverage", f"vs {t.baseline}"]
         rows = [head]
         for g in t.groups:
             s = t.summaries[m][g]
             c = t.comparisons[m].get(g)
-            rows.append(
-                [
-                    g,
-                    str(s.n) + (f" (-{t.excluded[g]})" if t.excluded.get(g) else ""),
-                    "—" if s.median is None else f"{s.median:,.2f}",
-                    _ci_text(s),
-                    "" if s.cv is None else f"{s.cv * 100:.1f}%",
-                    "" if c is None else stats.format_comparison(c),
-                ]
-            )
+            row = [
+                g,
+                str(s.n) + (f" (-{t.excluded[g]})" if t.excluded.get(g) else ""),
+                "—" if s.median is None else f"{s.median:,.2f}",
+                stats.format_ci(s),
+                "" if s.cv is None else f"{s.cv * 100:.1f}%",
+                "" if c is None else stats.format_ratio(c),
+                "" if c is None else stats.format_comparison(c),
+            ]
+            used.update(mark for mark in "¹²" if mark in row[3] + row[5])
+            rows.append(row)
         widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
         lines = [
             "  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip()
             for r in rows
         ]
         blocks.append(f"{info.label} ({info.unit}, {way} is better)\n" + "\n".join(lines))
-    note = f"alpha={t.alpha:g} min_effect={t.min_effect:.0%}; (-k): k runs excluded (not passed)"
-    return "\n\n".join(blocks) + "\n\n" + note
+    notes = [f"alpha={t.alpha:g} min_effect={t.min_effect:.0%}; (-k): k runs excluded (not passed)"]
+    notes += stats.interval_notes(used, t.alpha)
+    return "\n\n".join(blocks) + "\n\n" + "\n".join(notes)

@@ -1,7 +1,8 @@
 """The campaign's self-contained report.html (jinja2 with autoescape, figures as embedded PNGs).
 
-Per metric every counted run as a point by configuration with the median and its 95% CI; the
-comparison table with verdicts; the runs in execution order (drift over time shows); when the
+Per metric every counted run as a point by configuration with the median and its 95% CI (none
+below 6 runs, with a footnote; stats.py says how the intervals are made); the comparison table with
+verdicts and the ratios' intervals labelled with their exact coverage; the runs in execution order (drift over time shows); when the
 configurations differ in `threads` or `target`, the latency-throughput curve (p50 and p99 against
 achieved throughput, one point per run, medians with CIs); relative links to each run's report.
 The statistics come in computed (compare.analyze); nothing here runs or reads a run directory.
@@ -45,6 +46,8 @@ def render(store: CampaignStore, table: CompareTable, *, draw: bool = True) -> P
     return its path; `draw=False` leaves the figures out (the page says so), for callers that
     only need the tables."""
     rec = store.record
+    rows = comparison_rows(table)
+    marks = {mark for r in rows for mark in "¹²" if mark in r.ci + r.ratio}
     return write_page(
         store.report_path,
         "campaign.html",
@@ -54,7 +57,8 @@ def render(store: CampaignStore, table: CompareTable, *, draw: bool = True) -> P
         baseline=table.baseline,
         alpha=f"{table.alpha:g}",
         min_effect=f"{table.min_effect:.0%}",
-        rows=comparison_rows(table),
+        rows=rows,
+        interval_notes=stats.interval_notes(marks, table.alpha),
         figures=_embedded(store, table) if draw else [],
         drawn=draw,
         numbers=RUN_NUMBERS,
@@ -95,12 +99,7 @@ def comparison_rows(t: CompareTable) -> list[ComparisonRow]:
         info = stats.metric(m)
         for g in t.groups:
             s, c = t.summaries[m][g], t.comparisons[m].get(g)
-            ci = "" if s.ci_low is None else f"[{_num(s.ci_low)}, {_num(s.ci_high)}]"
-            ratio = ""
-            if c is not None and c.ratio is not None:
-                ratio = f"{c.ratio:.3f}"
-                if c.ratio_low is not None:
-                    ratio += f" [{c.ratio_low:.3f}, {c.ratio_high:.3f}]"
+            ratio = "" if c is None else stats.format_ratio(c)
             verdict = "baseline" if c is None else c.verdict
             rows.append(
                 ComparisonRow(
@@ -109,7 +108,7 @@ def comparison_rows(t: CompareTable) -> list[ComparisonRow]:
                     n=s.n,
                     excluded=t.excluded.get(g, 0),
                     median=_num(s.median),
-                    ci=ci,
+                    ci=stats.format_ci(s),
                     cv="" if s.cv is None else f"{s.cv * 100:.1f}%",
                     ratio=ratio,
                     verdict=verdict,
@@ -148,7 +147,8 @@ def figures(store: CampaignStore, t: CompareTable) -> list[CampaignFigure]:
         CampaignFigure(
             "runs by configuration",
             "Every run by configuration",
-            "One point per counted run; bar: median with its 95% bootstrap CI.",
+            "One point per counted run; bar: median with its 95% CI (order statistics; "
+            "no bar below 6 runs).",
             _strip_figure(store, t),
         ),
         CampaignFigure(
@@ -165,7 +165,7 @@ def figures(store: CampaignStore, t: CompareTable) -> list[CampaignFigure]:
                 "latency-throughput",
                 "Latency against throughput",
                 "TOTAL p50 and p99 against achieved throughput, one point per run; "
-                "crosses: medians with 95% CIs.",
+                "crosses: medians with 95% CIs (none below 6 runs).",
                 _curve_figure(store, t),
             )
         )
@@ -224,10 +224,7 @@ def _curve_figure(store: CampaignStore, t: CompareTable) -> Figure:
     fig = Figure(figsize=(7.0, 4.2))
     ax = fig.subplots()
     summaries = {
-        m: {
-            g: stats.summarize(_values(store, g, m), seed=t.seed, n_resamples=t.resamples)
-            for g in t.groups
-        }
+        m: {g: stats.summarize(_values(store, g, m)) for g in t.groups}
         for m in ("throughput", "p50_ms", "p99_ms")
     }
     for m, style in (("p50_ms", "o"), ("p99_ms", "s")):

@@ -11,6 +11,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
+from workbench import stats
 from workbench.campaign import compare as cmp
 from workbench.campaign import report, spec
 from workbench.campaign.runner import run_campaign
@@ -18,9 +19,6 @@ from workbench.campaign.store import CampaignStore
 
 pytestmark = pytest.mark.usefixtures("fixed_png")  # figures built, not rasterised
 
-# Fewer bootstrap resamples than a real campaign's 9999 keep this tier fast; what the statistics
-# say is checked against scipy in tests/unit/test_stats.py at both counts.
-QUICK = {"resamples": 999}
 THROUGHPUT = {2: [701.0, 709.0, 698.0, 712.0, 705.0], 8: [1392.0, 1401.0, 1380.0, 1410.0, 1399.0]}
 
 
@@ -31,7 +29,7 @@ def campaign(repeat: int = 4, configs: tuple[int, ...] = (2, 8), **extra: Any) -
         "base": {"duration": 5},
         "configs": [{"name": f"t{t}", "threads": t} for t in configs],
         **extra,
-        "compare": {**QUICK, **extra.get("compare", {})},
+        "compare": extra.get("compare", {}),
     }
     return spec.validate(raw, validate_params=dict)
 
@@ -60,9 +58,13 @@ def test_interleaved_campaign_end_to_end(tmp_path: Path, fake_executor: Any) -> 
     saved = json.loads((store.path / "stats.json").read_text())
     assert set(saved["metrics"]["throughput"]["summaries"]) == {"t2", "t8"}
     assert saved["metrics"]["throughput"]["comparisons"]["t8"]["text"].startswith("+")
-    assert (saved["resamples"], saved["seed"]) == (999, 1)
+    t8 = saved["metrics"]["throughput"]
+    assert t8["summaries"]["t8"]["ci_low"] is None and t8["summaries"]["t8"]["ci_needed_n"] == 6
+    assert t8["comparisons"]["t8"]["ratio_level"] == pytest.approx(1 - 2 / 70)  # 4+4: exact
     page = (store.path / "report.html").read_text()
     assert "Figures not drawn" in page and "<img" not in page and "better" in page
+    assert "none¹" in page and stats.median_footnote() in page  # 4 runs: no median CI
+    assert "] 97.1%" in page and "none²" not in page  # 4+4: the ratio's CI with its coverage
     runs = pd.read_parquet(store.path / "runs.parquet")
     assert list(runs["order"]) == list(range(8)) and runs["counted"].all()
     assert runs.loc[0, "p999_ms"] == pytest.approx(12.0) and runs.loc[0, "verdicts"] == "pass=1"
@@ -136,7 +138,6 @@ def test_a_a_campaign_reports_no_difference(tmp_path: Path, fake_executor: Any) 
         "name": "aa",
         "repeat": 5,
         "configs": [{"name": "A", "threads": 2}, {"name": "A2", "threads": 2}],
-        "compare": QUICK,
     }
     store = CampaignStore.create(tmp_path, spec.validate(raw, validate_params=dict))
     table = run_campaign(store, fake_executor(numbers), progress=quiet, draw=False)
@@ -150,7 +151,10 @@ def test_too_few_runs_say_how_many_are_needed(tmp_path: Path, fake_executor: Any
     table = run_campaign(store, fake_executor(numbers), progress=quiet, draw=False)
     c = table.comparisons["throughput"]["t8"]
     assert c.verdict == "unknown" and c.needed_n == 4
-    assert "? (n=2+2, needs 4+4)" in cmp.format_table(table)
+    text = cmp.format_table(table)
+    assert "? (n=2+2, needs 4+4)" in text and "none¹" in text and "none²" in text
+    assert stats.median_footnote() in text and stats.ratio_footnote(0.95) in text
+    assert c.ratio_low is None and c.ratio_needed_n == 4
 
 
 class Page(HTMLParser):
@@ -203,7 +207,6 @@ def test_no_curve_when_threads_and_target_do_not_vary(tmp_path: Path, fake_execu
         "name": "aa",
         "repeat": 1,
         "configs": [{"name": "A", "threads": 2}, {"name": "B", "threads": 2, "x": 1}],
-        "compare": QUICK,
     }
     store = CampaignStore.create(tmp_path, spec.validate(raw, validate_params=dict))
     table = run_campaign(store, fake_executor(numbers), progress=quiet, draw=False)

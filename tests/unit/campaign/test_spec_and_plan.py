@@ -166,8 +166,10 @@ def test_per_campaign_stack_is_refused_not_ignored() -> None:
     assert spec.validate({**raw, "stack": "per-run"}, validate_params=dict).file.stack == "per-run"
 
 
-def test_bootstrap_resamples_default_to_the_real_campaigns_count() -> None:
+def test_resamples_of_older_files_still_validate() -> None:
+    # the bootstrap it sized is gone (order-statistic intervals); older files and records keep it
     raw = {"name": "x", "configs": [{"name": "a"}]}
+    assert spec.validate({**raw, "compare": {"resamples": 999}}, validate_params=dict)
     assert spec.validate(raw, validate_params=dict).file.compare.resamples == 9999
     assert any(p.startswith("compare.resamples") for p in problems(
         {**raw, "compare": {"resamples": 5}}, validate_params=dict

@@ -171,16 +171,17 @@ def judge_counts_with_faults(
             ev,
         )
     lost = sum(float(r["lost_estimate"]) for r in resets)
-    in_flight = len(resets) * int(obs["client"].get("threads") or 1)
+    restarted = sorted({r["instance"] for r in resets})  # a member's series reset together
+    in_flight = len(restarted) * int(obs["client"].get("threads") or 1)
     low, high = client * (1 - tol) - lost - in_flight, client * (1 + tol)
     diff = (server - client) / client
     ev.update(relative_diff=diff, lost_estimate=lost, in_flight_allowance=in_flight)
     text = f"client {client} vs server {server:.0f} ops ({diff:+.2%}, tolerance ±{tol:.0%}"
     if resets:
         text += (
-            f"; {len(resets)} counter reset(s) corrected "
-            f"({', '.join(sorted({r['instance'] for r in resets}))} restarted), ≈{lost:.0f} ops "
-            f"counted after their last scrape and ≤{in_flight} in flight lost with them"
+            f"; {', '.join(restarted)} restarted: its counter reset corrected "
+            f"({len(resets)} series), ≈{lost:.0f} ops it counted after its last scrape and "
+            f"≤{in_flight} in flight lost with it"
         )
     text += ")"
     if low <= server <= high:

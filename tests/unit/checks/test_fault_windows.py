@@ -227,7 +227,8 @@ def test_counts_agree_corrects_the_restarted_members_counter_and_says_so() -> No
     assert reset["instance"] == "etcd1:2379"
     # etcd1 counted 100 ops/s from its last scrape (at +9.85 s) to the kill: ~15 ops lost
     assert reset["lost_estimate"] == pytest.approx(100 * (KILL - reset["last_scrape_before"]))
-    assert "counter reset(s) corrected" in counts.summary
+    assert "etcd1:2379 restarted: its counter reset corrected (1 series)" in counts.summary
+    assert counts.evidence["in_flight_allowance"] == 4  # one per client thread
     aligned = got["series_aligned"]
     assert aligned.status == "pass", aligned.summary
     assert aligned.evidence["in_fault_windows"] >= 10

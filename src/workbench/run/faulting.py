@@ -75,7 +75,7 @@ def series_for_recovery(rd: RunDir, phase: str = "run") -> pd.DataFrame:
     intervals at 10.0 s, the histograms close them at 10.016 s). Else the status blocks' counts
     (no p99). `_ERROR` rows are the errors per interval; TOTAL rows are left out (they sum the
     others); the last, partial interval is marked (recovery leaves it out)."""
-    hist = interval_histograms(rd, phase)
+    hist = histogram_series(rd, phase)
     if hist is not None:
         return hist
     frame = rd.ycsb_intervals(phase)
@@ -87,7 +87,7 @@ def series_for_recovery(rd: RunDir, phase: str = "run") -> pd.DataFrame:
     return out
 
 
-def interval_histograms(rd: RunDir, phase: str = "run") -> pd.DataFrame | None:
+def histogram_series(rd: RunDir, phase: str = "run") -> pd.DataFrame | None:
     """The interval histograms (`<phase>.interval.csv`) in recovery's form; None without."""
     lat = rd.interval_histograms(phase)
     if lat is None:

@@ -435,3 +435,37 @@ def test_series_for_recovery_p99_of_every_interval_whatever_its_clock(tmp_path: 
     sliver = s[s["partial"]]
     assert sliver["t_s"].tolist() == [10.033, 10.033]
     assert sliver["interval_s"].tolist() == [0.02, 0.02]
+
+
+def test_finish_measures_recovery_from_the_histograms_alone_with_the_target(
+    tmp_path: Path,
+) -> None:
+    """go-ycsb's raw samples give interval histograms and no status blocks: still recoveries;
+    the run's target is the pre-fault level when no clean window is left (the fault at 1 s)."""
+    rd = RunDir.create(tmp_path, "r3", "etcd", {})
+    manifest = load_manifest("etcd")
+    plan = RunFaults.for_run(
+        validate_run({"faults": ["kill:etcd2@1+0.2"], "duration": 30.0, "target": 300}), manifest
+    )
+    assert plan.target == 300.0
+    actions = Actions()
+    _arm(plan, actions, InstantClock())
+    with plan.during(None) as begin:
+        begin()
+        assert plan.injector is not None and plan.injector._thread is not None
+        plan.injector._thread.join(5.0)
+    (rec,) = plan.records
+    rows = [{"time": 0, "t_s": float(t), "interval_s": 1.0, "operation": "READ",
+             "count": 0 if t == 2 else 300, "p99_ms": 5.0} for t in range(1, 11)]  # fmt: skip
+    rd.ycsb_dir.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame(rows).to_csv(rd.ycsb_dir / "run.interval.csv", index=False)
+
+    class Phase:
+        first_line = rec.start - 1.0  # type: ignore[operator]
+
+    plan.finish(rd, Phase(), None)  # type: ignore[arg-type]
+    doc = rd.faults()
+    assert isinstance(doc, FaultsDoc)
+    (r,) = [f.recovery for f in doc.faults]
+    assert r is not None and (r.pre_from, r.pre_throughput) == ("target", 300.0)
+    assert r.throughput_recovery_s == pytest.approx(1.0, abs=0.05)

@@ -194,7 +194,8 @@ def raw_intervals(
     A sample belongs to the interval in which it completed (start + latency), as the generator's
     histograms record at completion; intervals are ``interval_s`` long from ``start_us`` (default:
     the first sample's start). Every interval from the first to the last is present (a stall is
-    an interval of count 0, not a missing row).
+    an interval of count 0, not a missing row); the last ends at the last completion, with its
+    own length when the run ended inside it (the partial interval, `partial_mask`).
     """
     if interval_s <= 0:
         raise ValueError("interval_s must be > 0")
@@ -210,10 +211,15 @@ def raw_intervals(
         if h is None:
             h = bins[i][op] = new_histogram()
         h.record_value(min(max(lat, HDR_LOWEST), HDR_HIGHEST))
+    last = max(bins)
+    end_s = (max(ts + lat for _, ts, lat in samples) - origin) / 1e6  # the last completion
     rows: list[dict[str, Any]] = []
-    for i in range(max(bins) + 1):
+    for i in range(last + 1):
         hists = bins.get(i, {})
         full = {op: hists.get(op) or new_histogram() for op in ops}
         t_s = round((i + 1) * interval_s, 6)
-        rows.extend(interval_rows(t_s, interval_s, full, origin / 1e6))
+        length = interval_s
+        if i == last and i * interval_s < end_s < t_s:  # the run ended inside it: shorter
+            t_s, length = round(end_s, 6), round(end_s - i * interval_s, 6)
+        rows.extend(interval_rows(t_s, length, full, origin / 1e6))
     return frame(rows)

@@ -158,12 +158,24 @@ def test_raw_samples_to_intervals() -> None:
     # every sample lands in exactly one interval
     per_op = df.groupby("operation")["count"].sum().to_dict()
     assert per_op == {r.operation: r.count for r in res.final}
-    # the interval grid is complete: no missing steps
+    # the interval grid is complete: no missing steps; the last ends at the last completion
     steps = sorted(df.t_s.unique())
-    assert steps == pytest.approx([0.005 * (i + 1) for i in range(len(steps))])
+    assert steps[:-1] == pytest.approx([0.005 * (i + 1) for i in range(len(steps) - 1)])
+    assert steps[-1] == pytest.approx(res.run_seconds) and steps[-1] < 0.005 * len(steps)
     read = df[df.operation == "READ"].iloc[0]
     # READ samples completing in the first 5 ms: 1.2 ms and 0.8 ms (and 5 ms ends at 8 ms)
     assert read["count"] == 2 and read["max_ms"] == pytest.approx(1.2, rel=0.01)
+
+
+def test_raw_intervals_end_with_the_partial_interval_the_run_ended_in() -> None:
+    """Samples over 2.03 s in 1 s intervals: [0, 1), [1, 2), and a 0.03 s sliver, marked
+    partial, never claimed as a full second at 1/30 of its rate."""
+    samples = [("READ", i * 10_000, 10_000) for i in range(203)]  # completing 0.01 .. 2.03 s
+    df = iv.raw_intervals(samples, 1.0, start_us=0)
+    assert df["t_s"].tolist() == pytest.approx([1.0, 2.0, 2.03])
+    assert df["interval_s"].tolist() == pytest.approx([1.0, 1.0, 0.03])
+    assert iv.partial_mask(df["interval_s"]).tolist() == [False, False, True]
+    assert df["count"].tolist() == [99, 100, 4]
 
 
 def test_raw_intervals_rejects_a_bad_interval() -> None:

@@ -61,6 +61,8 @@ class CampaignRun(_Model):
     metrics: Headline | None = None  # the run phase's headline numbers
     verdicts: dict[str, int] = Field(default_factory=dict)
     counted: bool = False  # its numbers enter the statistics
+    spoiled: str | None = None  # why the host spoiled it (host_contention, a workbench error)
+    rerun_of: int | None = None  # the index of the spoiled run this one replaces
 
     @property
     def numbers(self) -> Headline:
@@ -102,6 +104,25 @@ class CampaignRecord(_Model):
 
     def n_counted(self) -> int:
         return sum(r.counted for r in self.runs)
+
+    def reruns(self) -> list[tuple[CampaignRun, CampaignRun]]:
+        """(spoiled run, the run queued in its place) for every re-run, in the order."""
+        return [(self.runs[r.rerun_of], r) for r in self.runs if r.rerun_of is not None]
+
+    def rerun_summary(self) -> str:
+        """`2 runs re-run: host_contention fail (t8 x1), workbench error (t2 x1)`, or ``."""
+        pairs = self.reruns()
+        if not pairs:
+            return ""
+        why: dict[str, dict[str, int]] = {}
+        for spoiled, _ in pairs:
+            per = why.setdefault(spoiled.spoiled or "spoiled", {})
+            per[spoiled.config] = per.get(spoiled.config, 0) + 1
+        parts = [
+            f"{reason} ({', '.join(f'{c} x{k}' for c, k in per.items())})"
+            for reason, per in why.items()
+        ]
+        return f"{len(pairs)} run{'s' * (len(pairs) != 1)} re-run: {'; '.join(parts)}"
 
     def to_json(self) -> dict[str, Any]:
         return self.model_dump(mode="json", by_alias=True)

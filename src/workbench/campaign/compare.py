@@ -177,6 +177,17 @@ def _unique(name: str, taken: dict[str, list[Headline]]) -> str:
     return out
 
 
+def unknown(t: CompareTable) -> list[str]:
+    """`metric group: ? (n=4+3, needs 4+4)` for every comparison left unknown (a campaign with one
+    exits 2, the README's `unknown`)."""
+    return [
+        f"{m} {g}: {stats.format_comparison(c)}"
+        for m in t.metrics
+        for g, c in t.comparisons[m].items()
+        if c.verdict == "unknown"
+    ]
+
+
 def format_table(t: CompareTable) -> str:
     """The terminal table: one block per metric, one line per group, verdicts against the
     baseline in benchstat's words; footnotes where an interval cannot be given."""

@@ -15,6 +15,7 @@ from pathlib import Path
 from workbench.artifacts import RunDir
 from workbench.artifacts.record import Headline
 from workbench.errors import ConfigError
+from workbench.model import Verdict
 from workbench.report.summary import final_numbers
 
 # Runs whose numbers count in the statistics: passed, and unknown (no check failed, some could not
@@ -22,6 +23,10 @@ from workbench.report.summary import final_numbers
 # verdict counts are in runs.parquet and the report). Any other status (failed checks, error,
 # aborted) is recorded and counted as excluded.
 COUNTED_STATUSES = ("passed", "unknown")
+# A run the host spoiled (not the subject): its host_contention check saw other load (fail) or
+# could not tell (unknown), or the workbench itself broke (status error). A campaign queues it
+# again (CampaignFile.rerun_spoiled).
+HOST_CHECK = "host_contention"
 
 
 @dataclass(frozen=True)
@@ -33,11 +38,21 @@ class RunNumbers:
     started: str
     numbers: Headline
     verdicts: dict[str, int] = field(default_factory=dict)
+    host: str | None = None  # the host_contention verdict, when the run has one
 
     @property
     def counted(self) -> bool:
         """Whether the run's numbers enter the statistics."""
         return self.status in COUNTED_STATUSES and self.numbers.throughput is not None
+
+    @property
+    def spoiled(self) -> str | None:
+        """Why the host spoiled this run (`host_contention fail`, `workbench error`), or None."""
+        if self.status == "error":
+            return "workbench error"
+        if self.host in ("fail", "unknown"):
+            return f"{HOST_CHECK} {self.host}"
+        return None
 
 
 def run_metrics(run_dir: Path) -> RunNumbers:
@@ -46,6 +61,7 @@ def run_metrics(run_dir: Path) -> RunNumbers:
     rec = rd.record
     total = final_numbers(rd.ycsb_final("run"))  # the report's one reading of a final block
     kept = rec.summary
+    verdicts = _verdicts(rd)
     numbers = total.model_copy(
         update={
             "throughput": total.throughput if kept.throughput is None else kept.throughput,
@@ -57,15 +73,19 @@ def run_metrics(run_dir: Path) -> RunNumbers:
         status=rec.status,
         started=rec.started,
         numbers=numbers,
-        verdicts=_verdict_counts(rd) or dict(kept.verdicts),
+        verdicts=_verdict_counts(verdicts) or dict(kept.verdicts),
+        host=next((v.status for v in verdicts if v.name == HOST_CHECK), None),
     )
 
 
-def _verdict_counts(rd: RunDir) -> dict[str, int]:
+def _verdicts(rd: RunDir) -> list[Verdict]:
     try:
-        verdicts = rd.verdicts()
+        return list(rd.verdicts())
     except ConfigError:  # a damaged checks.json: the record's own counts stand in
-        return {}
+        return []
+
+
+def _verdict_counts(verdicts: list[Verdict]) -> dict[str, int]:
     counts: dict[str, int] = {}
     for v in verdicts:
         counts[v.status] = counts.get(v.status, 0) + 1

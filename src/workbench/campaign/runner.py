@@ -6,7 +6,10 @@ Here: the planned order, progress ("run 3 of 10 ... about 2m10s left", estimated
 far), a failed run recorded and the campaign going on, Ctrl-C recorded (the run `interrupted`, the
 campaign `interrupted`) and re-raised, and at the end runs.parquet, stats.json, report.html and
 the results folder's index.html (which lists campaigns beside runs).
-A resume is the same call on a reopened store: only pending runs are run, in the same order.
+A run the host spoiled (host_contention fail/unknown, a workbench error) is queued again a round
+later, up to the file's `rerun_spoiled` per configuration, so a busy machine does not shrink the
+sample below what the comparison needs. A resume is the same call on a reopened store: only
+pending runs are run, in the same order.
 """
 
 from __future__ import annotations
@@ -37,13 +40,12 @@ def run_campaign(
     """Run every pending run of `store` in the planned order, then write the statistics
     (`draw=False`: report.html without its figures)."""
     campaign = store.campaign()
-    total = len(store.runs)
     took: list[float] = []
-    pending = store.pending()
-    for k, entry in enumerate(pending):
+    while pending := store.pending():
+        entry = pending[0]
         index, config = entry.index, entry.config
         run_id, results_dir = store.start_run(index)
-        left = _eta(took, len(pending) - k)
+        total, left = len(store.runs), _eta(took, len(pending))
         progress(f"run {index + 1} of {total}: {config} #{entry.repetition + 1} {run_id}{left}")
         params = {**campaign.configs[config], "run_id": run_id, "results_dir": str(results_dir)}
         begun = clock()
@@ -60,8 +62,13 @@ def run_campaign(
         else:
             done = store.finish_run(index, "done", run_dir=Path(run_dir))
         took.append(clock() - begun)
-        store.write_runs()
         progress(f"  {_outcome(done)} ({took[-1]:.1f}s)")
+        if done.spoiled and store.reruns_left(config):
+            again = store.requeue(index)
+            progress(f"  spoiled ({done.spoiled}): queued again as run {again.index + 1}")
+        elif done.spoiled:
+            progress(f"  spoiled ({done.spoiled}); no re-run left for {config}")
+        store.write_runs()
     return finalize(store, draw=draw)
 
 

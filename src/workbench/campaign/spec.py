@@ -2,6 +2,7 @@
 
     name = "threads"   subject = "etcd"   workload = "a"   repeat = 5
     order = "interleaved"   seed = 1   stack = "per-run"   # "per-campaign" is refused (below)
+    rerun_spoiled = 2             # re-runs per configuration of runs the host spoiled
     [base] duration = 10          # run parameters every run shares (`workbench run` names)
     [[configs]] name = "t2"  threads = 2     # named configurations, or
     [matrix] threads = [1, 2, 4, 8]          # a cartesian product (names generated), not both
@@ -70,6 +71,9 @@ class CampaignFile(BaseModel):
     order: Literal["interleaved", "blocked", "random"] = "interleaved"
     seed: int = 1
     stack: Literal["per-run", "per-campaign"] = "per-run"  # per-campaign: rejected, see below
+    # runs per configuration queued again when the host spoiled one (host_contention fail or
+    # unknown, a workbench error): the sample keeps its size on a busy machine
+    rerun_spoiled: int = Field(default=2, ge=0, le=100)
     base: dict[str, Any] = Field(default_factory=dict)
     configs: list[dict[str, Any]] = Field(default_factory=list)
     matrix: dict[str, list[Scalar]] = Field(default_factory=dict)

@@ -71,8 +71,8 @@ class CampaignStore(CampaignDir):
         for path in sorted(root.glob(f"*-{campaign.name}"), reverse=True):
             if not cls.is_campaign(path):
                 continue
-            store = cls(path)
-            if store.record.spec == spec and store.pending():
+            store = cls(path)  # its spec with today's defaults (a key added since is no change)
+            if _with_defaults(store.record.spec) == spec and store.pending():
                 return store
         return None
 
@@ -127,7 +127,9 @@ class CampaignStore(CampaignDir):
         if run_dir is not None:
             update["dir"] = os.path.relpath(Path(run_dir), self.path)
         entry = self.record.runs[index].model_copy(update=update)
-        update = {"counted": False}
+        update = {"counted": False, "spoiled": None}
+        if state == "error":  # the executor raised: the workbench broke, not the subject
+            update["spoiled"] = "workbench error"
         if self.has_run_dir(entry):
             try:
                 got = run_numbers.run_metrics(self.run_path(entry))  # type: ignore[arg-type]
@@ -139,11 +141,32 @@ class CampaignStore(CampaignDir):
                     metrics=got.numbers,
                     verdicts=got.verdicts,
                     counted=state == "done" and got.counted,
+                    spoiled=update["spoiled"] or got.spoiled,
                 )
         entry = CampaignRun.model_validate({**entry.model_dump(), **update})
         self.record.runs[index] = entry
         self.save()
         return entry
+
+    def reruns_left(self, config: str) -> int:
+        """How many more spoiled runs of `config` may be queued again (CampaignFile.rerun_spoiled)."""
+        used = sum(r.rerun_of is not None and r.config == config for r in self.record.runs)
+        return max(0, self.file.rerun_spoiled - used)
+
+    def requeue(self, index: int) -> CampaignRun:
+        """Queue a spoiled run again, a round of the other configurations later (interleaved
+        with the runs still to come, not all at the end); its numbers no longer count. The runs
+        after the new one move one place down (they have not started: no run id yet)."""
+        spoiled = self.record.runs[index].model_copy(update={"counted": False})
+        at = min(index + len(self.record.configs), len(self.record.runs))
+        new = CampaignRun(
+            index=at, config=spoiled.config, repetition=spoiled.repetition, rerun_of=index
+        )
+        runs = [*self.record.runs[:index], spoiled, *self.record.runs[index + 1 : at], new]
+        runs += [r.model_copy(update={"index": r.index + 1}) for r in self.record.runs[at:]]
+        self.record.runs = runs
+        self.save()
+        return new
 
     # ---- the statistics' inputs ------------------------------------------------------------
     def samples(self) -> dict[str, list[Headline]]:
@@ -161,3 +184,10 @@ class CampaignStore(CampaignDir):
             if r.state in DONE_STATES and not r.counted:
                 out[r.config] += 1
         return out
+
+
+def _with_defaults(spec: dict[str, object]) -> dict[str, object]:
+    try:
+        return CampaignFile.model_validate(spec).model_dump(mode="json")
+    except ValueError:  # a file this version refuses: not the same campaign
+        return spec

@@ -41,7 +41,12 @@ def cmd_campaign(args: argparse.Namespace) -> int:
     table = run_campaign(store, supervisor.execute_run, progress=print)
     print(compare.format_table(table))
     print(store.path / "report.html")
-    return 0
+    if store.record.rerun_summary():
+        print(store.record.rerun_summary())
+    left = compare.unknown(table)
+    for line in left:  # too few runs for a verdict: the campaign could not tell (exit 2)
+        print(f"unknown: {line}")
+    return 2 if left else 0
 
 
 def cmd_compare(args: argparse.Namespace) -> int:

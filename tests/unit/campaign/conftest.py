@@ -21,6 +21,7 @@ def write_run(
     throughput: float,
     p99_ms: float,
     status: str = "passed",
+    host: Literal["pass", "fail", "unknown"] = "pass",
 ) -> Path:
     rd = RunDir.create(results_dir, run_id, "etcd", params)
     final = pd.DataFrame(
@@ -37,14 +38,27 @@ def write_run(
     )
     rd.save_ycsb("run", final, pd.DataFrame({"t_s": [1.0]}))
     check: Literal["pass", "fail"] = "pass" if status == "passed" else "fail"
-    rd.save_verdicts([Verdict("cluster_healthy", "pre", check, "3 members healthy")])
+    rd.save_verdicts(
+        [
+            Verdict("cluster_healthy", "pre", check, "3 members healthy"),
+            Verdict("host_contention", "post", host, "other load on the host"),
+        ]
+    )
     rd.update(summary={"throughput": throughput, "p99_ms": p99_ms, "errors": 0})
     rd.finish(status)
     return rd.path
 
 
+# statuses a test's `numbers` may give for a run the host spoiled: (run status, host_contention)
+HOST_SPOILED: dict[str, tuple[str, Literal["fail", "unknown"]]] = {
+    "host-fail": ("failed", "fail"),
+    "host-unknown": ("unknown", "unknown"),
+}
+
+
 class FakeExecutor:
-    """Records each call; `numbers(config, call_no)` gives (throughput, p99_ms, status) or raises."""
+    """Records each call; `numbers(config, call_no)` gives (throughput, p99_ms, status) or raises;
+    a status of HOST_SPOILED is a run whose host_contention check failed or could not tell."""
 
     def __init__(self, numbers: Callable[[dict[str, Any], int], tuple[float, float, str]]) -> None:
         self.numbers = numbers
@@ -53,6 +67,9 @@ class FakeExecutor:
     def __call__(self, params: dict[str, Any], run_id: str, results_dir: Path) -> Path:
         self.calls.append(run_id)
         ops, p99, status = self.numbers(params, len(self.calls))
+        if status in HOST_SPOILED:
+            status, host = HOST_SPOILED[status]
+            return write_run(results_dir, run_id, params, ops, p99, status, host)
         return write_run(results_dir, run_id, params, ops, p99, status)
 
 

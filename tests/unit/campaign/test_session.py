@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,9 @@ from test_runner import numbers, quiet
 
 from workbench.campaign import session
 from workbench.campaign.runner import run_campaign
+from workbench.cli import campaign_cmds
 from workbench.errors import ConfigError
+from workbench.run import supervisor
 
 FILE = """
 name = "nb"
@@ -53,3 +56,16 @@ def test_open_resume_and_reopen(tmp_path: Path, fake_executor: Any) -> None:
     assert list(runs["order"]) == list(range(8)) and runs["counted"].all()
     with pytest.raises(ConfigError, match="not a campaign directory"):
         session.reopen(tmp_path)
+
+
+def test_the_campaign_command_exits_2_when_a_comparison_is_unknown(
+    tmp_path: Path, fake_executor: Any, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    file = tmp_path / "nb.toml"
+    file.write_text(FILE.replace("repeat = 4", "repeat = 3"))
+    monkeypatch.setattr(supervisor, "execute_run", fake_executor(numbers))
+    args = argparse.Namespace(file=file, results=tmp_path, resume=False, no_setup=True)
+    assert campaign_cmds.cmd_campaign(args) == 2  # 3+3: no verdict can be reached
+    assert "unknown: throughput t8: ? (n=3+3, needs 4+4)" in capsys.readouterr().out
+    file.write_text(FILE)
+    assert campaign_cmds.cmd_campaign(args) == 0

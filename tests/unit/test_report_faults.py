@@ -16,7 +16,7 @@ from workbench import report
 from workbench.artifacts import FaultsDoc, RunDir
 from workbench.faults.actions import Applied
 from workbench.faults.injector import Injector
-from workbench.faults.outcome import ServerCounters
+from workbench.faults.outcome import ProbeNumbers, ServerCounters
 from workbench.manifest import load_manifest
 from workbench.params import validate_run
 from workbench.report.faults import compare_columns, fault_summary
@@ -148,3 +148,32 @@ def test_compare_shows_recovery_side_by_side(tmp_path: Path) -> None:
     assert df["faults"].tolist() == [2, 2]
     assert df["unavail max s"].tolist() == [2.0, 5.0]
     assert json.loads((a.path / "faults.json").read_text())["seed"] == 7
+
+
+def test_the_probes_unavailability_replaces_the_workloads_stall(tmp_path: Path) -> None:
+    """The probe ran during the faulted run (its samples are in the run directory); the Faults
+    table shows its unavailability, and the client's gap as the workload's stall."""
+    rd = _run(tmp_path, "pr", dip_s=7)
+    doc = rd.faults()
+    assert isinstance(doc, FaultsDoc) and doc.probe is not None
+    assert doc.probe.samples_file == "faults/probe.parquet" and doc.probe.every_s == 0.1
+    assert doc.probe.targets == ["etcd0", "etcd1", "etcd2", "cluster"]
+    assert (rd.path / "faults" / "probe.parquet").is_file()
+    kill = doc.faults[0]
+    kill.probe = ProbeNumbers(
+        attempts=150, failed=11, unavailability_s=1.1, time_to_first_error_s=0.05,
+        serve_again_s=1.15, new_leader_seen_s=1.0, members={"etcd1": 15.0},
+    )  # fmt: skip
+    rd.save_faults(doc)
+    summary = fault_summary(rd)
+    assert summary is not None
+    row = summary.rows[0]
+    assert row.probe["unavailability_s"] == 1.1 and row.metrics["unavailability_s"] == 7.0
+    assert summary.probe_distribution is not None
+    assert summary.probe_distribution.values == [1.1]
+    html = report.render(rd.path).read_text()
+    assert "unavailability (probe) (s)</th>" in html and "workload stall: threads blocked" in html
+    cells = html[html.index("<td>kill:etcd1</td>") : html.index("<td>pause:etcd2</td>")]
+    nums = re.findall(r'<td class="num">([^<]*)</td>', cells)
+    assert nums[3:7] == ["1.10", "0.05", "1.15", "1.00"]  # after scheduled, start, end
+    assert "7.00" in nums[7:]

@@ -26,6 +26,7 @@ from workbench.faults.outcome import (
     FaultOutcome,
     FaultRecord,
     HealthAfter,
+    ProbeInfo,
     RecoveryNumbers,
     ServerCounters,
     outcomes,
@@ -79,6 +80,7 @@ class FaultsDoc(BaseModel):
     #: the one error count's grace (workbench.faults.spans): each recovery's errors_during is it;
     #: None: written before it (errors_during / errors_after are that file's own two counts)
     error_grace_s: float | None = None
+    probe: ProbeInfo | None = None  # the independent availability probe (None: it did not run)
 
     @property
     def zero(self) -> float | None:

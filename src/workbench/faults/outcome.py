@@ -99,6 +99,48 @@ class ServerCounters(BaseModel):
     counters: dict[str, float | None] = Field(default_factory=dict)
 
 
+class ProbeNumbers(BaseModel):
+    """One fault as the independent availability probe saw it (seconds; see
+    workbench.faults.availability for each definition): the cluster endpoint's unavailability,
+    first error and service again, each member's own unavailability, the failed attempts by
+    error class, and the server's view of the new leader (its leader-change counter)."""
+
+    model_config = ConfigDict(extra="allow")
+    target: str = "cluster"
+    attempts: int = 0
+    failed: int = 0
+    unavailability_s: float | None = None
+    unavailability_open: bool = False  # the outage ran to the window's end
+    time_to_first_error_s: float | None = None
+    serve_again_s: float | None = None
+    new_leader_seen_s: float | None = None
+    members: dict[str, float] = Field(default_factory=dict)
+    errors: dict[str, int] = Field(default_factory=dict)
+    reasons: dict[str, str] = Field(default_factory=dict)
+
+    def value(self, metric: str) -> tuple[float | None, str]:
+        got = getattr(self, metric, None)
+        if got is None:
+            return None, self.reasons.get(metric, "cannot tell")
+        return float(got), ""
+
+
+class ProbeInfo(BaseModel):
+    """How the probe ran: what it asked (`scope`), how often, its deadline, its targets, the
+    file of its samples in the run directory, the ticks it made and skipped; `problem`: why it
+    could not run at all."""
+
+    model_config = ConfigDict(extra="allow")
+    scope: str = ""
+    every_s: float | None = None
+    deadline_s: float | None = None
+    targets: list[str] = Field(default_factory=list)
+    samples_file: str | None = None
+    ticks: int = 0
+    skipped: int = 0
+    problem: str | None = None
+
+
 class FaultOutcome(FaultRecord):
     """A fault as scheduled and applied, with what it came to. `recovery` is None (with
     `recovery_reason`) when the fault was not applied or the client wrote no series."""
@@ -106,6 +148,7 @@ class FaultOutcome(FaultRecord):
     recovery: RecoveryNumbers | None = None
     recovery_reason: str | None = None
     server: ServerCounters | None = None
+    probe: ProbeNumbers | None = None  # the independent availability probe (None: no probe)
 
     def metric(self, name: str) -> tuple[float | None, str]:
         """A recovery number of this fault and, when None, the reason."""

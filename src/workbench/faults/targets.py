@@ -46,6 +46,18 @@ class LeaderConfig(BaseModel):
     members: dict[str, str] = Field(min_length=1)  # service -> URL template (${ENV} allowed)
 
 
+class ProbeConfig(BaseModel):
+    """`[faults.probe]`: the independent availability probe of a faulted run (it runs whenever
+    `[faults.leader]` names the cluster's members): its tick, its deadline, and which of
+    `server_counters` counts leader changes (the server's own time of the new leader)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    enabled: bool = True
+    every_s: float = Field(default=0.1, gt=0)
+    deadline_s: float = Field(default=0.5, gt=0)
+    leader_counter: str | None = None
+
+
 class FaultsConfig(BaseModel):
     """A manifest's `[faults]` table."""
 
@@ -55,9 +67,13 @@ class FaultsConfig(BaseModel):
     # the server's own view of each fault: name → a raw counter selector (no rate, no sum), its
     # increase over the fault and the 10 s after it goes to faults.json (leader changes, ...)
     server_counters: dict[str, str] = Field(default_factory=dict)
+    probe: ProbeConfig = Field(default_factory=ProbeConfig)
 
     @model_validator(mode="after")
     def _members_are_targets(self) -> FaultsConfig:
+        counter = self.probe.leader_counter
+        if counter is not None and counter not in self.server_counters:
+            raise ValueError(f"probe.leader_counter {counter!r} is not in server_counters")
         if self.leader is not None:
             stray = sorted(set(self.leader.members) - set(self.targets))
             if stray:

@@ -1,26 +1,38 @@
 """A run's faults for the report and compare, read through `RunDir.faults()` (the typed
 faults.json, workbench.artifacts.faults): one row per fault with its recovery numbers, the
 distribution over all faults (median, max, every value), and the server's own view of each fault
-(the increase of the subject's raw counters). Only reading and shaping here; the numbers are
+(the increase of the subject's raw counters). The unavailability shown is the independent
+probe's (workbench.faults.availability: the cluster endpoint could not serve its own small write
+and read); the client's longest stretch without a success is the workload's stall, shown as
+what it is: its threads were blocked (in a closed loop, a lost proposal holds a thread for the
+server's own request timeout, whatever the cluster did meanwhile). Only reading and shaping here; the numbers are
 computed by workbench.faults.recovery when the run ends, the shading of fault marks on plots is
 plots.py's.
 """
 
 from __future__ import annotations
 
+import statistics
 from dataclasses import dataclass, field
 from typing import Any
 
 from workbench.artifacts import Distribution, FaultsDoc, RunDir
-from workbench.faults.outcome import HealthAfter
+from workbench.faults.outcome import HealthAfter, ProbeInfo
 from workbench.faults.spans import FAULT_GRACE_S
 
-# metric -> (column title, unit) in the order the report shows them
+# the probe's numbers: metric -> (column title, unit), shown first
+PROBE_METRICS: dict[str, tuple[str, str]] = {
+    "unavailability_s": ("unavailability (probe)", "s"),
+    "time_to_first_error_s": ("first error (probe)", "s"),
+    "serve_again_s": ("served again (probe)", "s"),
+    "new_leader_seen_s": ("new leader seen (server)", "s"),
+}
+# the workload's recovery numbers: metric -> (column title, unit) in the order the report shows
 METRICS: dict[str, tuple[str, str]] = {
-    "unavailability_s": ("unavailability", "s"),
+    "unavailability_s": ("workload stall: threads blocked", "s"),
     "throughput_recovery_s": ("throughput back to 90 %", "s"),
     "p99_recovery_s": ("p99 back under 2x", "s"),
-    "time_to_first_error_s": ("first error after", "s"),
+    "time_to_first_error_s": ("first error (workload)", "s"),
     "errors_during": (f"errors (applied..undo + {FAULT_GRACE_S:g} s)", ""),
 }
 # faults.json written before the one error count (no `error_grace_s`): its two counts, as labelled
@@ -47,6 +59,11 @@ class FaultRow:
     metrics: dict[str, float | None]
     reasons: dict[str, str]
     server: dict[str, float | None] | None
+    # the independent probe's numbers (None with the reason in probe_reasons when unknown)
+    probe: dict[str, float | None] = field(default_factory=dict)
+    probe_reasons: dict[str, str] = field(default_factory=dict)
+    probe_open: bool = False  # the outage ran to the end of the fault's window
+    probe_members: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -61,6 +78,9 @@ class FaultSection:
     seed: int | None = None
     healthy_after: HealthAfter | None = None
     problem: str | None = None
+    probe: ProbeInfo | None = None  # how the probe ran (None: no probe in this run)
+    probe_metrics: dict[str, tuple[str, str]] = field(default_factory=dict)
+    probe_distribution: Distribution | None = None
 
 
 def _rel(t: float | None, t0: float | None) -> float | None:
@@ -78,6 +98,10 @@ def fault_rows(doc: FaultsDoc) -> list[FaultRow]:
     rows = []
     for f in doc.faults:
         numbers = {m: f.metric(m) for m in metrics_of(doc)}
+        probe = {
+            m: (None, "no probe in this run") if f.probe is None else f.probe.value(m)
+            for m in PROBE_METRICS
+        }
         rows.append(
             FaultRow(
                 label=f.label,
@@ -91,6 +115,10 @@ def fault_rows(doc: FaultsDoc) -> list[FaultRow]:
                 metrics={m: value for m, (value, _) in numbers.items()},
                 reasons={m: why for m, (value, why) in numbers.items() if value is None},
                 server=None if f.server is None else dict(f.server.counters),
+                probe={m: value for m, (value, _) in probe.items()},
+                probe_reasons={m: why for m, (value, why) in probe.items() if value is None},
+                probe_open=f.probe is not None and f.probe.unavailability_open,
+                probe_members={} if f.probe is None else dict(f.probe.members),
             )
         )
     return rows
@@ -104,14 +132,31 @@ def fault_summary(rd: RunDir) -> FaultSection | None:
     if not isinstance(doc, FaultsDoc):
         return FaultSection(problem=str(doc))
     metrics = metrics_of(doc)
+    rows = fault_rows(doc)
     return FaultSection(
-        rows=fault_rows(doc),
+        rows=rows,
+        probe=doc.probe,
+        probe_metrics=dict(PROBE_METRICS) if doc.probe is not None else {},
+        probe_distribution=_probe_distribution(rows) if doc.probe is not None else None,
         server=list(doc.server_counters),
         server_problem=doc.server_problem,
         metrics=metrics,
         distribution={m: doc.distribution[m] for m in metrics if m in doc.distribution},
         seed=doc.seed,
         healthy_after=doc.healthy_after,
+    )
+
+
+def _probe_distribution(rows: list[FaultRow]) -> Distribution:
+    """The probe's unavailability over the faults that took effect: every value, median, max."""
+    values = [r.probe.get("unavailability_s") for r in rows if r.took_effect]
+    known = [v for v in values if v is not None]
+    return Distribution(
+        values=values,
+        n=len(known),
+        unknown=len(values) - len(known),
+        median=statistics.median(known) if known else None,
+        max=max(known) if known else None,
     )
 
 

@@ -29,13 +29,17 @@ import httpx
 import pandas as pd
 
 from workbench.artifacts import Distribution, FaultsDoc, RunDir
+from workbench.cluster.probe import AvailabilityProbe, probe_http, prober_for
 from workbench.errors import WorkbenchError
+from workbench.faults.availability import counter_frame, per_fault, samples_frame
 from workbench.faults.injector import Injector, compose_lookup, leftovers, sweep, windows
 from workbench.faults.outcome import (
     FaultObservation,
     FaultOutcome,
     FaultRecord,
     HealthAfter,
+    ProbeInfo,
+    ProbeNumbers,
     RecoveryNumbers,
     ServerCounters,
     outcomes,
@@ -55,6 +59,7 @@ from workbench.ycsb.tools import PhaseRecord, own_line
 
 HEALTHY_WAIT_S = 90.0  # after the last fault: how long the stack may take to be healthy again
 TOOL_UP_WAIT_S = 120.0  # a gated tool's first line (its start-up) before the clock starts anyway
+PROBE_FILE = "faults/probe.parquet"  # the availability probe's samples, on the run's clock
 
 
 def tool_is_up(log: Path) -> bool:
@@ -142,6 +147,10 @@ class RunFaults:
         self.server_view: dict[int, ServerCounters] = {}
         self.server_problem: str | None = None
         self.errors: ErrorCount | None = None  # the one error count, per fault (faults.spans)
+        self.probe: AvailabilityProbe | None = None  # the independent availability probe
+        self.probe_info: ProbeInfo | None = None
+        self.probe_numbers: dict[int, ProbeNumbers] = {}
+        self._probe_http: httpx.Client | None = None
         self.containers: list[str] = []
         self._http: httpx.Client | None = None
         self._stack: Stack | None = None
@@ -177,6 +186,24 @@ class RunFaults:
         with contextlib.suppress(WorkbenchError):
             self.containers = [lookup(s) for s in self.config.targets]
         self.injector = make_injector(self.schedule, resolver=resolver, lookup=lookup)
+        self._arm_probe(urls)
+
+    def _arm_probe(self, urls: Mapping[str, str]) -> None:
+        """The availability probe of the cluster's members (started with the schedule)."""
+        cfg = self.config.probe
+        if self.config.leader is None or not cfg.enabled or not urls:
+            return
+        self._probe_http = probe_http(len(urls) + 1, cfg.every_s, cfg.deadline_s)
+        prober = prober_for(self.config.leader.kind, self._probe_http, urls, cfg.deadline_s)
+        self.probe = AvailabilityProbe(
+            prober, every_s=cfg.every_s, deadline_s=cfg.deadline_s, clock=self.clock
+        )
+        self.probe_info = ProbeInfo(
+            scope=prober.scope,
+            every_s=cfg.every_s,
+            deadline_s=cfg.deadline_s,
+            targets=prober.targets(),
+        )
 
     def begin(self, ready_log: Path | None = None) -> None:
         """t=0 of the schedule: the injector starts now (idempotent). `ready_log`: a gated tool's
@@ -191,6 +218,8 @@ class RunFaults:
                 time.sleep(0.02)
         self.t0 = self.clock()
         self.injector.start(self.t0)
+        if self.probe is not None:
+            self.probe.start()
         if self._stack is not None:
             stack = self._stack
             self._watch = threading.Thread(
@@ -218,7 +247,16 @@ class RunFaults:
                 self.injector = None
                 if self._http is not None:
                     self._http.close()
+                self._stop_probe()
         return self.records
+
+    def _stop_probe(self) -> None:
+        if self.probe is not None and self.probe_info is not None:
+            self.probe.stop()
+            self.probe_info.ticks, self.probe_info.skipped = self.probe.ticks, self.probe.skipped
+        if self._probe_http is not None:
+            self._probe_http.close()
+            self._probe_http = None
 
     def _schedule_done(self) -> bool:
         """Every fault ran its course (before close: the injector was not stopped early)."""
@@ -295,8 +333,29 @@ class RunFaults:
                     self.server_view = server_view(self.records, self.config.server_counters, prom)
             except Exception as exc:  # the server's view is extra: the fault records come first
                 self.server_problem = f"{type(exc).__name__}: {exc}"
+        self._probe_numbers(rd, run_t0, stack)
         rd.save_faults(self.document(run_t0))
         rd.update(faults=list(self.records), fault_seed=self.seed)
+
+    def _probe_numbers(self, rd: RunDir, run_t0: float | None, stack: Stack | None) -> None:
+        """The probe's samples (faults/probe.parquet) and its numbers per fault."""
+        if self.probe is None or self.probe_info is None or run_t0 is None:
+            return
+        frame = samples_frame(self.probe.samples(), run_t0)
+        rd.save_frame(PROBE_FILE, frame)
+        self.probe_info.samples_file = PROBE_FILE
+        raw = None
+        name = self.config.probe.leader_counter
+        if stack is not None and name is not None:
+            try:
+                with httpx.Client(timeout=5.0) as http:
+                    prom = PrometheusClient(http, stack.endpoint("prometheus"), retries=1)
+                    first = min((r.start for r in self.records if r.start is not None), default=0)
+                    raw = prom.samples(self.config.server_counters[name], first - 5.0, time.time())
+            except Exception as exc:  # the server's time is extra, as its view above
+                why = f"{type(exc).__name__}: {exc}".splitlines()[0]
+                self.probe_info.problem = f"the leader-change counter could not be read: {why}"
+        self.probe_numbers = per_fault(frame, self.records, run_t0, counter_frame(raw, run_t0))
 
     def document(self, run_t0: float | None) -> FaultsDoc:
         """faults.json: the schedule's seed, each fault with its numbers, the health after."""
@@ -314,11 +373,15 @@ class RunFaults:
             server_counters=list(self.config.server_counters) if self.server_view else [],
             server_problem=self.server_problem,
             error_grace_s=None if self.errors is None else self.errors.grace_s,
+            probe=self.probe_info,
         )
 
     def outcomes(self) -> list[FaultOutcome]:
         numbers = [RecoveryNumbers.model_validate(r.to_dict()) for r in self.recoveries]
-        return outcomes(self.records, numbers, self.server_view)
+        out = outcomes(self.records, numbers, self.server_view)
+        for o in out:
+            o.probe = self.probe_numbers.get(o.index)
+        return out
 
     def observation(self) -> FaultObservation | None:
         """`CheckContext.faults`: None when the run had no schedule (the fault checks skip)."""

@@ -10,6 +10,7 @@ verdicts.py     checks.json: the checks' Verdicts written and read (every older 
 campaign.py     a campaign directory (CampaignDir) and campaign.json (CampaignRecord, schema 2)
 fingerprint.py  the environment a run happened in
 progress.py     the run's progress events (progress.jsonl), emitted inside, followed outside
+operator.py     operator.json (OperatorDoc, schema 1): the operator under test's events and scores
 timeline.py     client, server and mark rows on one clock (timeline.parquet)
 """
 
@@ -19,6 +20,13 @@ from workbench.jsonio import parse_iso, read_json, utc_iso, write_json
 from .campaign import CampaignDir, CampaignRecord, CampaignRun, scan_campaign_dirs
 from .faults import FAULTS_SCHEMA, Distribution, FaultsDoc, FileProblem, migrate_faults
 from .fingerprint import fingerprint, host_fingerprint, sha256_file
+from .operator import (
+    OPERATOR_SCHEMA,
+    MembershipSummary,
+    OperatorDoc,
+    OperatorExit,
+    ReadBack,
+)
 from .progress import ProgressEvent, ProgressLog
 from .record import (
     EXIT_CODES,
@@ -49,6 +57,7 @@ __all__ = [
     "EXIT_CODES",
     "FAULTS_SCHEMA",
     "FINAL_STATUSES",
+    "OPERATOR_SCHEMA",
     "RUN_STATUSES",
     "SCHEMA",
     "TIMELINE_COLUMNS",
@@ -61,9 +70,13 @@ __all__ = [
     "FaultsDoc",
     "FileProblem",
     "Headline",
+    "MembershipSummary",
+    "OperatorDoc",
+    "OperatorExit",
     "ProgressEvent",
     "ProgressLog",
     "QueryEntry",
+    "ReadBack",
     "RunDir",
     "RunRecord",
     "ServerOpsInfo",

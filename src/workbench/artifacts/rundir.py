@@ -29,6 +29,7 @@ from workbench.jsonio import read_json, utc_iso, write_json
 from workbench.model import Verdict
 
 from .faults import FAULTS_FILE, FaultsDoc, FileProblem, read_faults
+from .operator import OPERATOR_FILE, OperatorDoc, read_operator
 from .progress import PROGRESS_FILE, ProgressLog
 from .record import FINAL_STATUSES, Mark, RunRecord, Stage, Supervisor, migrate
 from .sidefiles import RunFiles
@@ -251,6 +252,16 @@ class RunDir(RunFiles):
         """The faults document (any schema, migrated); None: the run had no faults; a
         FileProblem when the file is damaged."""
         return read_faults(self.path)
+
+    # ---- operator.json -----------------------------------------------------------------------
+    def save_operator(self, doc: OperatorDoc) -> Path:
+        """The operator under test's file (artifacts.operator.OperatorDoc), atomically."""
+        path = self.path / OPERATOR_FILE
+        return self._retry_on_full_disk(lambda: write_json(path, doc.to_json()))
+
+    def operator(self) -> OperatorDoc | FileProblem | None:
+        """The operator document; None: the run had none; a FileProblem when damaged."""
+        return read_operator(self.path)
 
     # ---- data files -----------------------------------------------------------------------------
     def save_ycsb(self, phase: str, final: pd.DataFrame, intervals: pd.DataFrame) -> None:

@@ -125,6 +125,19 @@ class EtcdClient:
         except (KeyError, TypeError, ValueError) as exc:
             raise unreadable(self.url, body, exc) from exc
 
+    def lease_grant(self, ttl_s: int = 5) -> int:
+        """Grant a lease (a Raft proposal of the Lease service: needs a leader and a quorum, and
+        is not counted with the KV requests a workload makes); its id."""
+        body = self._post(gateway.LEASE_GRANT, {"TTL": ttl_s})
+        try:
+            return _lease_id(body)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise unreadable(self.url, body, exc) from exc
+
+    def lease_revoke(self, lease_id: int) -> None:
+        """Revoke a lease (a Raft proposal too)."""
+        self._post(gateway.LEASE_REVOKE, {"ID": str(lease_id)})
+
     def get(self, key: bytes, *, serializable: bool = False) -> bytes | None:
         """The value of `key` (None: no such key); linearizable unless `serializable`."""
         body = self._post(gateway.KV_RANGE, gateway.range_body(key, serializable=serializable))
@@ -133,6 +146,10 @@ class EtcdClient:
             return gateway.unb64(kvs[0].get("value", "")) if kvs else None
         except (AttributeError, TypeError, ValueError, IndexError) as exc:
             raise unreadable(self.url, body, exc) from exc
+
+
+def _lease_id(body: Any) -> int:
+    return parse_id(body["ID"])
 
 
 @dataclass(frozen=True)

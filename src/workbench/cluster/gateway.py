@@ -17,6 +17,8 @@ KV_DELETERANGE = "/v3/kv/deleterange"
 MAINTENANCE_STATUS = "/v3/maintenance/status"
 MEMBER_LIST = "/v3/cluster/member/list"
 HEALTH = "/health"
+LEASE_GRANT = "/v3/lease/grant"  # Raft proposals of the Lease service (not counted as KV requests)
+LEASE_REVOKE = "/v3/lease/revoke"
 
 
 def b64(data: bytes) -> str:

@@ -9,9 +9,10 @@ operation: `Sample(t, target, attempt, op, ok, error, latency_s)` with t in unix
 layer puts it on the run phase's clock) and `error` a ClusterError class (timeout, refused,
 transport, http, server, unreadable) or `deadline` (an answer later than the deadline).
 
-- etcd (`EtcdProber`): a write (`put` of the target's own key `__workbench/probe/<target>`, a
-  Raft proposal through the leader) then a linearizable read of it, each with the deadline
-  (500 ms), through the v3 JSON gateway; an attempt served = both answered in time.
+- etcd (`EtcdProber`): a lease grant then its revoke, each a Raft proposal through the leader
+  with the deadline (500 ms), through the v3 JSON gateway; an attempt served = both answered in
+  time. Not a KV put/get: the server counts KV requests to check the workload's own counts
+  (counts_agree, series_aligned), and the probe's would be mixed into them.
 - PD (`PDProber`): `GET /pd/api/v1/leader`: PD could name its leader. TiKV's KV API is gRPC, so
   this probe tells whether PD (the cluster's placement and timestamp service) served, not
   whether TiKV served reads and writes (`PDProber.scope` says so in faults.json).
@@ -40,7 +41,7 @@ from workbench.errors import ClusterError, ClusterUnreachable
 CLUSTER = "cluster"  # the target that is the whole endpoint list
 EVERY_S = 0.1
 DEADLINE_S = 0.5
-KEY_PREFIX = b"__workbench/probe/"
+LEASE_TTL_S = 5  # a lease whose revoke was lost expires on its own
 
 
 @dataclass(frozen=True)
@@ -94,7 +95,11 @@ class _Sticky:
 
 
 class EtcdProber:
-    scope = "etcd: a write and a linearizable read of the probe's own key, per member and through the endpoint list"
+    scope = (
+        "etcd: a lease grant then its revoke (two Raft proposals: a leader and a quorum "
+        "needed; the Lease service, so the workload's KV counts stay its own), per member and "
+        "through the endpoint list"
+    )
 
     def __init__(self, http: httpx.Client, urls: Mapping[str, str], deadline_s: float = DEADLINE_S):
         self.deadline_s = deadline_s
@@ -105,40 +110,33 @@ class EtcdProber:
     def targets(self) -> list[str]:
         return [*self.clients, CLUSTER]
 
-    def _write_read(self, client: EtcdClient, key: bytes, value: bytes) -> list[OpResult]:
-        ok, err, lat = _timed(lambda: client.put(key, value), self.deadline_s)
-        out: list[OpResult] = [("write", ok, err, lat)]
-        if ok:
-            ok, err, lat = _timed(lambda: client.get(key), self.deadline_s)
-            out.append(("read", ok, err, lat))
-        return out
+    def _revoke(self, client: EtcdClient, lease: int) -> OpResult:
+        return ("revoke", *_timed(functools.partial(client.lease_revoke, lease), self.deadline_s))
 
     def attempt(self, target: str, seq: int) -> list[OpResult]:
-        key, value = KEY_PREFIX + target.encode(), str(seq).encode()
-        if target != CLUSTER:
-            return self._write_read(self.clients[target], key, value)
         start = time.perf_counter()
+        names = [target] if target != CLUSTER else self.sticky.order()
         last: ClusterError | None = None
-        for name in self.sticky.order():  # failover within one deadline, as a client would
+        for name in names:  # the endpoint list: failover within one deadline, as a client would
             left = self.deadline_s - (time.perf_counter() - start)
             if left <= 0:
                 break
             client = EtcdClient(self.clients[name].http, self.clients[name].url, timeout=left)
             try:
-                client.put(key, value)
+                lease = client.lease_grant(LEASE_TTL_S)
             except ClusterUnreachable as exc:
                 last = exc
                 continue
-            except ClusterError as exc:
-                return [("write", False, exc.error_class, time.perf_counter() - start)]
+            except ClusterError as exc:  # an answer is final
+                return [("grant", False, exc.error_class, time.perf_counter() - start)]
             took = time.perf_counter() - start
-            self.sticky.served_by(name)
+            if target == CLUSTER:
+                self.sticky.served_by(name)
             if took > self.deadline_s:
-                return [("write", False, "deadline", took)]
-            ok, err, lat = _timed(functools.partial(self.clients[name].get, key), self.deadline_s)
-            return [("write", True, None, took), ("read", ok, err, lat)]
+                return [("grant", False, "deadline", took), self._revoke(self.clients[name], lease)]
+            return [("grant", True, None, took), self._revoke(self.clients[name], lease)]
         err = last.error_class if last is not None else "deadline"
-        return [("write", False, err, time.perf_counter() - start)]
+        return [("grant", False, err, time.perf_counter() - start)]
 
 
 class PDProber:
@@ -240,7 +238,9 @@ class AvailabilityProbe:
 
     def samples(self) -> list[Sample]:
         with self._lock:
-            return sorted(self._samples, key=lambda s: (s.t, s.target, s.op != "write"))
+            return sorted(
+                self._samples, key=lambda s: (s.t, s.target, s.op not in ("write", "grant"))
+            )
 
 
 PROBERS: dict[str, Callable[[httpx.Client, Mapping[str, str], float], Prober]] = {

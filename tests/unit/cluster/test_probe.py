@@ -1,5 +1,5 @@
 """The availability probe: open loop (a hanging attempt never delays the next tick), the
-cluster target's failover within one deadline, and a real etcd served write and read."""
+cluster target's failover within one deadline, and a real etcd served lease grant and revoke."""
 
 from __future__ import annotations
 
@@ -70,12 +70,12 @@ def _gateway(down: set[int], no_leader: set[int]) -> tuple[httpx.Client, list[in
             raise httpx.ConnectError("[Errno 111] Connection refused", request=r)
         if port in no_leader:
             return httpx.Response(503, json={"error": "etcdserver: no leader", "code": 14})
-        if r.url.path == gateway.KV_PUT:
-            return httpx.Response(200, json={"header": {"revision": "5"}})
-        body = json.loads(r.content)
-        return httpx.Response(
-            200, json={"header": {}, "kvs": [{"key": body["key"], "value": "MQ=="}]}
-        )
+        if r.url.path == gateway.LEASE_GRANT:
+            assert json.loads(r.content) == {"TTL": 5}
+            return httpx.Response(200, json={"header": {}, "ID": "7587899324596811269"})
+        assert r.url.path == gateway.LEASE_REVOKE
+        assert json.loads(r.content) == {"ID": "7587899324596811269"}
+        return httpx.Response(200, json={"header": {}})
 
     return httpx.Client(transport=httpx.MockTransport(handler)), seen
 
@@ -86,18 +86,18 @@ URLS = {f"etcd{i}": f"http://127.0.0.1:1000{i}" for i in range(3)}
 def test_cluster_target_fails_over_a_refused_member_and_sticks() -> None:
     http, seen = _gateway(down={10000}, no_leader=set())
     p = EtcdProber(http, URLS)
-    assert [r[:3] for r in p.attempt(CLUSTER, 1)] == [("write", True, None), ("read", True, None)]
+    assert [r[:3] for r in p.attempt(CLUSTER, 1)] == [("grant", True, None), ("revoke", True, None)]
     assert seen == [10000, 10001, 10001]
     seen.clear()
     p.attempt(CLUSTER, 2)  # sticky: starts at the member that answered
     assert seen == [10001, 10001]
-    assert p.attempt("etcd0", 3)[0][:3] == ("write", False, "refused")
+    assert p.attempt("etcd0", 3)[0][:3] == ("grant", False, "refused")
 
 
 def test_an_answer_is_final_a_no_leader_error_is_not_failed_over() -> None:
     http, seen = _gateway(down=set(), no_leader={10000})
     (only,) = EtcdProber(http, URLS).attempt(CLUSTER, 1)
-    assert only[:3] == ("write", False, "http") and seen == [10000]
+    assert only[:3] == ("grant", False, "http") and seen == [10000]
 
 
 def test_pd_prober_asks_the_leader_api() -> None:
@@ -126,5 +126,5 @@ def test_a_real_etcd_serves_the_probe(etcd_cluster: EtcdCluster) -> None:
     targets = {s.target for s in samples}
     assert targets == {"etcd0", "etcd1", "etcd2", CLUSTER}
     assert all(s.ok for s in samples), [s for s in samples if not s.ok]
-    assert {s.op for s in samples} == {"write", "read"}
+    assert {s.op for s in samples} == {"grant", "revoke"}
     assert max(s.latency_s for s in samples) < 0.5

@@ -14,6 +14,7 @@ from workbench.checks import (
     faults,
     measurement,
     observability,
+    operator,
     reads,
 )
 from workbench.checks.base import (
@@ -59,6 +60,7 @@ __all__ = [
     "jsonable",
     "measurement",
     "observability",
+    "operator",
     "parse_go_duration",
     "parse_id",
     "parse_size",

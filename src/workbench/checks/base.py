@@ -23,6 +23,7 @@ from workbench.errors import CheckFailed, ConfigError
 from workbench.faults.outcome import FaultObservation
 from workbench.jsonio import jsonable
 from workbench.model import ClientSummary, Phase, Verdict, VerdictStatus
+from workbench.operator.scores import OperatorObservation
 
 if TYPE_CHECKING:
     import httpx
@@ -104,6 +105,9 @@ class CheckContext:
     #: the run phase's faults, each with its recovery numbers, and the health after the last
     #: (RunFaults.observation(), or FaultsDoc.observation() of a written run); None: no schedule
     faults: FaultObservation | None = None
+    #: the operator under test's scores (workbench.operator.scoring); None: no operator ran and
+    #: no fault was persistent (the operator checks are skipped)
+    operator: OperatorObservation | None = None
     #: the host over the run (CPU busy outside the stack, other workbench stacks); None: not sampled
     host: HostView | None = None
     clock: Callable[[], float] = time.time

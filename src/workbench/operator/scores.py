@@ -5,6 +5,8 @@ clock (t=0: the run phase's start). Every None has its reason in `reasons`.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from workbench.operator.contract import ContainerEvent, OperatorEvent
@@ -29,6 +31,7 @@ class FaultScore(BaseModel):
     first_act_s: float | None = None  # first `act` event
     resolved_claim_s: float | None = None  # first `resolved` event after onset
     recovered: bool = False
+    censored: bool = False  # watched to its horizon, never whole for the hold (not recovered)
     recovery_s: float | None = None  # None: not recovered within the run (censored)
     censored_at_s: float | None = None  # a censored fault: how long it was watched
     unavailability_s: float | None = None
@@ -74,4 +77,23 @@ class OperatorScores(BaseModel):
 
     @property
     def censored(self) -> int:
-        return sum(1 for f in self.faults if not f.recovered)
+        return sum(1 for f in self.faults if f.censored)
+
+
+@dataclass(frozen=True)
+class OperatorObservation:
+    """`CheckContext.operator`: what the operator checks judge. `operator`: none | reference |
+    IMAGE; `persistent`: a fault of the run stays until someone fixes it; `scores` None with
+    `reason` when they could not be computed; `crashed`: the operator exited or crashed during
+    the run (its code and last lines), so its verdicts cannot be told."""
+
+    operator: str = "none"
+    persistent: bool = False
+    scores: OperatorScores | None = None
+    reason: str | None = None
+    crashed: str | None = None
+
+    @property
+    def applies(self) -> bool:
+        """Judged whenever an operator runs or a fault stays (with `none`: the control)."""
+        return self.operator != "none" or self.persistent

@@ -165,3 +165,19 @@ def test_operator_json_round_trips_through_the_run_directory(tmp_path: Path) -> 
 def test_a_membership_sample_is_typed() -> None:
     s = MembershipSample(t=T0, member="etcd1", healthy=False, in_cluster=True)
     assert s.voting and not s.is_leader and s.error is None
+
+
+def test_a_second_kill_right_after_the_injectors_is_somebody_elses() -> None:
+    stream = [
+        line
+        for line in STREAM.read_text().splitlines()
+        if '"Action":"kill"' in line or '"Action":"die"' in line
+    ]
+    (kill_fault,) = [r for r in records() if r.spec.action == "kill"]
+    widened = kill_fault.model_copy(update={"applied": 1796293055.6})  # every kill in its window
+    got = attribute(parse_lines(stream), [widened])
+    assert [(e.action, e.attributed) for e in got[:2]] == [
+        ("kill", "injector"),
+        ("die", "injector"),
+    ]
+    assert {e.attributed for e in got[2:]} == {"operator"}

@@ -1,0 +1,318 @@
+"""The operator's scores, purely: from the faults, what the operator said and did, the cluster's
+membership and the client's series to one FaultScore per applied fault, the integrity, the
+false alarms (every time: the run phase's clock, seconds from `t0`).
+
+Per fault, from its ONSET (the injector's `start`), watched until the next fault's onset or the
+end of the run (its HORIZON):
+- detect_s: the first `detect` event at or after the onset (named_target: its target is the
+  faulted service or container); first_action_s: the first container event attributed to the
+  operator; first_act_s: the first `act` event; resolved_claim_s: the first `resolved` event
+  (said, never taken for recovery);
+- recovery_s: from the onset to the start of the first stretch of at least `hold_s` in which the
+  service is WHOLE: every member of the latest membership round healthy and in the cluster, as
+  many healthy voting members as at the run's start, and every client interval at >= 90 % of
+  the pre-fault throughput with p99 <= 2x the pre-fault p99 (workbench.faults.recovery's levels
+  and interval handling). Time no membership round or client interval covers is not whole (it
+  cannot be seen whole). No such stretch before the horizon: CENSORED (not recovered, counted);
+- what the clients paid from the onset to the recovery (the horizon when censored):
+  unavailability (the probe's endpoint outage when its samples are there, else the longest run of
+  client intervals with no success), failed operations, operations below the pre-fault rate,
+  p99 excess (ms*s above the pre-fault p99);
+- integrity: voting members in the cluster in the first and the last membership round, and the
+  read-back count (loaded vs found);
+- false alarms: `detect` events outside every fault's window (onset to recovery, or the horizon,
+  or a non-persistent fault's end when later, plus `grace_s`); actions without a fault: operator
+  container events outside every window.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+from itertools import groupby
+
+import pandas as pd
+
+from workbench.faults.availability import CLUSTER, attempts, outages
+from workbench.faults.injector import windows
+from workbench.faults.outcome import FaultRecord
+from workbench.faults.recovery import P99_FACTOR, THROUGHPUT_BAND, aggregate, recoveries
+from workbench.operator.contract import ContainerEvent, MembershipSample, OperatorEvent
+from workbench.operator.scores import (
+    GRACE_S,
+    HOLD_S,
+    FaultScore,
+    Integrity,
+    OperatorScores,
+)
+
+MAX_ROUND_GAP_S = 3.0  # a membership round speaks for at most this long
+Span = tuple[float, float]
+
+
+@dataclass(frozen=True)
+class OperatorInputs:
+    """Everything scoring reads. Unix seconds: records, events, container events, membership;
+    the run phase's clock (seconds from t0): `series` (workbench.faults.recovery's client rows),
+    `probe` (workbench.faults.availability's samples), `run_end_s`."""
+
+    records: Sequence[FaultRecord]
+    t0: float
+    run_end_s: float
+    events: Sequence[OperatorEvent] = ()
+    container_events: Sequence[ContainerEvent] = ()
+    membership: Sequence[MembershipSample] = ()
+    series: pd.DataFrame | None = None
+    probe: pd.DataFrame | None = None
+    readback: tuple[int, int] | None = None  # (keys loaded, keys found)
+    target_ops: float | None = None
+    persistent: Collection[int] = field(default_factory=tuple)  # fault indexes
+
+
+# --- spans ------------------------------------------------------------------------------------
+
+
+def _merge(spans: list[Span]) -> list[Span]:
+    out: list[Span] = []
+    for a, b in sorted(spans):
+        if out and a <= out[-1][1] + 1e-6:
+            out[-1] = (out[-1][0], max(out[-1][1], b))
+        elif b > a:
+            out.append((a, b))
+    return out
+
+
+def _intersect(xs: list[Span], ys: list[Span]) -> list[Span]:
+    out, i, j = [], 0, 0
+    while i < len(xs) and j < len(ys):
+        a, b = max(xs[i][0], ys[j][0]), min(xs[i][1], ys[j][1])
+        if b > a:
+            out.append((a, b))
+        if xs[i][1] < ys[j][1]:
+            i += 1
+        else:
+            j += 1
+    return out
+
+
+def _rounds(samples: Sequence[MembershipSample], t0: float) -> list[tuple[float, list]]:
+    ordered = sorted(samples, key=lambda s: s.t)
+    return [(t - t0, list(g)) for t, g in groupby(ordered, key=lambda s: s.t)]
+
+
+def _voting(round_: list[MembershipSample]) -> int:
+    return sum(1 for s in round_ if s.voting and s.in_cluster)
+
+
+def _healthy_voting(round_: list[MembershipSample]) -> int:
+    return sum(1 for s in round_ if s.voting and s.in_cluster and s.healthy)
+
+
+def membership_whole(samples: Sequence[MembershipSample], t0: float) -> list[Span]:
+    """Where the membership was whole (run clock): each round speaks until the next one (at most
+    MAX_ROUND_GAP_S)."""
+    rounds = _rounds(samples, t0)
+    if not rounds:
+        return []
+    need = _healthy_voting(rounds[0][1])
+    out = []
+    for i, (t, members) in enumerate(rounds):
+        nxt = rounds[i + 1][0] if i + 1 < len(rounds) else t + MAX_ROUND_GAP_S
+        whole = all(s.healthy and s.in_cluster for s in members)
+        if whole and _healthy_voting(members) >= need:
+            out.append((t, min(nxt, t + MAX_ROUND_GAP_S)))
+    return _merge(out)
+
+
+def _client_bad(agg: pd.DataFrame, pre_thr: float, pre_p99: float | None) -> pd.Series:
+    bad = agg["throughput"] < THROUGHPUT_BAND * pre_thr
+    if pre_p99 is not None and pre_p99 > 0:
+        nothing = agg["p99_ms"].isna() & (agg["throughput"] <= 0)
+        bad |= nothing | (agg["p99_ms"] > P99_FACTOR * pre_p99)
+    return bad
+
+
+def client_whole(agg: pd.DataFrame, pre_thr: float, pre_p99: float | None) -> list[Span]:
+    bad = _client_bad(agg, pre_thr, pre_p99)
+    good = agg[~bad]
+    return _merge([(float(t - d), float(t)) for t, d in zip(good["t_s"], good["dt"], strict=True)])
+
+
+def first_stable(good: list[Span], start: float, until: float, hold: float) -> float | None:
+    """The start of the first stretch of `good` within [start, until] at least `hold` long."""
+    for a, b in good:
+        a, b = max(a, start), min(b, until)
+        if b - a >= hold - 1e-9:
+            return a
+    return None
+
+
+# --- per fault --------------------------------------------------------------------------------
+
+
+def _names(r: FaultRecord) -> set[str]:
+    return {n for n in (r.service, r.container, r.spec.target) if n}
+
+
+def _first(times: list[float], start: float, until: float) -> float | None:
+    got = [t for t in times if start <= t < until]
+    return min(got) - start if got else None
+
+
+def _paid(s: FaultScore, agg: pd.DataFrame | None, probe: pd.DataFrame | None, end: float) -> None:
+    a = s.onset_s
+    if probe is not None and len(probe):
+        window = probe[(probe["t_s"] >= a) & (probe["t_s"] < end)]
+        att = attempts(window, CLUSTER)
+        if len(att):
+            spans = outages(att, end)
+            s.unavailability_s = max((b - x for x, b, _ in spans), default=0.0)
+            s.unavailability_from = "probe"
+    if agg is None or agg.empty:
+        s.reasons.setdefault("failed_ops", "no client intervals")
+        return
+    obs = agg[(agg["t_s"] > a) & (agg["t_s"] - agg["dt"] < end)]
+    if s.unavailability_s is None and len(obs):
+        run = best = 0.0
+        for thr, dt in zip(obs["throughput"], obs["dt"], strict=True):
+            run = run + dt if thr <= 0 else 0.0
+            best = max(best, run)
+        s.unavailability_s, s.unavailability_from = float(best), "client intervals"
+    s.failed_ops = float(obs["errors"].sum())
+    if s.pre_throughput is not None:
+        short = (s.pre_throughput - obs["throughput"]).clip(lower=0) * obs["dt"]
+        s.ops_below_pre = float(short.sum())
+    if s.pre_p99_ms is not None:
+        excess = (obs["p99_ms"] - s.pre_p99_ms).clip(lower=0).fillna(0.0) * obs["dt"]
+        s.p99_excess_ms_s = float(excess.sum())
+    else:
+        s.reasons["p99_excess_ms_s"] = "no pre-fault p99"
+
+
+def score(
+    inp: OperatorInputs, *, hold_s: float = HOLD_S, grace_s: float = GRACE_S
+) -> OperatorScores:
+    """The scores of a run (see the module docstring)."""
+    applied = sorted((r for r in inp.records if r.applied is not None), key=lambda r: r.start or 0)
+    agg = aggregate(inp.series) if inp.series is not None and len(inp.series) else None
+    wins = windows(applied, inp.t0)
+    levels = (
+        recoveries(inp.series, wins, target_ops=inp.target_ops)
+        if inp.series is not None and len(inp.series) and wins
+        else []
+    )
+    mgood = membership_whole(inp.membership, inp.t0)
+    ev = lambda kind: [e.ts - inp.t0 for e in inp.events if e.kind == kind]  # noqa: E731
+    detects = sorted((e for e in inp.events if e.kind == "detect"), key=lambda e: e.ts)
+    op_actions = sorted(
+        (c for c in inp.container_events if c.attributed == "operator"), key=lambda c: c.t
+    )
+    out = OperatorScores(hold_s=hold_s, grace_s=grace_s)
+    fault_windows: list[Span] = []
+    for i, r in enumerate(applied):
+        onset = (r.start or 0.0) - inp.t0
+        horizon = (applied[i + 1].start or 0.0) - inp.t0 if i + 1 < len(applied) else inp.run_end_s
+        horizon = min(horizon, inp.run_end_s)
+        s = FaultScore(
+            index=r.index,
+            label=r.label,
+            target=r.service,
+            onset_s=onset,
+            persistent=r.index in inp.persistent,
+        )
+        names = _names(r)
+        d = next((e for e in detects if onset <= e.ts - inp.t0 < horizon), None)
+        if d is not None:
+            s.detect_s = d.ts - inp.t0 - onset
+            s.detect_named_target = d.target in names if d.target else False
+        else:
+            s.reasons["detect_s"] = "no detect event after the onset"
+        act = next((c for c in op_actions if onset <= c.t - inp.t0 < horizon), None)
+        if act is not None:
+            s.first_action_s = act.t - inp.t0 - onset
+            s.first_action = f"{act.action} {act.service or act.container or act.id[:12]}"
+        s.first_act_s = _first(ev("act"), onset, horizon)
+        s.resolved_claim_s = _first(ev("resolved"), onset, horizon)
+        _recover(s, i, levels, agg, mgood, inp, onset, horizon, hold_s)
+        end = onset + s.recovery_s if s.recovery_s is not None else horizon
+        _paid(s, agg, inp.probe, end)
+        out.faults.append(s)
+        until = end
+        if not s.persistent and r.end is not None:
+            until = max(until, r.end - inp.t0)
+        fault_windows.append((onset, until + grace_s))
+    out.integrity = integrity(inp.membership, inp.readback)
+    inside = lambda t: any(a <= t <= b for a, b in fault_windows)  # noqa: E731
+    out.false_alarms = [e for e in detects if not inside(e.ts - inp.t0)]
+    out.actions_without_fault = [
+        c for c in op_actions if 0 <= c.t - inp.t0 <= inp.run_end_s and not inside(c.t - inp.t0)
+    ]
+    return out
+
+
+def _recover(
+    s: FaultScore,
+    i: int,
+    levels: list,
+    agg: pd.DataFrame | None,
+    mgood: list[Span],
+    inp: OperatorInputs,
+    onset: float,
+    horizon: float,
+    hold_s: float,
+) -> None:
+    if not inp.membership:
+        s.reasons["recovery_s"] = "cannot tell: no membership samples"
+        return
+    if agg is None or agg.empty or i >= len(levels):
+        s.reasons["recovery_s"] = "cannot tell: no client intervals"
+        return
+    lv = levels[i]
+    s.pre_throughput, s.pre_p99_ms = lv.pre_throughput, lv.pre_p99_ms
+    if s.pre_throughput is None or s.pre_throughput <= 0:
+        why = lv.reasons.get("throughput_recovery_s", "no pre-fault throughput")
+        s.reasons["recovery_s"] = f"cannot tell: {why}"
+        return
+    if s.pre_p99_ms is None:
+        s.reasons["p99"] = "no pre-fault p99: recovery judged without the latency band"
+    good = _intersect(mgood, client_whole(agg, s.pre_throughput, s.pre_p99_ms))
+    at = first_stable(good, onset, horizon, hold_s)
+    if at is None:
+        s.censored, s.censored_at_s = True, max(0.0, horizon - onset)
+        s.reasons["recovery_s"] = (
+            f"not recovered: never whole for {hold_s:g} s within {s.censored_at_s:.1f} s"
+        )
+        return
+    s.recovered, s.recovery_s = True, at - onset
+
+
+def integrity(
+    membership: Sequence[MembershipSample], readback: tuple[int, int] | None
+) -> Integrity:
+    """Voting members at the start and the end; loaded keys still readable."""
+    out = Integrity()
+    rounds = _rounds(membership, 0.0)
+    if rounds:
+        first, last = rounds[0][1], rounds[-1][1]
+        out.voting_start, out.voting_end = _voting(first), _voting(last)
+        out.members_start = sorted(s.member for s in first if s.voting and s.in_cluster)
+        out.members_end = sorted(s.member for s in last if s.voting and s.in_cluster)
+        if out.voting_end != out.voting_start:
+            out.reasons.append(
+                f"{out.voting_end} voting member(s) at the end, {out.voting_start} at the start"
+            )
+    else:
+        out.reasons.append("cannot tell the members: no membership samples")
+    if readback is not None:
+        out.keys_loaded, out.keys_readable = readback
+        if out.keys_readable < out.keys_loaded:
+            out.reasons.append(f"{out.keys_loaded - out.keys_readable} loaded key(s) unreadable")
+    else:
+        out.reasons.append("cannot tell the keys: no read-back")
+    members_ok = None if not rounds else out.voting_end == out.voting_start
+    keys_ok = None if readback is None else readback[1] >= readback[0]
+    if members_ok is False or keys_ok is False:
+        out.ok = False
+    elif members_ok and keys_ok:
+        out.ok = True
+    return out

@@ -35,6 +35,7 @@ from workbench.model import Verdict
 
 from . import plots
 from .faults import fault_summary
+from .operator import operator_summary
 from .pages import write_page
 from .summary import (
     READ_ERRORS,
@@ -182,6 +183,7 @@ def render(run_dir: Path | str) -> Path:
         tables=_tables(rd),
         tools=_tool_rows(rd),
         faults=fault_summary(rd),
+        operator=operator_summary(rd),
         stages=_stage_rows(rd),
         params=list(_flatten(rd.record.params)),
         environment=list(_flatten(rd.record.fingerprint)),

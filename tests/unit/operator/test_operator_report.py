@@ -1,0 +1,63 @@
+"""The report's Operator section: a scorecard per fault from operator.json (censored faults shown
+as not recovered), the operator's own text escaped, a damaged file said, none without the file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from workbench import report
+from workbench.artifacts import OperatorDoc, OperatorExit, RunDir
+from workbench.operator.contract import ContainerEvent, EventsRead, OperatorEvent
+from workbench.operator.scores import FaultScore, Integrity, OperatorScores
+
+
+def run(tmp_path: Path) -> RunDir:
+    return RunDir.create(tmp_path, "r0", "etcd", {"subject": "etcd", "workload": "a"})
+
+
+def test_the_scorecard_shows_each_fault_and_what_the_operator_did(tmp_path: Path) -> None:
+    rd = run(tmp_path)
+    scores = OperatorScores(
+        faults=[
+            FaultScore(
+                index=0, label="kill:follower", target="etcd1", onset_s=15.0, detect_s=1.5,
+                detect_named_target=True, first_action="start etcd1", first_action_s=4.4,
+                recovered=True, recovery_s=7.25, unavailability_s=0.0,
+                unavailability_from="probe",
+            ),
+            FaultScore(
+                index=1, label="kill:leader", target="etcd0", onset_s=40.0, censored=True,
+                censored_at_s=20.0, resolved_claim_s=12.0,
+            ),
+        ],
+        integrity=Integrity(voting_start=3, voting_end=2, ok=False, reasons=["2 vs 3"]),
+        false_alarms=[OperatorEvent(ts=1.0, kind="detect")],
+    )  # fmt: skip
+    rd.save_operator(
+        OperatorDoc(
+            operator="reference",
+            docker=True,
+            events=EventsRead(lines=3, malformed=1, unknown_kinds={"<script>": 1}),
+            container_events=[ContainerEvent(t=1.0, action="start", attributed="operator")],
+            exit=OperatorExit(code=1, log_tail=["<b>panic</b>"]),
+            scores=scores,
+        )
+    )
+    html = report.render(rd.path).read_text()
+    section = html[html.index("<h2>Operator</h2>") :]
+    assert "<code>reference</code> (with the Docker socket)" in section
+    assert "start etcd1" in section and "7.25" in section and "(probe)" in section
+    assert "<b>not recovered</b> (watched 20.0 s)" in section
+    assert "Integrity: <b>broken</b>" in section and "2 vs 3" in section
+    assert "False alarms" in section and ": 1;" in section
+    assert "exit code 1" in section and "&lt;b&gt;panic&lt;/b&gt;" in section
+    assert "&lt;script&gt;: 1" in section and "<script>" not in section
+    assert "1 by operator" in section
+
+
+def test_no_operator_json_no_section_and_a_damaged_one_is_said(tmp_path: Path) -> None:
+    rd = run(tmp_path)
+    assert "<h2>Operator</h2>" not in report.render(rd.path).read_text()
+    (rd.path / "operator.json").write_text("{not json")
+    html = report.render(rd.path).read_text()
+    assert "operator.json is unreadable" in html

@@ -60,12 +60,25 @@ METRICS: dict[str, Metric] = {
         Metric("errors", "errors", "ops", False),
     )
 }
+# The operator under test's scores (a run's median over its faults, from operator.json:
+# workbench.campaign.metrics.operator_numbers); apart from METRICS, the headline numbers a
+# campaign's [compare] metrics name, until the campaign's samples carry them.
+SCORE_METRICS: dict[str, Metric] = {
+    m.name: m
+    for m in (
+        Metric("operator_detect_s", "operator: detected after", "s", False),
+        Metric("operator_action_s", "operator: first action after", "s", False),
+        Metric("operator_recovery_s", "operator: recovered after", "s", False),
+        Metric("operator_unavailability_s", "operator: unavailability", "s", False),
+    )
+}
 
 
 def metric(name: str) -> Metric:
-    if name not in METRICS:
-        raise KeyError(f"unknown metric {name!r}; known: {', '.join(METRICS)}")
-    return METRICS[name]
+    known = {**METRICS, **SCORE_METRICS}
+    if name not in known:
+        raise KeyError(f"unknown metric {name!r}; known: {', '.join(known)}")
+    return known[name]
 
 
 @dataclass(frozen=True)
@@ -275,6 +288,37 @@ def _verdict(
     if diff == 0:
         return "~"
     return "better" if (diff > 0) == m.higher_is_better else "worse"
+
+
+@dataclass(frozen=True)
+class CountComparison:
+    """Recovered / not recovered faults of a configuration against the baseline's: Fisher's exact
+    test on the 2x2 table (two-sided); `verdict` better (more recovered, p < alpha), worse, ~, or
+    unknown when either side has no fault at all."""
+
+    base: tuple[int, int]  # (recovered, not recovered)
+    other: tuple[int, int]
+    p_value: float | None
+    odds_ratio: float | None
+    verdict: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def compare_recovered(
+    base: tuple[int, int], other: tuple[int, int], *, alpha: float = 0.05
+) -> CountComparison:
+    """Fisher's exact test of recovered / not-recovered counts (the censored faults counted, never
+    dropped, so a configuration that never recovers is compared, not left out)."""
+    if sum(base) == 0 or sum(other) == 0:
+        return CountComparison(base, other, None, None, "unknown")
+    res = sps.fisher_exact([list(other), list(base)], alternative="two-sided")
+    p, odds = float(res.pvalue), float(res.statistic)
+    rate_b, rate_o = base[0] / sum(base), other[0] / sum(other)
+    better = "better" if rate_o > rate_b else "worse"
+    verdict = "~" if p >= alpha or rate_b == rate_o else better
+    return CountComparison(base, other, p, odds if math.isfinite(odds) else None, verdict)
 
 
 def format_p(p: float) -> str:

@@ -9,10 +9,11 @@ not here (stats.py).
 
 from __future__ import annotations
 
+import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from workbench.artifacts import RunDir
+from workbench.artifacts import OperatorDoc, RunDir
 from workbench.artifacts.record import Headline
 from workbench.errors import ConfigError
 from workbench.model import Verdict
@@ -75,6 +76,42 @@ def run_metrics(run_dir: Path) -> RunNumbers:
         numbers=numbers,
         verdicts=_verdict_counts(verdicts) or dict(kept.verdicts),
         host=next((v.status for v in verdicts if v.name == HOST_CHECK), None),
+    )
+
+
+@dataclass(frozen=True)
+class OperatorNumbers:
+    """One run's operator scores for a campaign: each score's median over the run's faults
+    (None: no fault had it), and how many faults recovered / were censored."""
+
+    values: dict[str, float | None] = field(default_factory=dict)
+    recovered: int = 0
+    not_recovered: int = 0
+
+
+# campaign metric (workbench.stats) -> FaultScore field
+OPERATOR_METRICS = {
+    "operator_detect_s": "detect_s",
+    "operator_action_s": "first_action_s",
+    "operator_recovery_s": "recovery_s",
+    "operator_unavailability_s": "unavailability_s",
+}
+
+
+def operator_numbers(run_dir: Path) -> OperatorNumbers | None:
+    """A run's operator scores (None: no operator.json, or it is unreadable or has no scores)."""
+    doc = RunDir(Path(run_dir)).operator()
+    if not isinstance(doc, OperatorDoc) or doc.scores is None:
+        return None
+    faults = doc.scores.faults
+    values: dict[str, float | None] = {}
+    for metric, name in OPERATOR_METRICS.items():
+        known = [float(v) for f in faults if (v := getattr(f, name)) is not None]
+        values[metric] = statistics.median(known) if known else None
+    return OperatorNumbers(
+        values,
+        recovered=sum(1 for f in faults if f.recovered),
+        not_recovered=sum(1 for f in faults if f.censored),
     )
 
 

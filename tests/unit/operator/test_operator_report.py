@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from workbench import report
+import pytest
+
+from workbench import report, stats
 from workbench.artifacts import OperatorDoc, OperatorExit, RunDir
+from workbench.campaign.metrics import operator_numbers
 from workbench.operator.contract import ContainerEvent, EventsRead, OperatorEvent
 from workbench.operator.scores import FaultScore, Integrity, OperatorScores
 
@@ -61,3 +64,29 @@ def test_no_operator_json_no_section_and_a_damaged_one_is_said(tmp_path: Path) -
     (rd.path / "operator.json").write_text("{not json")
     html = report.render(rd.path).read_text()
     assert "operator.json is unreadable" in html
+
+
+def test_campaign_numbers_of_a_run_and_the_recovered_counts_compared(tmp_path: Path) -> None:
+    rd = run(tmp_path)
+    assert operator_numbers(rd.path) is None
+    faults = [
+        FaultScore(index=0, label="a", onset_s=1, detect_s=1.0, recovered=True, recovery_s=6.0),
+        FaultScore(index=1, label="b", onset_s=9, detect_s=3.0, censored=True),
+        FaultScore(index=2, label="c", onset_s=20, detect_s=2.0, recovered=True, recovery_s=8.0),
+    ]
+    rd.save_operator(OperatorDoc(operator="reference", scores=OperatorScores(faults=faults)))
+    got = operator_numbers(rd.path)
+    assert got is not None and (got.recovered, got.not_recovered) == (2, 1)
+    assert got.values["operator_detect_s"] == 2.0 and got.values["operator_recovery_s"] == 7.0
+    assert got.values["operator_action_s"] is None
+    # five persistent kills each: the reference recovers all, the control none
+    c = stats.compare_recovered((0, 5), (5, 0))
+    assert c.verdict == "better" and c.p_value == pytest.approx(2 / 252)
+    assert stats.compare_recovered((5, 0), (0, 5)).verdict == "worse"
+    assert stats.compare_recovered((2, 3), (3, 2)).verdict == "~"
+    assert stats.compare_recovered((0, 0), (3, 2)).verdict == "unknown"
+    assert stats.metric("operator_recovery_s").higher_is_better is False
+    # the scores compare like any per-run number, lower being better; not yet a [compare] metric
+    fast = stats.compare("operator_recovery_s", [30, 31, 29, 35, 33], [7, 8, 6.5, 9, 7.5])
+    assert fast.verdict == "better" and fast.ratio is not None and fast.ratio < 0.3
+    assert "operator_recovery_s" not in stats.METRICS

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from workbench.jsonio import read_json
 from workbench.operator.contract import ContainerEvent, EventsRead
-from workbench.operator.scores import OperatorScores
+from workbench.operator.scores import OperatorObservation, OperatorScores
 
 from .faults import FileProblem
 
@@ -63,6 +63,7 @@ class OperatorDoc(BaseModel):
     schema_version: int = Field(default=OPERATOR_SCHEMA, alias="schema")
     operator: str = "none"  # none | reference | IMAGE[:TAG]
     docker: bool = False  # the Docker socket was mounted into it
+    persistent_faults: list[int] = Field(default_factory=list)  # indexes of faults left in place
     t0: float | None = None  # the run phase's t=0 (unix s)
     run_start: float | None = None
     run_end: float | None = None
@@ -77,6 +78,26 @@ class OperatorDoc(BaseModel):
 
     def to_json(self) -> dict[str, Any]:
         return self.model_dump(mode="json", by_alias=True)
+
+    @property
+    def crashed(self) -> str | None:
+        """Why the operator's verdicts cannot be told: it exited before the run's end (its code
+        and last log line); None while it ran to the end (or none ran)."""
+        e = self.exit
+        if self.operator == "none" or e is None or e.running_at_end or e.code is None:
+            return None
+        last = next((line for line in reversed(e.log_tail) if line.strip()), None)
+        return f"exit code {e.code}" + (f"; last line: {last[:200]}" if last else "")
+
+    def observation(self) -> OperatorObservation:
+        """`CheckContext.operator` for the operator checks."""
+        return OperatorObservation(
+            operator=self.operator,
+            persistent=bool(self.persistent_faults),
+            scores=self.scores,
+            reason=self.scores_reason,
+            crashed=self.crashed,
+        )
 
 
 def read_operator(path: Path) -> OperatorDoc | FileProblem | None:

@@ -3,6 +3,7 @@ unknown when the operator crashed or the data cannot tell."""
 
 from __future__ import annotations
 
+from workbench.artifacts import OperatorDoc, OperatorExit
 from workbench.checks import CheckContext, run_check
 from workbench.operator.contract import ContainerEvent, OperatorEvent
 from workbench.operator.scores import FaultScore, Integrity, OperatorObservation, OperatorScores
@@ -100,3 +101,19 @@ def test_integrity_and_false_alarms_fail_on_what_the_operator_did() -> None:
         operator_max_actions_without_fault=1,
     )
     assert lenient["operator_false_alarms"][0] == "pass"
+
+
+def test_the_run_files_observation_feeds_the_checks() -> None:
+    doc = OperatorDoc(operator="reference", persistent_faults=[0], scores=GOOD)
+    assert {s for s, _ in verdicts(doc.observation()).values()} == {"pass"}
+    control = OperatorDoc(operator="none", persistent_faults=[], scores=GOOD)
+    assert {s for s, _ in verdicts(control.observation()).values()} == {"skipped"}
+    dead = doc.model_copy(update={"exit": OperatorExit(code=2, log_tail=["boom", ""])})
+    assert dead.crashed == "exit code 2; last line: boom"
+    got = verdicts(dead.observation())
+    assert got["operator_recovered"] == (
+        "unknown",
+        "the operator exited during the run: exit code 2; last line: boom",
+    )
+    alive = doc.model_copy(update={"exit": OperatorExit(code=None, running_at_end=True)})
+    assert alive.crashed is None

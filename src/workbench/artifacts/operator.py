@@ -89,6 +89,32 @@ class OperatorDoc(BaseModel):
         last = next((line for line in reversed(e.log_tail) if line.strip()), None)
         return f"exit code {e.code}" + (f"; last line: {last[:200]}" if last else "")
 
+    def marks(self) -> list[dict[str, Any]]:
+        """The timeline's `operator` marks (unix s, like RunDir.marks()): each event it wrote
+        (`detect:etcd1`), each container event attributed to it (`start:etcd1`), and per scored
+        fault its recovery span from the onset (`recovered:LABEL`, or `not recovered:LABEL` to
+        the end of its watch)."""
+        out: list[dict[str, Any]] = []
+        for e in self.events.events:
+            name = f"{e.kind}:{e.target}" if e.target else e.kind
+            out.append({"name": name, "start": e.ts, "end": e.ts, "source": "operator"})
+        for c in self.container_events:
+            if c.attributed == "operator":
+                name = f"{c.action}:{c.service or c.container or c.id[:12]}"
+                out.append({"name": name, "start": c.t, "end": c.t, "source": "operator"})
+        if self.scores is not None and self.t0 is not None:
+            for f in self.scores.faults:
+                span = f.recovery_s if f.recovered else f.censored_at_s
+                if span is None:
+                    continue
+                what = "recovered" if f.recovered else "not recovered"
+                start = self.t0 + f.onset_s
+                out.append(
+                    {"name": f"{what}:{f.label}", "start": start, "end": start + span,
+                     "source": "operator"}
+                )  # fmt: skip
+        return out
+
     def observation(self) -> OperatorObservation:
         """`CheckContext.operator` for the operator checks."""
         return OperatorObservation(

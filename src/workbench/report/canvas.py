@@ -62,6 +62,8 @@ def draw_marks(ax: Any, timeline: pd.DataFrame) -> None:
     """Shade each stage span and name it at the top of the axis; faults hatched in red and named
     with their own label."""
     for name, start, end, source in _marks(timeline):
+        if source == "operator":  # the operator's own marks (one per event): its lane's, not here
+            continue
         fault = source == "fault"
         if fault:
             ax.axvspan(start, end, color=FAULT_COLOR, alpha=0.18, lw=0, hatch="//")

@@ -187,7 +187,9 @@ def timeline(rd: RunDir, phases: dict[str, PhaseRecord]) -> tuple[pd.DataFrame, 
         for n, f in rd.metrics().items()
     ]
     server += [aligned_server_rows(rd, ph, rec) for ph, rec in phases.items()]
-    tl = artifacts.build_timeline(client, server, rd.marks(), origin)
+    op = rd.operator()
+    marks = rd.marks() + (op.marks() if isinstance(op, artifacts.OperatorDoc) else [])
+    tl = artifacts.build_timeline(client, server, marks, origin)
     rd.save_timeline(tl)
     figures = {"throughput": plots.throughput(tl), "latency": plots.latency(tl)}
     if (tl["kind"] == "resource").any():

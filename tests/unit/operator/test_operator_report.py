@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from workbench import report, stats
+from workbench import artifacts, report, stats
 from workbench.artifacts import OperatorDoc, OperatorExit, RunDir
 from workbench.campaign.metrics import operator_numbers
 from workbench.operator.contract import ContainerEvent, EventsRead, OperatorEvent
@@ -90,3 +90,35 @@ def test_campaign_numbers_of_a_run_and_the_recovered_counts_compared(tmp_path: P
     fast = stats.compare("operator_recovery_s", [30, 31, 29, 35, 33], [7, 8, 6.5, 9, 7.5])
     assert fast.verdict == "better" and fast.ratio is not None and fast.ratio < 0.3
     assert "operator_recovery_s" not in stats.METRICS
+
+
+def test_the_timelines_operator_marks(tmp_path: Path) -> None:
+    scores = OperatorScores(
+        faults=[
+            FaultScore(
+                index=0, label="kill:follower", onset_s=15.0, recovered=True, recovery_s=7.0
+            ),
+            FaultScore(
+                index=1, label="kill:leader", onset_s=40.0, censored=True, censored_at_s=20.0
+            ),
+        ]
+    )
+    doc = OperatorDoc(
+        operator="reference",
+        t0=1000.0,
+        events=EventsRead(events=[OperatorEvent(ts=1016.0, kind="detect", target="etcd1")]),
+        container_events=[
+            ContainerEvent(t=1019.0, action="start", service="etcd1", attributed="operator"),
+            ContainerEvent(t=1015.0, action="kill", service="etcd1", attributed="injector"),
+        ],
+        scores=scores,
+    )
+    marks = {(m["name"], m["start"], m["end"]) for m in doc.marks()}
+    assert marks == {
+        ("detect:etcd1", 1016.0, 1016.0),
+        ("start:etcd1", 1019.0, 1019.0),
+        ("recovered:kill:follower", 1015.0, 1022.0),
+        ("not recovered:kill:leader", 1040.0, 1060.0),
+    }
+    tl = artifacts.build_timeline([], [], doc.marks(), 1000.0)
+    assert set(tl["source"]) == {"operator"} and len(tl) == 8

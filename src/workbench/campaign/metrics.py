@@ -28,6 +28,7 @@ COUNTED_STATUSES = ("passed", "unknown")
 # could not tell (unknown), or the workbench itself broke (status error). A campaign queues it
 # again (CampaignFile.rerun_spoiled).
 HOST_CHECK = "host_contention"
+OPERATOR_CHECK_PREFIX = "operator_"
 
 
 @dataclass(frozen=True)
@@ -40,11 +41,18 @@ class RunNumbers:
     numbers: Headline
     verdicts: dict[str, int] = field(default_factory=dict)
     host: str | None = None  # the host_contention verdict, when the run has one
+    #: every failed check was an operator check (operator_*): the operator's score failed, not
+    #: the measurement (the no-operator control of a persistent fault fails operator_recovered)
+    operator_fail_only: bool = False
 
     @property
     def counted(self) -> bool:
-        """Whether the run's numbers enter the statistics."""
-        return self.status in COUNTED_STATUSES and self.numbers.throughput is not None
+        """Whether the run's numbers enter the statistics (a run failed only by the operator
+        checks does: its numbers are what the campaign compares)."""
+        ok = self.status in COUNTED_STATUSES or (
+            self.status == "failed" and self.operator_fail_only
+        )
+        return ok and self.numbers.throughput is not None
 
     @property
     def spoiled(self) -> str | None:
@@ -76,7 +84,13 @@ def run_metrics(run_dir: Path) -> RunNumbers:
         numbers=numbers,
         verdicts=_verdict_counts(verdicts) or dict(kept.verdicts),
         host=next((v.status for v in verdicts if v.name == HOST_CHECK), None),
+        operator_fail_only=_operator_fail_only(verdicts),
     )
+
+
+def _operator_fail_only(verdicts: list[Verdict]) -> bool:
+    failed = [v.name for v in verdicts if v.status == "fail"]
+    return bool(failed) and all(n.startswith(OPERATOR_CHECK_PREFIX) for n in failed)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,9 @@ import pytest
 
 from workbench import artifacts, report, stats
 from workbench.artifacts import OperatorDoc, OperatorExit, RunDir
-from workbench.campaign.metrics import operator_numbers
+from workbench.artifacts.record import Headline
+from workbench.campaign.metrics import RunNumbers, _operator_fail_only, operator_numbers
+from workbench.model import Verdict
 from workbench.operator.contract import ContainerEvent, EventsRead, OperatorEvent
 from workbench.operator.scores import FaultScore, Integrity, OperatorScores
 
@@ -122,3 +124,17 @@ def test_the_timelines_operator_marks(tmp_path: Path) -> None:
     }
     tl = artifacts.build_timeline([], [], doc.marks(), 1000.0)
     assert set(tl["source"]) == {"operator"} and len(tl) == 8
+
+
+def test_a_run_failed_only_by_the_operator_checks_still_counts_in_a_campaign() -> None:
+    def v(name: str, status: str) -> Verdict:
+        return Verdict(name=name, phase="post", status=status, summary="")  # type: ignore[arg-type]
+
+    control = [v("operator_recovered", "fail"), v("operator_detected", "fail"), v("x", "pass")]
+    assert _operator_fail_only(control)
+    assert not _operator_fail_only([v("operator_recovered", "fail"), v("counts_agree", "fail")])
+    assert not _operator_fail_only([v("operator_recovered", "pass")])
+    numbers = Headline(throughput=300.0)
+    kept = RunNumbers("r", "failed", "", numbers, operator_fail_only=True)
+    assert kept.counted
+    assert not RunNumbers("r", "failed", "", numbers).counted

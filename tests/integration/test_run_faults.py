@@ -94,8 +94,8 @@ def test_kill_leader_errors_unavailability_recovery_healthy(stack: Stack, tmp_pa
     assert during is not None
     traffic = next(v for v in bench.verdicts if v.name == "ycsb_traffic")
     assert f"{during:g} during 1 fault(s)" in traffic.summary
-    marks = [m for m in bench.rd.marks() if m["source"] == "fault"]
-    assert [m["name"] for m in marks] == ["kill:leader"]
+    marks = [m for m in bench.rd.marks() if m.source == "fault"]
+    assert [m.name for m in marks] == ["kill:leader"]
     _nothing_left(stack)
 
 

@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 
 from workbench import artifacts
-from workbench.artifacts import RunDir, build_timeline, client_rows, server_rows
+from workbench.artifacts import Mark, RunDir, build_timeline, client_rows, server_rows
 from workbench.model import Verdict
 
 EVIL = '<script>alert("x")</script>&<img src=x onerror=alert(1)>'
@@ -291,7 +291,7 @@ def test_timeline_puts_client_server_and_marks_on_one_clock() -> None:
     tl = build_timeline(
         [client_rows(intervals, "run", start)],
         [server_rows("server_ops", server, "ops/s", "throughput")],
-        [{"name": "run", "start": start, "end": start + 2.0}],
+        [Mark(name="run", start=start, end=start + 2.0)],
         origin_unix=start,
     )
     assert list(tl.columns) == list(artifacts.TIMELINE_COLUMNS)

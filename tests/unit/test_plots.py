@@ -9,7 +9,13 @@ import pandas as pd
 import pytest
 from test_artifacts import synthetic_run
 
-from workbench.artifacts import TIMELINE_COLUMNS, build_timeline, client_rows, server_rows
+from workbench.artifacts import (
+    TIMELINE_COLUMNS,
+    Mark,
+    build_timeline,
+    client_rows,
+    server_rows,
+)
 from workbench.report import plots
 from workbench.ycsb import intervals as iv
 
@@ -85,8 +91,8 @@ def timeline_with_intervals(target: bool = False) -> pd.DataFrame:
         server_rows("memory", memory, "bytes", "resource"),
     ]
     marks = [
-        {"name": "run", "start": T0, "end": T0 + 10, "source": "stage"},
-        {"name": "pause:etcd1", "start": T0 + 4.5, "end": T0 + 7.5, "source": "fault"},
+        Mark(name="run", start=T0, end=T0 + 10, source="stage"),
+        Mark(name="pause:etcd1", start=T0 + 4.5, end=T0 + 7.5, source="fault"),
     ]
     return build_timeline(client, server, marks, T0)
 

@@ -15,7 +15,7 @@ from matplotlib.figure import Figure
 from test_artifacts import EVIL, synthetic_run
 
 from workbench import report
-from workbench.artifacts import RunDir, build_timeline, client_rows
+from workbench.artifacts import Mark, RunDir, build_timeline, client_rows
 from workbench.model import ClientSummary, Verdict
 
 
@@ -279,7 +279,7 @@ def write_schema1_run(results: Path, run_id: str = "20250101T000000.000Z-etcd-a-
     tl = build_timeline(
         [client_rows(intervals, "run", run_start)],
         [],
-        [{"name": "run", "start": run_start, "end": run_start + 10}],
+        [Mark(name="run", start=run_start, end=run_start + 10)],
         run_start,
     )
     tl.to_parquet(path / "timeline.parquet", index=False)

@@ -22,6 +22,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from workbench.faults.outcome import (
+    Distribution,
     FaultObservation,
     FaultOutcome,
     FaultRecord,
@@ -47,18 +48,6 @@ class FileProblem:
 
     def __str__(self) -> str:
         return f"{self.name} is unreadable: {self.reason}"
-
-
-class Distribution(BaseModel):
-    """One recovery metric over all faults: every value (None kept), median and max of the
-    known ones."""
-
-    model_config = ConfigDict(extra="allow")
-    values: list[float | None] = Field(default_factory=list)
-    n: int = 0
-    unknown: int = 0
-    median: float | None = None
-    max: float | None = None
 
 
 class FaultsDoc(BaseModel):

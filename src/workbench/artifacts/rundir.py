@@ -215,8 +215,8 @@ class RunDir(RunFiles):
         self.record.marks.append(Mark(name=name, start=start, end=end, source=source))
         self.save()
 
-    def marks(self) -> list[dict[str, Any]]:
-        return [m.model_dump() for m in self.record.marks]
+    def marks(self) -> list[Mark]:
+        return list(self.record.marks)
 
     def finish(self, status: str, error: str | None = None) -> None:
         if status not in FINAL_STATUSES:

@@ -19,12 +19,14 @@ these columns reads as if nothing were partial.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import pandas as pd
 
 from workbench.ycsb.intervals import partial_mask
+
+from .record import Mark
 
 TIMELINE_COLUMNS = (
     "time",
@@ -178,7 +180,7 @@ def server_rows(name: str, frame: pd.DataFrame, unit: str, kind: str) -> pd.Data
 def build_timeline(
     client: Iterable[pd.DataFrame],
     server: Iterable[pd.DataFrame],
-    marks: Iterable[dict[str, Any]],
+    marks: Iterable[Mark | Mapping[str, float | str]],
     origin_unix: float,
 ) -> pd.DataFrame:
     """One long frame on one clock: `time` (UTC) and `t_s` (seconds since origin_unix).
@@ -187,18 +189,18 @@ def build_timeline(
     but this file to draw stage spans.
     """
     mark_rows = []
-    for m in marks:
-        source = str(m.get("source") or "stage")
-        for edge in ("start", "end"):
+    for raw in marks:  # a mapping (OperatorDoc.marks() still gives them) is validated to a Mark
+        m = raw if isinstance(raw, Mark) else Mark.model_validate(raw)
+        for edge, unix in (("start", m.start), ("end", m.end)):
             mark_rows.append(
                 {
-                    "unix": float(m[edge]),
-                    "name": str(m["name"]),
+                    "unix": float(unix),
+                    "name": m.name,
                     "series": edge,
                     "kind": "mark",
                     "unit": "",
                     "value": float("nan"),
-                    "source": "mark" if source == "stage" else source,
+                    "source": "mark" if m.source == "stage" else m.source,
                     "phase": "",
                 }
             )

@@ -28,6 +28,18 @@ from workbench.faults.schedule import FaultSpec
 NOT_MEASURED = "the fault was not applied, or no client series"
 
 
+class Distribution(BaseModel):
+    """One recovery metric over all faults: every value (None kept), median and max of the
+    known ones."""
+
+    model_config = ConfigDict(extra="allow")
+    values: list[float | None] = Field(default_factory=list)
+    n: int = 0
+    unknown: int = 0
+    median: float | None = None
+    max: float | None = None
+
+
 class FaultRecord(BaseModel):
     """What happened to one scheduled fault (unix seconds; None: it did not get that far)."""
 

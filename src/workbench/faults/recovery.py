@@ -46,6 +46,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from workbench.faults.outcome import Distribution
+
 PRE_WINDOW_S = 10.0
 MIN_PRE_S = 3.0  # a pre-fault window needs this much of full intervals
 THROUGHPUT_BAND = 0.9
@@ -353,17 +355,17 @@ def recoveries(
     return out
 
 
-def distribution(items: Sequence[Recovery]) -> dict[str, dict[str, Any]]:
+def distribution(items: Sequence[Recovery]) -> dict[str, Distribution]:
     """Per metric over all faults: every value (None kept), median and max of the known ones."""
-    out: dict[str, dict[str, Any]] = {}
+    out: dict[str, Distribution] = {}
     for name in METRICS:
         values = [getattr(r, name) for r in items]
         known = [float(v) for v in values if v is not None]
-        out[name] = {
-            "values": values,
-            "n": len(known),
-            "unknown": len(values) - len(known),
-            "median": float(np.median(known)) if known else None,
-            "max": max(known) if known else None,
-        }
+        out[name] = Distribution(
+            values=values,
+            n=len(known),
+            unknown=len(values) - len(known),
+            median=float(np.median(known)) if known else None,
+            max=max(known) if known else None,
+        )
     return out

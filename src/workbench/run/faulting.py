@@ -28,7 +28,7 @@ from typing import Protocol
 import httpx
 import pandas as pd
 
-from workbench.artifacts import Distribution, FaultsDoc, RunDir
+from workbench.artifacts import FaultsDoc, RunDir
 from workbench.cluster.probe import AvailabilityProbe, probe_http, prober_for
 from workbench.errors import WorkbenchError
 from workbench.faults.availability import counter_frame, per_fault, samples_frame
@@ -366,9 +366,7 @@ class RunFaults:
             repeat=self.schedule.repeat,
             every_s=self.schedule.every_s,
             faults=self.outcomes(),
-            distribution={
-                k: Distribution.model_validate(v) for k, v in distribution(self.recoveries).items()
-            },
+            distribution=distribution(self.recoveries),
             healthy_after=self.healthy_after,
             server_counters=list(self.config.server_counters) if self.server_view else [],
             server_problem=self.server_problem,

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from workbench.faults.outcome import Distribution
 from workbench.faults.recovery import FaultWindow, distribution, recoveries, recovery
 
 
@@ -69,13 +70,9 @@ def test_two_faults_each_observed_until_the_next() -> None:
     assert (first.label, first.throughput_recovery_s, first.unavailability_s) == ("a", 2.0, 2.0)
     assert second.throughput_recovery_s == 5.0 and second.pre_throughput == 1000.0
     d = distribution([first, second])
-    assert d["throughput_recovery_s"] == {
-        "values": [2.0, 5.0],
-        "n": 2,
-        "unknown": 0,
-        "median": 3.5,
-        "max": 5.0,
-    }
+    assert d["throughput_recovery_s"] == Distribution(
+        values=[2.0, 5.0], n=2, unknown=0, median=3.5, max=5.0
+    )
 
 
 def test_a_fault_observed_only_until_the_next_one_starts() -> None:
@@ -112,8 +109,8 @@ def test_distribution_keeps_unknowns() -> None:
     good = recovery(_series({11: 0.0}), FaultWindow(10.0, 12.0))
     bad = recovery(s, FaultWindow(10.0, 12.0))
     d = distribution([good, bad, good])
-    assert d["throughput_recovery_s"]["values"] == [1.0, None, 1.0]
-    assert d["throughput_recovery_s"]["unknown"] == 1 and d["throughput_recovery_s"]["max"] == 1.0
+    assert d["throughput_recovery_s"].values == [1.0, None, 1.0]
+    assert d["throughput_recovery_s"].unknown == 1 and d["throughput_recovery_s"].max == 1.0
 
 
 # --- the README's two-fault run: kill:leader@10+5, pause:follower@25+3 at --target 300 --------

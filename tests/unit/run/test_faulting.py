@@ -228,8 +228,8 @@ def test_finish_writes_faults_json_marks_record_and_recoveries(tmp_path: Path) -
     assert doc.healthy_after is not None and doc.healthy_after.healthy
     assert (doc.healthy_after.took_s or 0) >= 0
     assert json.loads((rd.path / "faults.json").read_text())["schema"] == 2
-    marks = [m for m in rd.marks() if m["source"] == "fault"]
-    assert [m["name"] for m in marks] == ["kill:etcd2"]
+    marks = [m for m in rd.marks() if m.source == "fault"]
+    assert [m.name for m in marks] == ["kill:etcd2"]
     again = RunDir(rd.path).record
     assert again.fault_seed == 1 and again.faults[0].label == "kill:etcd2"
     obs = plan.observation()

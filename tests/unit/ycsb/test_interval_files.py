@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from workbench.artifacts import RunDir, build_timeline, client_rows
+from workbench.artifacts import Mark, RunDir, build_timeline, client_rows
 from workbench.manifest import load_manifest
 from workbench.run import workload
 from workbench.stack import Stack
@@ -105,8 +105,8 @@ def test_status_blocks_alone_never_give_per_interval_percentiles() -> None:
 
 def test_fault_marks_keep_their_source() -> None:
     marks = [
-        {"name": "run", "start": T0, "end": T0 + 10, "source": "stage"},
-        {"name": "pause:etcd1", "start": T0 + 3, "end": T0 + 6, "source": "fault"},
+        Mark(name="run", start=T0, end=T0 + 10, source="stage"),
+        Mark(name="pause:etcd1", start=T0 + 3, end=T0 + 6, source="fault"),
     ]
     tl = build_timeline([], [], marks, T0)
     assert set(zip(tl["name"], tl["source"], strict=True)) == {
@@ -156,7 +156,7 @@ def test_client_intervals_from_status_blocks_when_no_histograms(tmp_path: Path) 
 
 def test_the_partial_interval_is_marked_on_the_timeline_with_its_length() -> None:
     rows = client_rows(None, "run", T0, hist_rows())
-    tl = build_timeline([rows], [], [{"name": "run", "start": T0, "end": T0 + 2.5}], T0)
+    tl = build_timeline([rows], [], [Mark(name="run", start=T0, end=T0 + 2.5)], T0)
     ops = tl[(tl["name"] == "client_ops") & (tl["series"] == "TOTAL")]
     assert ops["partial"].tolist() == [False, False, True]  # the 0.5 s one of 1 s intervals
     assert ops["interval_s"].tolist() == [1.0, 1.0, 0.5]

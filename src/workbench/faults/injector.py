@@ -7,6 +7,8 @@
     finally:
         records = inj.close()    # stops the thread, undoes whatever is still in force
 
+A persistent fault (no +DURATION) is not undone by the schedule: only on the way out (close,
+the end of `run`, an error), so an operator under test has something to fix.
 Targets are resolved at the moment of injection; a fault whose container already has a fault in
 force is not applied (recorded with the reason), so two undos never fight over one container.
 A fault that fails to resolve or apply is recorded with its error and the schedule goes on.
@@ -128,8 +130,8 @@ class Injector:
         ]
         events = sorted(
             [(r.scheduled_start, 1, r.index) for r in self.records]
-            + [(r.scheduled_end, 0, r.index) for r in self.records]
-        )  # at one instant, undo before the next apply
+            + [(r.scheduled_end, 0, r.index) for r in self.records if not r.spec.persistent]
+        )  # at one instant, undo before the next apply; a persistent fault is undone on the way out
         try:
             for at, is_apply, i in events:
                 if self._sleep_until(at):
@@ -138,9 +140,16 @@ class Injector:
                     self._inject(self.records[i])
                 else:
                     self._undo(i)
+            else:  # the schedule ran its course; persistent faults stay until close()
+                while self._persistent_in_force() and not self._stop.is_set():
+                    if self.wait(3600.0):
+                        break
         finally:
             self.undo_all()
         return self.records
+
+    def _persistent_in_force(self) -> bool:
+        return any(self.records[i].spec.persistent for i in self._active)
 
     def _sleep_until(self, at: float) -> bool:
         while True:

@@ -2,6 +2,8 @@
 
     kill:leader@10+5        SIGKILL the etcd leader 10 s into the run phase, start it 5 s later
     pause:follower@25+3     freeze a follower for 3 s
+    kill:follower@15        persistent: not undone during the run (an operator has to fix it);
+                            still undone when the run ends, always
     loss:20:etcd2@5+3       drop 20 % of what etcd2 sends, from 5 s to 8 s
     bandwidth:1mbit:tikv0@30+10
     restart:pd-leader@12    an instant action: the duration (default 0) is only a window to observe
@@ -40,6 +42,9 @@ class FaultSpec(BaseModel):
     duration_s: float = Field(ge=0)
     text: str  # as written, for messages
     repeat_index: int = 0
+    # no +DURATION on an action that has an undo: the workbench leaves it in force until the run
+    # ends (the window reaches the run phase's end when it is time-bounded)
+    persistent: bool = False
 
     @property
     def end_s(self) -> float:
@@ -83,10 +88,9 @@ def parse_fault(text: str) -> FaultSpec:
     if spec.parse_arg:
         spec.parse_arg(parts[1])  # raises ValueError with the argument's form
         arg = parts[1]
-    if m["dur"] is None and not spec.instant:
-        raise ValueError(f"{text!r}: {name} needs a duration (@START+DURATION)")
+    persistent = m["dur"] is None and not spec.instant
     duration = float(m["dur"] or 0)
-    if duration <= 0 and not spec.instant:
+    if duration <= 0 and not spec.instant and not persistent:
         raise ValueError(f"{text!r}: {name} needs a duration > 0")
     return FaultSpec(
         action=name,
@@ -95,6 +99,7 @@ def parse_fault(text: str) -> FaultSpec:
         start_s=float(m["start"]),
         duration_s=duration,
         text=text.strip(),
+        persistent=persistent,
     )
 
 
@@ -126,7 +131,8 @@ def overlaps(faults: Sequence[FaultSpec]) -> list[str]:
     for target, fs in sorted(by_target.items()):
         fs = sorted(fs, key=lambda f: f.start_s)
         for a, b in itertools.pairwise(fs):
-            if b.start_s < a.end_s or b.start_s == a.start_s:
+            a_end = float("inf") if a.persistent and a.duration_s == 0 else a.end_s
+            if b.start_s < a_end or b.start_s == a.start_s:
                 problems.append(
                     f"faults overlap on {target}: {a.text} (#{a.repeat_index + 1}, "
                     f"{a.start_s:g}-{a.end_s:g} s) and {b.text} (#{b.repeat_index + 1}, "
@@ -166,7 +172,13 @@ def build_schedule(
             problems.append(f"fault {f.text!r}: {f.action} not supported on this host: {why}")
     n = repeat_n if repeat_n >= 1 and (repeat_n == 1 or (every_s or 0) > 0) else 1
     faults = repeat(parsed, n, every_s)
-    if run_duration_s is not None:
+    if run_duration_s is not None:  # a persistent fault's window reaches the run phase's end
+        faults = [
+            f.model_copy(update={"duration_s": max(0.0, run_duration_s - f.start_s)})
+            if f.persistent
+            else f
+            for f in faults
+        ]
         for f in faults:
             if f.end_s > run_duration_s:
                 problems.append(

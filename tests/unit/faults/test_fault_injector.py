@@ -191,3 +191,26 @@ def test_compose_lookup_argv() -> None:
         "ps",
         "-a",
     ]
+
+
+def test_a_persistent_fault_stays_until_close() -> None:
+    clock = Clock()
+    acts = Actions(clock)
+    stops: list[float] = []
+
+    def wait(s: float) -> bool:  # the schedule waits for close() once every event ran
+        if s >= 3600:
+            stops.append(clock.t)
+            return True  # close() was called
+        return clock.wait(s)
+
+    inj = _injector(["kill:etcd0@10", "pause:etcd2@12+3"], clock, acts, wait)
+    recs = inj.run(1000.0)
+    assert acts.log == [
+        (1010.0, "kill", "c-etcd0"),
+        (1012.0, "pause", "c-etcd2"),
+        (1015.0, "undo-pause", "c-etcd2"),
+        (1015.0, "undo-kill", "c-etcd0"),  # on the way out, not at its (run-long) window's end
+    ]
+    assert stops == [1015.0]  # it waited for close with the kill in force
+    assert recs[0].spec.persistent and recs[0].scheduled_end == 1060.0 and recs[0].undone

@@ -50,7 +50,6 @@ def test_parse_forms() -> None:
         ("kill:leader", "ACTION[:ARG]:TARGET@START+DURATION"),
         ("kill:leader@ten+5", "not START+DURATION"),
         ("smash:leader@1+1", "unknown action 'smash'"),
-        ("kill:leader@10", "needs a duration"),
         ("kill:leader@10+0", "needs a duration > 0"),
         ("loss:leader@1+1", "expected loss:ARG:TARGET"),
         ("loss:150:etcd1@1+1", "0 < pct <= 100"),
@@ -157,3 +156,22 @@ def test_supported_actions_reasons() -> None:
     assert got["kill"] is None and got["partition"] is None and got["loss"] is None
     assert "apt-get install iproute2" in str(got["bandwidth"])
     assert "sch_netem" in str(got["delay"])
+
+
+def test_a_fault_without_duration_is_persistent_until_the_run_phase_ends() -> None:
+    f = parse_fault("kill:follower@15")
+    assert (f.persistent, f.duration_s) == (True, 0)
+    assert not parse_fault("kill:follower@15+5").persistent
+    assert not parse_fault("restart:leader@12").persistent  # instant: nothing to undo
+    config = FaultsConfig.from_table({"targets": ["etcd0", "etcd1"]})
+    sched = build_schedule(
+        ["kill:etcd0@15"], config=config, supported={"kill": None}, run_duration_s=60
+    )
+    assert (sched.faults[0].start_s, sched.faults[0].end_s) == (15, 60)
+    with pytest.raises(ParameterError, match="faults overlap on etcd0"):
+        build_schedule(
+            ["kill:etcd0@15", "pause:etcd0@40+2"],
+            config=config,
+            supported={"kill": None, "pause": None},
+            run_duration_s=None,
+        )

@@ -122,9 +122,9 @@ def test_workbench_run_produces_the_contract(
         s.status == "ok" and s.ended is not None and s.ended >= s.started for s in rec.stages
     )
     fp = rec.fingerprint
-    assert fp["engine"]["engine"] and fp["engine"]["compose"] and fp["compose_sha256"]
-    assert {"etcd0", "etcd1", "etcd2", "prometheus"} <= set(fp["images"])
-    assert fp["host"]["cpu_count"] and fp["libraries"]["papermill"]
+    assert fp.engine["engine"] and fp.engine["compose"] and fp.compose_sha256
+    assert {"etcd0", "etcd1", "etcd2", "prometheus"} <= set(fp.images)
+    assert fp.host.cpu_count and fp.libraries["papermill"]
     verdicts = {v.name: v.status for v in rd.verdicts()}
     assert verdicts["cluster_healthy"] == "pass" and verdicts["ycsb_traffic"] == "pass"
     assert verdicts["grafana"] == "skipped" and "fail" not in verdicts.values()

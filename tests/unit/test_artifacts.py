@@ -259,14 +259,22 @@ def test_fingerprint_has_the_contract_fields(tmp_path: Path) -> None:
     fp = artifacts.fingerprint(
         compose_file=compose, engine={"engine": "28.2.2"}, images={"etcd0": "sha256:abc"}
     )
-    assert fp["workbench_version"] and fp["python"].count(".") == 2
-    assert fp["git_sha"] is None or len(fp["git_sha"]) == 40
-    assert fp["git_dirty"] in (True, False, None)
-    assert fp["libraries"]["pandas"] == pd.__version__
-    assert fp["compose_sha256"] == hashlib.sha256(b"services: {}\n").hexdigest()
-    assert fp["images"] == {"etcd0": "sha256:abc"} and fp["engine"] == {"engine": "28.2.2"}
-    host = fp["host"]
-    assert host["cpu_count"] == os.cpu_count() and host["kernel"] and host["memory_bytes"] > 0
+    assert fp.workbench_version and fp.python and fp.python.count(".") == 2
+    assert fp.git_sha is None or len(fp.git_sha) == 40
+    assert fp.git_dirty in (True, False, None)
+    assert fp.libraries["pandas"] == pd.__version__
+    assert fp.compose_sha256 == hashlib.sha256(b"services: {}\n").hexdigest()
+    assert fp.images == {"etcd0": "sha256:abc"} and fp.engine == {"engine": "28.2.2"}
+    host = fp.host
+    assert host.cpu_count == os.cpu_count() and host.kernel and (host.memory_bytes or 0) > 0
+
+
+def test_an_old_fingerprint_reads_with_its_unknown_keys_kept() -> None:
+    old = {"git_sha": "abc123", "host": {"hostname": "old-host", "cpu_count": 2, "gpu": "none"}}
+    fp = artifacts.Fingerprint.model_validate({**old, "docker": "24.0"})
+    assert fp.git_sha == "abc123" and fp.host.hostname == "old-host" and fp.host.cpu_count == 2
+    assert fp.model_dump(exclude_unset=True) == {**old, "docker": "24.0"}
+    assert artifacts.Fingerprint.model_validate({}).host.hostname is None
 
 
 def test_timeline_puts_client_server_and_marks_on_one_clock() -> None:

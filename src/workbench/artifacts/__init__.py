@@ -19,7 +19,7 @@ from workbench.jsonio import parse_iso, read_json, utc_iso, write_json
 
 from .campaign import CampaignDir, CampaignRecord, CampaignRun, scan_campaign_dirs
 from .faults import FAULTS_SCHEMA, Distribution, FaultsDoc, FileProblem, migrate_faults
-from .fingerprint import fingerprint, host_fingerprint, sha256_file
+from .fingerprint import Fingerprint, HostInfo, fingerprint, host_fingerprint, sha256_file
 from .operator import (
     OPERATOR_SCHEMA,
     MembershipSummary,
@@ -70,7 +70,9 @@ __all__ = [
     "ErrorClasses",
     "FaultsDoc",
     "FileProblem",
+    "Fingerprint",
     "Headline",
+    "HostInfo",
     "Mark",
     "MembershipSummary",
     "OperatorDoc",

@@ -19,6 +19,8 @@ from workbench.faults.outcome import FaultRecord
 from workbench.faults.schedule import FaultSpec
 from workbench.jsonio import utc_iso
 
+from .fingerprint import Fingerprint
+
 SCHEMA = 2
 # passed: every verdict pass/skipped; failed: a verdict failed; unknown: none failed, some could
 # not be verified; error: the workbench or its input failed; aborted: interrupted (or abandoned)
@@ -181,7 +183,7 @@ class RunRecord(_Model):
     supervisor: Supervisor | None = None
     stages: list[Stage] = Field(default_factory=list)
     marks: list[Mark] = Field(default_factory=list)
-    fingerprint: dict[str, Any] = Field(default_factory=dict)
+    fingerprint: Fingerprint = Field(default_factory=Fingerprint)
     summary: Summary = Field(default_factory=Summary)
     project: str | None = None
     ports: dict[str, int] = Field(default_factory=dict)

@@ -186,7 +186,7 @@ def render(run_dir: Path | str) -> Path:
         operator=operator_summary(rd),
         stages=_stage_rows(rd),
         params=list(_flatten(rd.record.params)),
-        environment=list(_flatten(rd.record.fingerprint)),
+        environment=list(_flatten(rd.record.fingerprint.model_dump(exclude_unset=True))),
         files=[p for p in rd.files() if p.name != "report.html"],
         rendered=time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
     )

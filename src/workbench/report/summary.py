@@ -136,7 +136,7 @@ def process_gone(rd: RunDir) -> bool:
     """True when a `running` record's writer and supervisor are both dead on this host (a run
     recorded on another host cannot be judged from here: False)."""
     rec = rd.record
-    host = (rec.fingerprint.get("host") or {}).get("hostname")
+    host = rec.fingerprint.host.hostname
     if host and host != platform.node():
         return False
     pids = [rec.pid] + ([rec.supervisor.pid] if rec.supervisor else [])

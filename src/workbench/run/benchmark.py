@@ -23,7 +23,7 @@ from typing import Any
 
 import pandas as pd
 
-from workbench.artifacts import RunDir
+from workbench.artifacts import Fingerprint, RunDir
 from workbench.artifacts.progress import EventKind
 from workbench.checks import get_check, raise_for_verdicts
 from workbench.errors import WorkbenchError
@@ -83,7 +83,7 @@ class Benchmark:
         # side work off the critical path: the fingerprint, pre checks beside the load
         self._side = ThreadPoolExecutor(3, thread_name_prefix="bench-side")
         self._beside: Future[list[Verdict]] | None = None
-        self._fingerprint: Future[dict[str, Any]] | None = None
+        self._fingerprint: Future[Fingerprint] | None = None
         atexit.register(self._at_exit)
 
     def say(self, kind: EventKind, text: str) -> None:

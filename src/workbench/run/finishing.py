@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from workbench import report
-from workbench.artifacts import RunDir, run_status
+from workbench.artifacts import Fingerprint, RunDir, run_status
 from workbench.artifacts import fingerprint as env_fingerprint
 from workbench.artifacts.record import Summary
 from workbench.manifest import Manifest
@@ -34,7 +34,7 @@ def status(verdicts: list[Verdict]) -> tuple[str, str | None]:
     return run_status(verdicts), "; ".join(bad) if bad else None
 
 
-def fingerprint(manifest: Manifest, ctl: StackControl) -> dict[str, Any]:
+def fingerprint(manifest: Manifest, ctl: StackControl) -> Fingerprint:
     """~0.2 s of docker and git calls, run beside the stages."""
     return env_fingerprint(
         compose_file=manifest.compose_file, engine=engine_versions(), images=ctl.image_ids()

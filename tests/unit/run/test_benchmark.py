@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from workbench.artifacts import RunDir
+from workbench.artifacts import Fingerprint, RunDir
 from workbench.errors import ConfigError, WorkloadError
 from workbench.model import Verdict
 from workbench.params import validate_run
@@ -104,7 +104,9 @@ def fakes(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     )
     monkeypatch.setattr(conductor.observe, "metrics", lambda *a: ({}, {}))
     monkeypatch.setattr(conductor.observe, "timeline", lambda rd, ph: (pd.DataFrame(), {}))
-    monkeypatch.setattr(conductor.finishing, "fingerprint", lambda m, ctl: {"fake": True})
+    monkeypatch.setattr(
+        conductor.finishing, "fingerprint", lambda m, ctl: Fingerprint(git_sha="fake")
+    )
 
     def render(rd: RunDir, progress: Any) -> None:
         calls["rendered"] += 1
@@ -138,7 +140,9 @@ def test_execute_runs_every_stage_in_order_and_tears_down_once(
     assert ctl.downs == [False] and ctl.background == 1
     assert fakes["rendered"] == 1
     rec = json.loads((bench.rd.path / "run.json").read_text())
-    assert rec["schema"] == 2 and rec["status"] == "passed" and rec["fingerprint"] == {"fake": True}
+    assert (
+        rec["schema"] == 2 and rec["status"] == "passed" and rec["fingerprint"]["git_sha"] == "fake"
+    )
     assert rec["settle_after_load"] is not None  # the run waited for the post-load scrape
     # the post checks got the client's numbers and the measured window
     post = next(c for c in fakes["checks"] if c[0] == "post")

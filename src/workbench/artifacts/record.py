@@ -44,6 +44,17 @@ class Stage(_Model):
     error: str = ""
 
 
+class RequestPolicyInfo(BaseModel):
+    """The native generator's request policy as its errors.json and run.json record it (the
+    shape of ycsb.native.policy.RequestPolicy.info(); artifacts cannot import ycsb's type)."""
+
+    model_config = ConfigDict(extra="allow")  # a newer generator's extra knobs are kept
+    deadline_s: float | None = None  # 0: none
+    retries: int | None = None
+    backoff_s: float | None = None
+    retry_on: list[str] = Field(default_factory=list)
+
+
 class Mark(_Model):
     """A span on the run's clock drawn on every time axis: a stage (load, run, warmup) or, with
     source `fault`, an injected fault."""
@@ -98,7 +109,7 @@ class PhaseInfo(_Model):
     # the native generator's worker processes, request policy (deadline, retries) and, per
     # operation, attempts/retries/final errors (its <phase>.errors.json); None: not reported
     processes: int | None = None
-    request_policy: dict[str, Any] | None = None
+    request_policy: RequestPolicyInfo | None = None
     requests: dict[str, dict[str, int]] | None = None
 
 

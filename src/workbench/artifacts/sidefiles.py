@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -27,6 +27,7 @@ from workbench.jsonio import read_json, write_json
 from workbench.ycsb.intervals import read_interval_csv
 from workbench.ycsb.tools import interval_files
 
+from .record import RequestPolicyInfo
 from .verdicts import CHECKS_FILE
 
 if TYPE_CHECKING:
@@ -69,7 +70,7 @@ class ErrorClasses(BaseModel):
     # the generator's worker processes, request policy (deadline, retries) and, per operation,
     # attempts/retries/errors (absent from older generators' files)
     processes: int | None = None
-    policy: dict[str, Any] | None = None
+    policy: RequestPolicyInfo | None = None
     requests: dict[str, dict[str, int]] | None = None
 
 

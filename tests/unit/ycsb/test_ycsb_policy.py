@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from workbench.artifacts import ErrorClasses
-from workbench.artifacts.record import PhaseInfo
+from workbench.artifacts.record import PhaseInfo, RequestPolicyInfo
 from workbench.errors import ParameterError
 from workbench.run.workload import request_info
 from workbench.ycsb.native import NativeClient, register_binding
@@ -129,7 +129,11 @@ def test_the_phase_info_records_the_policy_and_an_old_phase_still_reads(tmp_path
     side = ErrorClasses.model_validate_json((tmp_path / "run.errors.json").read_text())
     info = PhaseInfo(tool="native", **request_info(side))
     assert info.processes == 1 and info.request_policy is not None
-    assert info.request_policy["retries"] == 1
+    assert info.request_policy.retries == 1 and info.request_policy.retry_on
+    old_policy = {"deadline_s": 1.0, "retries": 2, "knob": "x"}  # unknown keys: kept
+    assert PhaseInfo(tool="native", request_policy=old_policy).request_policy == (
+        RequestPolicyInfo.model_validate(old_policy)
+    )
     assert info.requests is not None and sum(r["retries"] for r in info.requests.values()) == 100
     old = PhaseInfo.model_validate({"tool": "go-ycsb", "argv": ["go-ycsb"], "errors": 0})
     assert old.processes is None and old.requests is None  # written before: still reads

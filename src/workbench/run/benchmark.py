@@ -19,9 +19,9 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
+from matplotlib.figure import Figure
 
 from workbench.artifacts import Fingerprint, RunDir
 from workbench.artifacts.progress import EventKind
@@ -76,7 +76,7 @@ class Benchmark:
         self.done: list[str] = []
         self.closed = False
         self.settled_at: float | None = None
-        self.figures: dict[str, Any] = {}
+        self.figures: dict[str, Figure] = {}
         self.figure_files: dict[str, Path] = {}
         self.faults = faulting.RunFaults.for_run(params, self.manifest)  # checked before stack up
         self.host: HostSampler | None = None  # host CPU and other stacks, for host_contention

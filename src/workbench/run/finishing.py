@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+
+from matplotlib.figure import Figure
 
 from workbench import report
 from workbench.artifacts import Fingerprint, RunDir, run_status
@@ -41,7 +42,7 @@ def fingerprint(manifest: Manifest, ctl: StackControl) -> Fingerprint:
     )
 
 
-def save_figures(rd: RunDir, figures: dict[str, Any]) -> dict[str, Path]:
+def save_figures(rd: RunDir, figures: dict[str, Figure]) -> dict[str, Path]:
     """figures/<name>.png of each figure the timeline stage drew (the report reuses them)."""
     return {name: rd.save_png(name, plots.to_png(fig)) for name, fig in figures.items()}
 

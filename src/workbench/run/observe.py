@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 import pandas as pd
+from matplotlib.figure import Figure
 
 from workbench import artifacts
 from workbench.artifacts import QueryEntry, RunDir, ServerOpsInfo
@@ -170,7 +171,7 @@ def aligned_server_rows(rd: RunDir, phase: str, rec: PhaseRecord) -> pd.DataFram
     )
 
 
-def timeline(rd: RunDir, phases: dict[str, PhaseRecord]) -> tuple[pd.DataFrame, dict[str, Any]]:
+def timeline(rd: RunDir, phases: dict[str, PhaseRecord]) -> tuple[pd.DataFrame, dict[str, Figure]]:
     """Client intervals, server series and marks on one clock (saved), and the figures."""
     run = phases.get("run")
     origin = run.first_line if run else rd.record.started_unix

@@ -11,12 +11,12 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import TypedDict
 
 import pandas as pd
 
 from workbench.artifacts import ErrorClasses, RunDir
-from workbench.artifacts.record import Gate, PhaseInfo
+from workbench.artifacts.record import Gate, PhaseInfo, RequestPolicyInfo
 from workbench.manifest import Manifest
 from workbench.model import ClientSummary
 from workbench.params import RunParams, workload_file_name
@@ -133,13 +133,27 @@ def save_phase(
     rd.save()
 
 
-def request_info(side: ErrorClasses | None) -> dict[str, Any]:
+class RequestInfo(TypedDict, total=False):
+    """PhaseInfo's request fields, each present only when the generator reported it."""
+
+    processes: int
+    request_policy: RequestPolicyInfo
+    requests: dict[str, dict[str, int]]
+
+
+def request_info(side: ErrorClasses | None) -> RequestInfo:
     """PhaseInfo's fields from the native generator's side file (its processes, request policy
     and per-operation attempts/retries/errors); nothing when it wrote none (go-ycsb, older)."""
+    out = RequestInfo()
     if side is None:
-        return {}
-    got = {"processes": side.processes, "request_policy": side.policy, "requests": side.requests}
-    return {k: v for k, v in got.items() if v is not None}
+        return out
+    if side.processes is not None:
+        out["processes"] = side.processes
+    if side.policy is not None:
+        out["request_policy"] = side.policy
+    if side.requests is not None:
+        out["requests"] = side.requests
+    return out
 
 
 def save_raw_intervals(rd: RunDir, rec: PhaseRecord, phase: str, interval_s: float) -> None:

@@ -11,7 +11,6 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
 from workbench.artifacts import FaultsDoc
@@ -53,7 +52,8 @@ def test_probe_unavailability_follows_the_new_leader_not_the_threads(
     (f,) = doc.faults
     assert f.took_effect and f.probe is not None
     p, r = f.probe, f.recovery
-    frame = pd.read_parquet(bench.rd.path / "faults" / "probe.parquet")
+    frame = bench.rd.probe_samples()
+    assert frame is not None
     assert set(frame["target"]) == {"etcd0", "etcd1", "etcd2", "cluster"}
     stall = None if r is None else r.unavailability_s
     print(

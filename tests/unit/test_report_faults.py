@@ -159,6 +159,8 @@ def test_the_probes_unavailability_replaces_the_workloads_stall(tmp_path: Path) 
     assert doc.probe.samples_file == "faults/probe.parquet" and doc.probe.every_s == 0.1
     assert doc.probe.targets == ["etcd0", "etcd1", "etcd2", "cluster"]
     assert (rd.path / "faults" / "probe.parquet").is_file()
+    samples = rd.probe_samples()
+    assert samples is not None and len(samples) > 0
     kill = doc.faults[0]
     kill.probe = ProbeNumbers(
         attempts=150, failed=11, unavailability_s=1.1, time_to_first_error_s=0.05,

@@ -9,6 +9,8 @@ run file by path.
                                  (`error_classes`: typed)
     metrics/raw/server_ops.*     raw scrapes of the server's op counter and how they are split
                                  (`save_server_ops`, `server_ops`)
+    faults/probe.parquet         the availability probe's attempts, on the run's clock
+                                 (`save_probe_samples`, `probe_samples`)
     figures/<name>.png           the report's figures (`save_png`, `figure`)
     notebook.ipynb, report.html  (`notebook_path`, `report_path`)
 
@@ -39,6 +41,7 @@ NOTEBOOK_FILE = "notebook.ipynb"
 INDEX_FILES = (REPORT_FILE, RECORD_FILE, CHECKS_FILE, NOTEBOOK_FILE)  # what the index links
 SERVER_OPS = "metrics/raw/server_ops.parquet"
 SERVER_OPS_INFO = "metrics/raw/server_ops.json"
+PROBE_SAMPLES = "faults/probe.parquet"
 
 
 class ErrorCount(BaseModel):
@@ -231,6 +234,15 @@ class RunFiles:
         return raw, info
 
     # ---- figures -----------------------------------------------------------------------------
+    def save_probe_samples(self, samples: pd.DataFrame) -> str:
+        """The availability probe's attempts; returns the file's name relative to the run."""
+        self.save_frame(PROBE_SAMPLES, samples)
+        return PROBE_SAMPLES
+
+    def probe_samples(self) -> pd.DataFrame | None:
+        """The availability probe's attempts, or None when the run had no probe."""
+        return self.read_frame(PROBE_SAMPLES)
+
     def save_png(self, name: str, png: bytes) -> Path:
         """figures/<name>.png, atomically (rasterised by the report's plots.to_png)."""
         d = self.path / "figures"

@@ -31,9 +31,25 @@ from workbench.campaign.spec import Campaign, CampaignFile
 from workbench.jsonio import utc_iso
 
 
-def new_campaign_id(name: str, now: float | None = None) -> str:
+def new_campaign_id(name: str, now: float | None = None, n: int = 1) -> str:
+    """`<UTC second>-<name>`; the n-th campaign of one name in one second gets `.<n>` after the
+    stamp (it still sorts after the first and still ends in `-<name>`)."""
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(now if now is not None else time.time()))
-    return f"{stamp}-{name}"
+    return f"{stamp}-{name}" if n == 1 else f"{stamp}.{n}-{name}"
+
+
+def _new_campaign_dir(root: Path, name: str, now: float | None) -> Path:
+    """A campaign directory of its own, never one that exists (two campaigns of one name
+    started within one second used to collide on the id and crash)."""
+    root.mkdir(parents=True, exist_ok=True)
+    for n in range(1, 1000):
+        path = root / new_campaign_id(name, now, n)
+        try:
+            path.mkdir()
+        except FileExistsError:
+            continue
+        return path
+    raise FileExistsError(f"no free campaign id for {name!r} in {root}")
 
 
 class CampaignStore(CampaignDir):
@@ -43,7 +59,8 @@ class CampaignStore(CampaignDir):
     def create(
         cls, results_dir: Path | str, campaign: Campaign, source: str = "", now: float | None = None
     ) -> CampaignStore:
-        campaign_id = new_campaign_id(campaign.name, now)
+        path = _new_campaign_dir(campaigns_dir(results_dir), campaign.name, now)
+        campaign_id = path.name
         f = campaign.file
         order = plan(list(campaign.configs), f.repeat, f.order, f.seed)
         record = CampaignRecord(
@@ -57,8 +74,6 @@ class CampaignStore(CampaignDir):
                 CampaignRun(index=p.index, config=p.config, repetition=p.repetition) for p in order
             ],
         )
-        path = campaigns_dir(results_dir) / campaign_id
-        path.mkdir(parents=True, exist_ok=False)
         store = cls(path, record)
         store.save()
         return store

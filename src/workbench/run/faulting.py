@@ -59,7 +59,6 @@ from workbench.ycsb.tools import PhaseRecord, own_line
 
 HEALTHY_WAIT_S = 90.0  # after the last fault: how long the stack may take to be healthy again
 TOOL_UP_WAIT_S = 120.0  # a gated tool's first line (its start-up) before the clock starts anyway
-PROBE_FILE = "faults/probe.parquet"  # the availability probe's samples, on the run's clock
 
 
 def tool_is_up(log: Path) -> bool:
@@ -342,8 +341,7 @@ class RunFaults:
         if self.probe is None or self.probe_info is None or run_t0 is None:
             return
         frame = samples_frame(self.probe.samples(), run_t0)
-        rd.save_frame(PROBE_FILE, frame)
-        self.probe_info.samples_file = PROBE_FILE
+        self.probe_info.samples_file = rd.save_probe_samples(frame)
         raw = None
         name = self.config.probe.leader_counter
         if stack is not None and name is not None:

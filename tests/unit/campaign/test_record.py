@@ -114,3 +114,15 @@ def test_one_environment_and_one_stylesheet_for_every_page(tmp_path: Path) -> No
     assert ".better{" in styles(campaign_page)[0]
     assert report.write_page is pages.write_page  # the campaign renders through the one ENV
     assert not list(Path(campaign_pkg.__file__).parent.glob("templates"))
+
+
+def test_two_campaigns_of_one_name_in_one_second_get_their_own_directories(tmp_path: Path) -> None:
+    c = spec.validate(RAW, validate_params=dict)
+    first = CampaignStore.create(tmp_path, c, now=1.7e9)
+    second = CampaignStore.create(tmp_path, c, now=1.7e9)
+    third = CampaignStore.create(tmp_path, c, now=1.7e9)
+    ids = [s.campaign_id for s in (first, second, third)]
+    assert len(set(ids)) == 3 and ids == sorted(ids)  # later ones sort after, as the time does
+    assert all(i.endswith(f"-{c.name}") for i in ids)
+    assert read_campaign(second.path).campaign_id == second.campaign_id == second.path.name
+    assert read_campaign(first.path).campaign_id == first.path.name  # the first untouched

@@ -177,6 +177,65 @@ def campaign_report_of(path: Path | str) -> Path:
     return Path(path) / "report.html"
 
 
+class _Open(BaseModel):
+    """stats.json's parts: known fields typed, keys of older or newer writers kept."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+class MedianSummary(_Open):
+    """One configuration's summary of one metric (stats.Summary as written)."""
+
+    n: int
+    median: float | None = None
+    mean: float | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    cv: float | None = None
+    ci_level: float | None = None
+    ci_needed_n: int | None = None
+
+
+class RatioComparison(_Open):
+    """One configuration against the baseline on one metric (stats.Comparison as written)."""
+
+    metric: str
+    n_base: int
+    n_other: int
+    ratio: float | None = None
+    ratio_low: float | None = None
+    ratio_high: float | None = None
+    p_value: float | None = None
+    verdict: str
+    needed_n: int | None = None
+    ratio_level: float | None = None
+    ratio_needed_n: int | None = None
+    text: str = ""
+
+
+class MetricStats(_Open):
+    unit: str = ""
+    higher_is_better: bool = True
+    summaries: dict[str, MedianSummary] = Field(default_factory=dict)
+    comparisons: dict[str, RatioComparison] = Field(default_factory=dict)
+
+
+class StatsDoc(_Open):
+    """stats.json: per metric, each configuration's summary and its comparison to the baseline.
+    A file of the bootstrap days (with `seed` and `resamples`) reads too; those keys are kept."""
+
+    campaign_id: str = ""
+    baseline: str
+    groups: list[str] = Field(default_factory=list)
+    alpha: float
+    min_effect: float
+    excluded: dict[str, int] = Field(default_factory=dict)
+    metrics: dict[str, MetricStats] = Field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+
 class CampaignDir:
     """One campaign directory: its record (loaded once) and every file in it."""
 
@@ -237,12 +296,17 @@ class CampaignDir:
 
         return pd.read_parquet(self.runs_path)
 
-    def write_stats(self, doc: dict[str, Any]) -> Path:
-        """stats.json (compare.CompareTable.to_json with the campaign id)."""
-        return write_json(self.stats_path, doc)
+    def write_stats(self, doc: StatsDoc) -> Path:
+        """stats.json (compare.CompareTable.document)."""
+        return write_json(self.stats_path, doc.to_json())
 
-    def read_stats(self) -> dict[str, Any]:
-        return dict(read_json(self.stats_path))
+    def read_stats(self) -> StatsDoc:
+        """stats.json, typed; a damaged one is a ConfigError naming the file."""
+        try:
+            return StatsDoc.model_validate(read_json(self.stats_path))
+        except (ValueError, ValidationError, TypeError) as exc:
+            first = str(exc).splitlines()[0][:200]
+            raise ConfigError(f"{self.stats_path} is unreadable: {first}") from exc
 
     def has_report(self) -> bool:
         return self.report_path.is_file()

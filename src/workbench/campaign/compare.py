@@ -20,7 +20,7 @@ from typing import Any
 
 from workbench import stats
 from workbench.artifacts import is_run_dir
-from workbench.artifacts.campaign import CampaignDir
+from workbench.artifacts.campaign import CampaignDir, StatsDoc
 from workbench.artifacts.record import Headline
 from workbench.campaign.metrics import run_metrics
 from workbench.campaign.store import CampaignStore
@@ -39,6 +39,10 @@ class CompareTable:
     summaries: dict[str, dict[str, stats.Summary]]  # metric -> group -> summary
     comparisons: dict[str, dict[str, stats.Comparison]]  # metric -> group (not baseline) -> ...
     excluded: dict[str, int] = field(default_factory=dict)  # group -> runs left out
+
+    def document(self, campaign_id: str = "") -> StatsDoc:
+        """The table as stats.json's typed document."""
+        return StatsDoc.model_validate({"campaign_id": campaign_id, **self.to_json()})
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -76,7 +76,7 @@ def finalize(store: CampaignStore, *, draw: bool = True) -> CompareTable:
     """runs.parquet, stats.json and report.html from what the store holds now."""
     table = of_store(store)
     store.write_runs()
-    store.write_stats({"campaign_id": store.campaign_id, **table.to_json()})
+    store.write_stats(table.document(store.campaign_id))
     report.render(store, table, draw=draw)
     run_report.render_index(store.results_dir)  # results/index.html lists the campaign
     store.set_status("complete" if not store.pending() else "interrupted")

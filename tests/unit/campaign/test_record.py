@@ -126,3 +126,73 @@ def test_two_campaigns_of_one_name_in_one_second_get_their_own_directories(tmp_p
     assert all(i.endswith(f"-{c.name}") for i in ids)
     assert read_campaign(second.path).campaign_id == second.campaign_id == second.path.name
     assert read_campaign(first.path).campaign_id == first.path.name  # the first untouched
+
+
+# stats.json as the bootstrap-era code wrote it (seed and resamples; no ci_level, no ratio_level)
+OLD_STATS = {
+    "campaign_id": "20261201T100000Z-threads",
+    "baseline": "t2",
+    "groups": ["t2", "t8"],
+    "alpha": 0.05,
+    "min_effect": 0.05,
+    "seed": 1,
+    "resamples": 2000,
+    "excluded": {},
+    "metrics": {
+        "throughput": {
+            "unit": "ops/s",
+            "higher_is_better": True,
+            "summaries": {
+                "t2": {
+                    "n": 4,
+                    "median": 100.0,
+                    "mean": 101.0,
+                    "ci_low": 95.0,
+                    "ci_high": 108.0,
+                    "cv": 0.05,
+                },
+                "t8": {
+                    "n": 4,
+                    "median": 200.0,
+                    "mean": 199.0,
+                    "ci_low": 190.0,
+                    "ci_high": 210.0,
+                    "cv": 0.04,
+                },
+            },
+            "comparisons": {
+                "t8": {
+                    "metric": "throughput",
+                    "n_base": 4,
+                    "n_other": 4,
+                    "ratio": 2.0,
+                    "ratio_low": 1.8,
+                    "ratio_high": 2.2,
+                    "p_value": 0.03,
+                    "verdict": "better",
+                    "needed_n": None,
+                    "text": "+100.00% (p=0.03 n=4+4)",
+                },
+            },
+        }
+    },
+}
+
+
+def test_stats_json_is_typed_and_an_old_one_reads(tmp_path: Path, fake_executor: Any) -> None:
+    c = spec.validate(RAW, validate_params=dict)
+    store = CampaignStore.create(tmp_path, c, now=1.7e9)
+    (store.path / "stats.json").write_text(json.dumps(OLD_STATS))
+    old = store.read_stats()
+    t8 = old.metrics["throughput"].comparisons["t8"]
+    assert t8.verdict == "better" and t8.ratio == 2.0 and t8.ratio_level is None
+    assert old.metrics["throughput"].summaries["t2"].ci_level is None
+    assert old.model_extra == {"seed": 1, "resamples": 2000}  # kept, never guessed at
+    ex = fake_executor(lambda params, call: (100.0 * call, 9.0, "passed"))
+    run_campaign(store, ex, progress=lambda _: None, draw=False)
+    new = store.read_stats()
+    assert new.campaign_id == store.campaign_id and set(new.groups) == set(c.configs)
+    assert new.to_json() == json.loads((store.path / "stats.json").read_text())
+    (store.path / "stats.json").write_text('{"metrics": []}')
+    with pytest.raises(ConfigError, match=r"stats\.json is unreadable"):
+        store.read_stats()

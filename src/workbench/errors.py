@@ -163,3 +163,13 @@ class ClusterUnreadable(ClusterError):
 
 class CheckFailed(WorkbenchError):
     """Raised (separately from checking) when verdicts include failures."""
+
+
+def connection_refused(exc: BaseException) -> bool:
+    """A transport error whose cause is a refused TCP connection (nothing listens there)."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ConnectionRefusedError) or "connection refused" in str(seen).lower():
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False

@@ -8,19 +8,14 @@ from typing import Any
 
 import httpx
 
-from workbench.errors import ClusterAnswerError, ClusterUnreachable, ClusterUnreadable
+from workbench.errors import (
+    ClusterAnswerError,
+    ClusterUnreachable,
+    ClusterUnreadable,
+    connection_refused,
+)
 
 Timeout = float | httpx.Timeout | None  # None: the injected client's own timeout
-
-
-def refused(exc: BaseException) -> bool:
-    """A transport error whose cause is a refused TCP connection (nothing listens there)."""
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, ConnectionRefusedError) or "connection refused" in str(seen).lower():
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False
 
 
 def send(
@@ -42,7 +37,7 @@ def send(
     except httpx.TimeoutException as exc:
         raise ClusterUnreachable(f"{method} {url}: timed out ({exc})", "timeout", url) from exc
     except httpx.TransportError as exc:
-        kind = "refused" if refused(exc) else "transport"
+        kind = "refused" if connection_refused(exc) else "transport"
         raise ClusterUnreachable(f"{method} {url}: {type(exc).__name__}: {exc}", kind, url) from exc
     try:
         return resp.status_code, resp.json()

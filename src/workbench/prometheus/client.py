@@ -25,7 +25,7 @@ from typing import Any, Protocol
 import httpx
 import pandas as pd
 
-from workbench.errors import QueryError, WorkbenchError
+from workbench.errors import QueryError, WorkbenchError, connection_refused
 from workbench.jsonio import write_json
 from workbench.prometheus.frames import _merge, chunk_range, label_columns, tidy_frame
 from workbench.units import parse_go_duration, parse_rfc3339
@@ -55,16 +55,6 @@ def to_seconds(step: StepLike) -> float:
 
 def _fmt(t: float) -> str:
     return f"{t:.3f}"
-
-
-def connection_refused(exc: BaseException) -> bool:
-    """A transport error whose cause is a refused TCP connection (nothing listens there)."""
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, ConnectionRefusedError) or "connection refused" in str(seen).lower():
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False
 
 
 class PrometheusClient:

@@ -8,7 +8,8 @@ Three ways in, one room:
   the few helpers that run them through `workbench.proc`. Nothing else in the package spells a
   `docker` argv.
 - `workbench.docker.engine`: the Engine API over the Unix socket (httpx with a UDS transport,
-  one client type, timeouts): version, containers, inspect, stats, events. A socket file with no
+  one client type, timeouts): version, containers, inspect, stats, events, and start/unpause/
+  restart for the reference operator. A socket file with no
   engine listening behind it is no engine (`engine_answers`).
 - `workbench.docker.events`: the engine's event stream as typed `Event`s: a pure parser (tested
   against a recorded real stream) and `EventRecorder`, a background thread that never raises

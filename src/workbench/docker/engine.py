@@ -1,7 +1,8 @@
 """The Engine API over its Unix socket: one client type (`Engine`), httpx with a UDS transport.
 
 Version, containers (by label), inspect, one-shot stats and the event stream, each bounded by a
-timeout; a failed call raises `EngineError` with the path and the engine's answer. A socket file
+timeout; and the three lifecycle calls an operator needs (start, unpause, restart). A failed call
+raises `EngineError` with the path and the engine's answer (its `message`). A socket file
 with no engine listening behind it (a stopped engine leaves it) is no engine: `Engine.connect`
 looks with a plain socket first (`engine_answers`), because every refused connection through
 httpx would leave an unclosed socket behind.
@@ -82,6 +83,42 @@ class Engine:
             return r.json()
         except ValueError as exc:
             raise EngineError(f"engine GET {path}: not JSON: {r.text[:300]!r}") from exc
+
+    def _post(
+        self,
+        path: str,
+        params: Mapping[str, str] | None = None,
+        *,
+        timeout: float | None = None,
+        unchanged_ok: bool = True,
+    ) -> bool:
+        """POST with no body; True when the engine did it (2xx), False when there was nothing
+        to do (304, with `unchanged_ok`); anything else is an EngineError with its message."""
+        limit = httpx.USE_CLIENT_DEFAULT if timeout is None else timeout
+        try:
+            r = self.http.post(path, params=params, timeout=limit)
+        except httpx.HTTPError as exc:
+            raise EngineError(f"engine POST {path}: {type(exc).__name__}: {exc}") from exc
+        if r.status_code == 304 and unchanged_ok:
+            return False
+        if not 200 <= r.status_code < 300:
+            raise EngineError(f"engine POST {path}: HTTP {r.status_code}: {_message(r)}")
+        return True
+
+    def start(self, cid: str) -> bool:
+        """Start a created or exited container; False when it was already running (304)."""
+        return self._post(f"/containers/{cid}/start")
+
+    def unpause(self, cid: str) -> bool:
+        """Unpause a paused container (the engine refuses, 409, one that is not paused)."""
+        return self._post(f"/containers/{cid}/unpause")
+
+    def restart(self, cid: str, timeout_s: int = 10) -> bool:
+        """Restart a container: SIGTERM, SIGKILL after `timeout_s`, then start (the request may
+        take that long, so its own timeout is longer)."""
+        return self._post(
+            f"/containers/{cid}/restart", {"t": str(timeout_s)}, timeout=self.timeout + timeout_s
+        )
 
     def version(self) -> dict[str, Any]:
         """`/version`: `Version`, `ApiVersion`, `Os`, `KernelVersion`, `Components`..."""
@@ -165,3 +202,14 @@ class Engine:
             return
         except httpx.HTTPError as exc:
             raise EngineError(f"engine GET /events: {type(exc).__name__}: {exc}") from exc
+
+
+def _message(r: httpx.Response) -> str:
+    """The engine's own words for a refusal (`{"message": ...}`), else the body's start."""
+    try:
+        body = r.json()
+    except ValueError:
+        return r.text[:300]
+    if isinstance(body, dict) and isinstance(body.get("message"), str):
+        return body["message"][:300]
+    return r.text[:300]

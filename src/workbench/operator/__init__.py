@@ -6,4 +6,7 @@ contract.py  the typed inputs: OperatorEvent / EventsRead (parse_events, read_ev
              ContainerEvent (attribute), MembershipSample
 scores.py    the typed scores: FaultScore, Integrity, OperatorScores
 scoring.py   the scores from the inputs
+
+reference.py / reference_watch.py: the reference operator (`workbench operator reference`), the
+baseline run beside the cluster with `--operator reference` (it does I/O: cluster API, engine).
 """

@@ -117,6 +117,53 @@ def test_a_quiet_stream_just_ends_and_a_refusal_raises() -> None:
         list(e.events())
 
 
+def test_start_unpause_restart_post_and_say_what_the_engine_refused() -> None:
+    seen: list[httpx.Request] = []
+    paused = {"abc": True}
+
+    def handler(req: httpx.Request) -> httpx.Response:
+        seen.append(req)
+        path = req.url.path
+        if req.method != "POST":
+            return httpx.Response(405, json={"message": "method not allowed"})
+        if path == "/containers/abc/start":
+            return httpx.Response(204)
+        if path == "/containers/up/start":
+            return httpx.Response(304)  # already started: nothing to do
+        if path == "/containers/abc/unpause":
+            if not paused["abc"]:
+                return httpx.Response(409, json={"message": "Container abc is not paused"})
+            paused["abc"] = False
+            return httpx.Response(204)
+        if path == "/containers/abc/restart":
+            return httpx.Response(204)
+        return httpx.Response(404, json={"message": "No such container: gone"})
+
+    with engine(handler) as e:
+        assert e.start("abc") is True
+        assert e.start("up") is False
+        assert e.unpause("abc") is True
+        with pytest.raises(EngineError, match=r"POST /containers/abc/unpause: HTTP 409: Container"):
+            e.unpause("abc")
+        assert e.restart("abc", timeout_s=3) is True
+        assert seen[-1].url.params["t"] == "3"
+        assert seen[-1].extensions["timeout"]["read"] == pytest.approx(5.0)  # 2 s + the 3 s grace
+        with pytest.raises(EngineError, match=r"HTTP 404: No such container: gone$"):
+            e.start("gone")
+    assert {r.method for r in seen} == {"POST"}
+
+    def refused(req: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("connection refused", request=req)
+
+    with engine(refused) as e, pytest.raises(EngineError, match="POST /containers/x/start: Conn"):
+        e.start("x")
+    with (
+        engine(lambda req: httpx.Response(500, text="<html>oops")) as e,
+        pytest.raises(EngineError, match=r"HTTP 500: <html>oops"),
+    ):
+        e.start("x")
+
+
 def test_a_socket_file_without_a_listener_is_no_engine(tmp_path: Path) -> None:
     path = str(tmp_path / "docker.sock")
     assert not engine_answers(path)

@@ -1,7 +1,7 @@
 """The campaign file: TOML, validated into a `Campaign`, every problem reported in one error.
 
     name = "threads"   subject = "etcd"   workload = "a"   repeat = 5
-    order = "interleaved"   seed = 1   stack = "per-run"   # "per-campaign" is refused (below)
+    order = "interleaved"   seed = 1   stack = "per-run"   # or "per-campaign": one stack, attached runs
     rerun_spoiled = 2             # re-runs per configuration of runs the host spoiled
     [base] duration = 10          # run parameters every run shares (`workbench run` names)
     [[configs]] name = "t2"  threads = 2     # named configurations, or
@@ -32,15 +32,12 @@ from workbench.errors import ParameterError
 from workbench.manifest import DEFAULT_SUBJECT
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
-# Why `stack = "per-campaign"` is refused rather than accepted and ignored: each campaign run is a
-# full `workbench run` (supervisor + papermill kernel), and that path always brings up its own
-# stack (the supervisor pre-starts one, the notebook's Benchmark adopts it); nothing in the run
-# parameters lets a run attach to a stack the campaign holds, so one stack for the whole campaign
-# cannot be honoured here.
-PER_CAMPAIGN_REFUSED = (
-    'stack: "per-campaign" is not supported: every campaign run is a full `workbench run`, '
-    "which starts its own stack and has no parameter to attach to one the campaign keeps; "
-    'use "per-run" (a fresh stack, loaded anew, for each run)'
+# `stack = "per-campaign"`: one stack for the whole campaign, each run attached to it (health
+# re-checked, its own verdicts), loaded once per load (the caller's executor does it). Refused with
+# faults: a fault's aftermath (a restarted member, a lost leader) would carry into the next run.
+PER_CAMPAIGN_FAULTS = (
+    'stack: "per-campaign" with faults: a fault\'s aftermath would carry into the next run on '
+    'the shared stack; use "per-run" for fault campaigns'
 )
 RESERVED = ("run_id", "results_dir")  # the campaign sets these for every run
 ValidateParams = Callable[[dict[str, Any]], dict[str, Any]]
@@ -70,7 +67,7 @@ class CampaignFile(BaseModel):
     repeat: int = Field(default=5, ge=1, le=1000)
     order: Literal["interleaved", "blocked", "random"] = "interleaved"
     seed: int = 1
-    stack: Literal["per-run", "per-campaign"] = "per-run"  # per-campaign: rejected, see below
+    stack: Literal["per-run", "per-campaign"] = "per-run"  # per-campaign: runs attach to one stack
     # runs per configuration queued again when the host spoiled one (host_contention fail or
     # unknown, a workbench error): the sample keeps its size on a busy machine
     rerun_spoiled: int = Field(default=2, ge=0, le=100)
@@ -116,6 +113,8 @@ def validate(raw: Mapping[str, Any], validate_params: ValidateParams | None = No
     if problems:
         raise ParameterError(problems)
     configs, problems = _validated_configs(file, validate_params or default_validate_params)
+    if file.stack == "per-campaign" and any(c.get("faults") for c in configs.values()):
+        problems.append(PER_CAMPAIGN_FAULTS)
     if problems:
         raise ParameterError(problems)
     return Campaign(file, configs, file.compare.baseline or next(iter(configs)))
@@ -154,7 +153,7 @@ def _shape_problems(raw: Mapping[str, Any]) -> list[str]:
     """What pydantic's per-field checks cannot see; tolerant of wrong types (reported there)."""
     configs = raw.get("configs") or []
     matrix = raw.get("matrix") or {}
-    out: list[str] = [PER_CAMPAIGN_REFUSED] if raw.get("stack") == "per-campaign" else []
+    out: list[str] = []
     if configs and matrix:
         out.append("configs and matrix: give one of them, not both")
     if not configs and not matrix:

@@ -1,7 +1,8 @@
 """`workbench campaign FILE` and `workbench compare A B ...`: repeated runs and their statistics.
 
 Each run of a campaign goes through the same supervisor as `workbench run` (a papermill kernel,
-its own run directory and report); the statistics and the campaign report are `workbench.campaign`.
+its own run directory and report), or, with `stack = "per-campaign"`, runs in this process
+attached to one stack held for the campaign (`run.attached.HeldStack`); the statistics and the campaign report are `workbench.campaign`.
 """
 
 from __future__ import annotations
@@ -38,7 +39,14 @@ def cmd_campaign(args: argparse.Namespace) -> int:
         from workbench.manifest import load_manifest
 
         provision.setup([load_manifest(store.file.subject)], lambda m: print(f"setup: {m}"))
-    table = run_campaign(store, supervisor.execute_run, progress=print)
+    if store.file.stack == "per-campaign":  # one stack, every run attached to it
+        from workbench.manifest import load_manifest
+        from workbench.run.attached import HeldStack
+
+        with HeldStack(load_manifest(store.file.subject), store.path, progress=print) as held:
+            table = run_campaign(store, held.execute, progress=print)
+    else:
+        table = run_campaign(store, supervisor.execute_run, progress=print)
     print(compare.format_table(table))
     print(store.path / "report.html")
     if store.record.rerun_summary():

@@ -17,6 +17,7 @@ from workbench.manifest import Manifest
 from workbench.stack import Stack
 
 Progress = Callable[[str], None]
+ATTACH_HEALTH_S = 30.0  # an attached stack must be healthy again within this before a run
 
 
 def _safe(fn: Callable[[], Any]) -> Any:
@@ -60,6 +61,8 @@ class StackControl:
             self.rd.update(project=st.project, ports=st.ports, attached=True)
             if not st.services_health():
                 raise StackError(f"no running containers in project {self.attach_to!r}")
+            took = st.recheck(ATTACH_HEALTH_S)  # health gated again: it is not ours to trust
+            self.progress(f"attached to {st.project}: healthy (re-checked in {took:.1f}s)")
             self.stack = st
         else:
             pre = self.rd.record.prestart

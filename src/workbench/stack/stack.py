@@ -313,6 +313,28 @@ class Stack:
         self.timings.healthy_s = self.clock() - t0
         self.progress(f"stack healthy in {self.timings.healthy_s:.1f}s")
 
+    def recheck(self, timeout_s: float = 30.0) -> float:
+        """A running stack, health-gated again (a run attached to it, before it starts): every
+        healthy service `healthy` and the readiness probes answering, within `timeout_s`; returns
+        the seconds it took. UnhealthyStackError names what was not, with its last log lines."""
+        t0 = self.clock()
+        health: dict[str, str] = {}
+
+        def all_healthy() -> bool:
+            nonlocal health
+            health = self.services_health()
+            return all(health.get(s) == "healthy" for s in self.manifest.healthy_services)
+
+        if not wait_until(all_healthy, timeout_s, 0.25, clock=self.clock):
+            bad = {
+                s: f"state: {health.get(s, 'absent')}\n{self._log_tail(s)}"
+                for s in self.manifest.healthy_services
+                if health.get(s) != "healthy"
+            }
+            raise UnhealthyStackError(bad, timeout_s)
+        self._wait_ready(t0 + timeout_s)
+        return self.clock() - t0
+
     def _report_health(self, seen: dict[str, str]) -> None:
         try:
             health = self.services_health()

@@ -156,14 +156,13 @@ def test_run_ids() -> None:
     assert p.run_id("C") == "C-003-t8-r1" and p.run_id("C", attempt=2) == "C-003-t8-r1-a2"
 
 
-def test_per_campaign_stack_is_refused_not_ignored() -> None:
-    raw = {"name": "x", "stack": "per-campaign", "configs": [{"name": "a"}]}
-    assert problems(raw, validate_params=dict) == [spec.PER_CAMPAIGN_REFUSED]
-    assert 'use "per-run"' in spec.PER_CAMPAIGN_REFUSED
-    # it joins the other problems of the file in the one error
-    found = problems({**raw, "repeat": 0}, validate_params=dict)
-    assert spec.PER_CAMPAIGN_REFUSED in found and len(found) == 2
-    assert spec.validate({**raw, "stack": "per-run"}, validate_params=dict).file.stack == "per-run"
+def test_per_campaign_stack_is_accepted_but_not_with_faults() -> None:
+    raw = {"name": "x", "stack": "per-campaign", "configs": [{"name": "a"}, {"name": "b"}]}
+    assert spec.validate(raw, validate_params=dict).file.stack == "per-campaign"
+    faulted = {**raw, "configs": [{"name": "a"}, {"name": "b", "faults": ["pause:leader@1+1"]}]}
+    assert problems(faulted, validate_params=dict) == [spec.PER_CAMPAIGN_FAULTS]
+    # per-run fault campaigns stay valid
+    assert spec.validate({**faulted, "stack": "per-run"}, validate_params=dict)
 
 
 def test_resamples_of_older_files_still_validate() -> None:

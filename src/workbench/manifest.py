@@ -253,6 +253,7 @@ class Manifest:
     stop_grace_s: int = 1
     health_timeout_s: float = 120.0
     probe: str | None = None  # compose service the in-network probe check runs in
+    operator: str | None = None  # compose service the operator under test runs as
     faults: dict[str, Any] = dataclasses.field(default_factory=dict)  # raw; see workbench.faults
 
     def workload_file(self, workload: str) -> Path:
@@ -333,6 +334,7 @@ class _ManifestFile(BaseModel):
     stop_grace_s: StrictInt = 1
     health_timeout_s: Number = 120.0
     probe: StrictStr | None = None
+    operator: StrictStr | None = None
     faults: dict[StrictStr, Any] = {}
 
 
@@ -408,6 +410,7 @@ def _build(raw: _ManifestFile, path: Path) -> Manifest:
         stop_grace_s=raw.stop_grace_s,
         health_timeout_s=raw.health_timeout_s,
         probe=raw.probe,
+        operator=raw.operator,
         faults=dict(raw.faults),
     )
 

@@ -36,6 +36,7 @@ class MembershipSummary(BaseModel):
     first_t: float | None = None
     last_t: float | None = None
     errors: int = 0
+    file: str | None = None  # the samples themselves (RunDir.membership)
 
 
 class OperatorExit(BaseModel):

@@ -11,6 +11,11 @@ run file by path.
                                  (`save_server_ops`, `server_ops`)
     faults/probe.parquet         the availability probe's attempts, on the run's clock
                                  (`save_probe_samples`, `probe_samples`)
+    operator/events.jsonl        the operator under test's own word: the folder is mounted into
+                                 its container, it appends (`operator_events_dir`, `..._file`)
+    operator/membership.parquet  the cluster's membership sampled over the run (unix s)
+                                 (`save_membership`, `membership`)
+    logs/operator.log            the operator's output (`operator_log`)
     figures/<name>.png           the report's figures (`save_png`, `figure`)
     notebook.ipynb, report.html  (`notebook_path`, `report_path`)
 
@@ -42,6 +47,9 @@ INDEX_FILES = (REPORT_FILE, RECORD_FILE, CHECKS_FILE, NOTEBOOK_FILE)  # what the
 SERVER_OPS = "metrics/raw/server_ops.parquet"
 SERVER_OPS_INFO = "metrics/raw/server_ops.json"
 PROBE_SAMPLES = "faults/probe.parquet"
+OPERATOR_DIR = "operator"
+OPERATOR_EVENTS = "events.jsonl"
+MEMBERSHIP_SAMPLES = "operator/membership.parquet"
 
 
 class ErrorCount(BaseModel):
@@ -242,6 +250,32 @@ class RunFiles:
     def probe_samples(self) -> pd.DataFrame | None:
         """The availability probe's attempts, or None when the run had no probe."""
         return self.read_frame(PROBE_SAMPLES)
+
+    def operator_events_dir(self) -> Path:
+        """The folder mounted into the operator's container (made writable by any user: the
+        operator's image may not run as root)."""
+        d = self.path / OPERATOR_DIR
+        d.mkdir(parents=True, exist_ok=True)
+        d.chmod(0o777)
+        return d
+
+    def operator_events_file(self) -> Path:
+        """The operator's events file (it may not exist: an operator that said nothing)."""
+        return self.path / OPERATOR_DIR / OPERATOR_EVENTS
+
+    def operator_log(self) -> Path:
+        """The operator container's output, written at the end of its run."""
+        d = self.path / "logs"
+        d.mkdir(parents=True, exist_ok=True)
+        return d / "operator.log"
+
+    def save_membership(self, samples: pd.DataFrame) -> str:
+        """The membership rounds (one row per member per round); the file's relative name."""
+        self.save_frame(MEMBERSHIP_SAMPLES, samples)
+        return MEMBERSHIP_SAMPLES
+
+    def membership(self) -> pd.DataFrame | None:
+        return self.read_frame(MEMBERSHIP_SAMPLES)
 
     def save_png(self, name: str, png: bytes) -> Path:
         """figures/<name>.png, atomically (rasterised by the report's plots.to_png)."""

@@ -57,6 +57,19 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--fault-repeat", type=int, help="inject each --fault N times")
     p.add_argument("--fault-every", type=float, help="seconds between repeats of a --fault")
+    p.add_argument(
+        "--operator",
+        metavar="none|reference|IMAGE[:TAG]",
+        help="the operator under test, run beside the cluster from before the load phase: "
+        "none (default), reference (the workbench's own) or a local image",
+    )
+    p.add_argument(
+        "--operator-docker",
+        action="store_true",
+        default=None,
+        help="mount the Docker socket into the operator (it is root on this host: only for an "
+        "operator you trust); the reference operator needs it to act",
+    )
     p.add_argument("--results", help="results folder (default: ./results)")
     p.add_argument("--run-id", help="run id (default: UTC time, subject, workload, random)")
     p.add_argument("--keep-stack", action="store_true", default=None, help="leave the stack up")
@@ -106,6 +119,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         faults=args.faults,
         fault_repeat=args.fault_repeat,
         fault_every=args.fault_every,
+        operator=args.operator,
+        operator_docker=args.operator_docker,
     )
     supervisor.check_results_dir(Path(params.results_dir))  # before anything is installed
     if not args.no_setup:  # a fresh machine: engine, Compose, base and subject images

@@ -147,6 +147,25 @@ class EtcdClient:
         except (AttributeError, TypeError, ValueError, IndexError) as exc:
             raise unreadable(self.url, body, exc) from exc
 
+    def keys(self, prefix: bytes, *, page: int = 10_000) -> list[bytes]:
+        """Every key under `prefix`, in key order: linearizable ranges of `page` keys (keys only,
+        no values), each starting after the last key of the one before."""
+        out: list[bytes] = []
+        start, end = prefix, gateway.prefix_end(prefix)
+        while True:
+            body = gateway.range_body(start, range_end=end, limit=page)
+            body["keys_only"] = True
+            answer = self._post(gateway.KV_RANGE, body)
+            try:
+                got = [gateway.unb64(kv["key"]) for kv in answer.get("kvs") or []]
+                more = bool(answer.get("more"))
+            except (AttributeError, KeyError, TypeError, ValueError) as exc:
+                raise unreadable(self.url, answer, exc) from exc
+            out.extend(got)
+            if not more or not got:
+                return out
+            start = got[-1] + b"\x00"
+
 
 def _lease_id(body: Any) -> int:
     return parse_id(body["ID"])

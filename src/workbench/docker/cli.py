@@ -125,6 +125,12 @@ def inspect_state(container: str) -> list[str]:
     return inspect(container, "{{json .State}}")
 
 
+def logs(container: str, tail: int | None = None, timestamps: bool = False) -> list[str]:
+    """A container's output (stdout and stderr), the last `tail` lines when given."""
+    argv = [DOCKER, "logs", *(["--timestamps"] if timestamps else [])]
+    return [*argv, *(["--tail", str(tail)] if tail is not None else []), container]
+
+
 def nsenter(pid: int, argv: Sequence[str]) -> list[str]:
     """Run argv from the host inside the network namespace of process `pid` (a container's main
     process, from `inspect_state`), so the image needs neither iptables nor tc."""

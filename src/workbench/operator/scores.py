@@ -53,6 +53,7 @@ class Integrity(BaseModel):
     voting_end: int | None = None
     members_start: list[str] = Field(default_factory=list)
     members_end: list[str] = Field(default_factory=list)
+    down_end: list[str] = Field(default_factory=list)  # up at the start, down at the end
     keys_loaded: int | None = None
     keys_readable: int | None = None
     ok: bool | None = None

@@ -241,7 +241,8 @@ def score(
         if not s.persistent and r.end is not None:
             until = max(until, r.end - inp.t0)
         fault_windows.append((onset, until + grace_s))
-    out.integrity = integrity(inp.membership, inp.readback)
+    left_down = {f.target for f in out.faults if f.persistent and not f.recovered and f.target}
+    out.integrity = integrity(inp.membership, inp.readback, excused=left_down)
     inside = lambda t: any(a <= t <= b for a, b in fault_windows)  # noqa: E731
     out.false_alarms = [e for e in detects if not inside(e.ts - inp.t0)]
     out.actions_without_fault = [
@@ -287,20 +288,39 @@ def _recover(
 
 
 def integrity(
-    membership: Sequence[MembershipSample], readback: tuple[int, int] | None
+    membership: Sequence[MembershipSample],
+    readback: tuple[int, int] | None,
+    *,
+    excused: Collection[str] = (),
 ) -> Integrity:
-    """Voting members at the start and the end; loaded keys still readable."""
+    """Voting members at the start and the end, and each of them up at the end (but the
+    `excused`: a persistent fault's target nobody brought back, which is recovery's failure,
+    not damage); loaded keys still readable."""
     out = Integrity()
     rounds = _rounds(membership, 0.0)
+    members_ok: bool | None = None
     if rounds:
         first, last = rounds[0][1], rounds[-1][1]
         out.voting_start, out.voting_end = _voting(first), _voting(last)
         out.members_start = sorted(s.member for s in first if s.voting and s.in_cluster)
         out.members_end = sorted(s.member for s in last if s.voting and s.in_cluster)
+        was_up = {s.member for s in first if s.healthy}
+        down = sorted(
+            s.member
+            for s in last
+            if s.voting and s.in_cluster and not s.healthy
+            and s.member in was_up and s.member not in excused
+        )  # fmt: skip
+        out.down_end = down
         if out.voting_end != out.voting_start:
             out.reasons.append(
                 f"{out.voting_end} voting member(s) at the end, {out.voting_start} at the start"
             )
+        if down:
+            out.reasons.append(
+                f"down at the end, and no fault of the run left it down: {', '.join(down)}"
+            )
+        members_ok = out.voting_end == out.voting_start and not down
     else:
         out.reasons.append("cannot tell the members: no membership samples")
     if readback is not None:
@@ -309,7 +329,6 @@ def integrity(
             out.reasons.append(f"{out.keys_loaded - out.keys_readable} loaded key(s) unreadable")
     else:
         out.reasons.append("cannot tell the keys: no read-back")
-    members_ok = None if not rounds else out.voting_end == out.voting_start
     keys_ok = None if readback is None else readback[1] >= readback[0]
     if members_ok is False or keys_ok is False:
         out.ok = False

@@ -173,6 +173,10 @@ class RunParams(Params):
     fault_repeat: Int = doc(1, "inject each fault this many times")
     fault_every: OptFloat = doc(None, "seconds between repeats of a fault")
     fault_seed: Int = doc(1, "seed of the random and follower target choices")
+    operator: str = doc("none", "operator under test: none | reference | IMAGE[:TAG]")
+    operator_docker: Bool = doc(
+        False, "mount the Docker socket into the operator: root on the host"
+    )
 
     @property
     def phase_list(self) -> tuple[str, ...]:
@@ -189,6 +193,7 @@ class RunParams(Params):
     def problems(self) -> list[str]:
         out = [*self._count_problems(), *self._time_problems(), *self._phase_problems()]
         out.extend(_run_id_problems(self.run_id))
+        out.extend(_operator_problems(self.operator, self.operator_docker))
         for k in self.props:
             out.extend(_prop_name_problems(k))
         return out
@@ -319,6 +324,23 @@ def new_run_id(subject: str, workload: str, now: datetime | None = None) -> str:
 def _run_id_problems(run_id: str) -> list[str]:
     if run_id and not RUN_ID_RE.fullmatch(run_id):
         return [f"run_id: only letters, digits, '.', '_' and '-' allowed: {run_id!r}"]
+    return []
+
+
+# An image reference as Docker takes it: [registry[:port]/]path[:tag][@digest], lower-case path.
+IMAGE_RE = re.compile(
+    r"(?:[a-zA-Z0-9.-]+(?::[0-9]+)?/)?[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*"
+    r"(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[0-9a-f]{64})?"
+)
+OPERATOR_WORDS = ("none", "reference")
+
+
+def _operator_problems(operator: str, docker: bool) -> list[str]:
+    """`operator`: none, reference or an image reference; the socket only with an operator."""
+    if operator not in OPERATOR_WORDS and not IMAGE_RE.fullmatch(operator):
+        return [f"operator: expected none, reference or an image (name[:tag]), got {operator!r}"]
+    if docker and operator == "none":
+        return ["operator_docker: set, but no operator runs (operator=none)"]
     return []
 
 

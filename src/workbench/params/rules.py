@@ -47,6 +47,8 @@ RunRule = Callable[[RunParams], list[str]]
 RUN_RULES: tuple[tuple[str, str], ...] = (
     # the fault schedule against the subject's manifest and this host's actions
     ("workbench.faults.plan", "schedule_problems"),
+    # the operator under test: the subject runs one, its image is here, the socket when asked
+    ("workbench.operator.plan", "operator_problems"),
 )
 
 

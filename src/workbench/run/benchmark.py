@@ -30,7 +30,7 @@ from workbench.errors import WorkbenchError
 from workbench.manifest import Manifest, load_manifest
 from workbench.model import Verdict
 from workbench.params import RunParams, new_run_id
-from workbench.run import faulting, finishing, observe, workload
+from workbench.run import faulting, finishing, observe, operating, workload
 from workbench.run.stackctl import StackControl
 from workbench.stack import Stack
 from workbench.telemetry import HostSampler
@@ -79,6 +79,7 @@ class Benchmark:
         self.figures: dict[str, Figure] = {}
         self.figure_files: dict[str, Path] = {}
         self.faults = faulting.RunFaults.for_run(params, self.manifest)  # checked before stack up
+        self.operator = operating.RunOperator.for_run(params, self.manifest, self.faults)
         self.host: HostSampler | None = None  # host CPU and other stacks, for host_contention
         # side work off the critical path: the fingerprint, pre checks beside the load
         self._side = ThreadPoolExecutor(3, thread_name_prefix="bench-side")
@@ -137,7 +138,12 @@ class Benchmark:
         status = "aborted" if isinstance(exc, KeyboardInterrupt) else "error"
         message = finishing.describe(exc)
         self.say("error", f"[{self.rd.run_id}] {status}: {message.splitlines()[0][:300]}")
-        for side in (self.faults.close, self._collect_beside, self._record_fingerprint):
+        for side in (
+            self.operator.close,
+            self.faults.close,
+            self._collect_beside,
+            self._record_fingerprint,
+        ):
             with contextlib.suppress(Exception):
                 side()
         try:
@@ -223,10 +229,24 @@ class Benchmark:
             return None
         with self._stage("load"):
             self._baseline()
+            self._start_operator()
             rec = self._phase("load")
             self._collect_beside()
             self._record_fingerprint()
             return rec
+
+    def _start_operator(self) -> None:
+        """The operator under test (and the watch on it) from before the first phase."""
+        if self.operator and self.operator.run_start is None:
+            self.operator.start(self.ctl.require(), self.rd)
+            who = self.params.operator
+            if who != "none":
+                sock = (
+                    " with the Docker socket (root on this host)"
+                    if self.params.operator_docker
+                    else ""
+                )
+                self.say("info", f"  operator {who} started{sock}")
 
     def run(self) -> PhaseRecord | None:
         """The run phase; the fault schedule (if any) starts at its t=0 and is undone on exit."""
@@ -234,6 +254,7 @@ class Benchmark:
             return None
         with self._stage("run"):
             self._baseline()
+            self._start_operator()
             load, st, rec = self.phases.get("load"), self.ctl.require(), None
             after = load.traffic_end() if load is not None else None
             gated_tool = get_tool(workload.tool_name(self.params, self.manifest)).gated
@@ -251,16 +272,31 @@ class Benchmark:
                     try:
                         rec = self._phase("run", gate=gate if gated else None)
                     finally:
+                        self.operator.phase_ended()  # before the faults are undone
                         self.rd.save()
             except BaseException:  # Ctrl-C, errors: the fault records as they are, no waiting
                 with contextlib.suppress(Exception):
                     self.faults.finish(self.rd, None, None)
                 raise
             self.faults.finish(self.rd, rec, st)
+            self._finish_operator(rec)
             return rec
+
+    def _finish_operator(self, rec: PhaseRecord | None) -> None:
+        doc = self.operator.finish(self.rd, self.ctl.stack, self.faults, rec)
+        self.operator.close()
+        if doc is not None and doc.scores is not None:
+            for f in doc.scores.faults:
+                back = f"recovered after {f.recovery_s:.1f} s" if f.recovered else "not recovered"
+                seen = (
+                    "not detected" if f.detect_s is None else f"detected after {f.detect_s:.1f} s"
+                )
+                self.say("result", f"  operator {f.label}: {seen}, {back}")
 
     def post_checks(self) -> list[Verdict]:
         with self._stage("post_checks"):
+            if self.operator.run_start is not None and self.operator.doc is None:
+                self._finish_operator(None)  # no run phase: the watch ends with the load
             ctx = observe.post_context(self.phases, self.params, self.settled_at, self.rd)
             got = observe.checks(
                 self.ctl.require(),
@@ -269,6 +305,7 @@ class Benchmark:
                 self._names("post"),
                 **ctx,
                 faults=self.faults.observation(),
+                operator=self.operator.observation(),
                 host=self.host,
             )
             return self._record(got)

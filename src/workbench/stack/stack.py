@@ -24,7 +24,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -210,6 +210,38 @@ class Stack:
         for host, inside in (volumes or {}).items():
             argv += ["-v", f"{Path(host).resolve()}:{inside}"]
         return [*argv, service]
+
+    def start_detached(
+        self,
+        service: str,
+        *,
+        name: str,
+        args: Sequence[str] = (),
+        entrypoint: str | None = None,
+        env: Mapping[str, str] | None = None,
+        volumes: Mapping[str, str] | None = None,
+        compose_env: Mapping[str, str] | None = None,
+    ) -> str:
+        """Start a one-off container of `service` in the background (`compose run -d`): it has
+        the project's labels, so `down` removes it with the stack. `env`: its environment
+        (`-e`); `volumes`: host path → container path; `compose_env`: variables for Compose's
+        own interpolation of the file (an image name). Returns the container's name."""
+        argv = [*self.compose_argv(), "run", "-d", "--no-deps", "--name", name]
+        for key, value in (env or {}).items():
+            argv += ["-e", f"{key}={value}"]
+        for host, inside in (volumes or {}).items():
+            argv += ["-v", f"{Path(host).resolve()}:{inside}"]
+        if entrypoint is not None:
+            argv += ["--entrypoint", entrypoint]
+        r = proc.run(
+            [*argv, service, *args],
+            env={**os.environ, **(compose_env or {})},
+            timeout=120,
+            check=False,
+        )
+        if r.returncode != 0:
+            raise StackError(f"could not start {service}:\n{proc.tail(r.stdout + r.stderr)}")
+        return name
 
     def exec_argv(self, service: str) -> list[str]:
         """Prefix to run a command inside a running service container (no TTY)."""

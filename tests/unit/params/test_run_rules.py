@@ -10,6 +10,7 @@ import pytest
 
 from workbench.errors import ParameterError
 from workbench.faults import plan
+from workbench.operator import plan as operator_plan
 from workbench.params import from_namespace, validate_run
 from workbench.params.rules import RUN_RULES, run_rules
 
@@ -42,8 +43,11 @@ def test_the_notebooks_validation_cell_rejects_it_too() -> None:
 
 
 def test_the_rules_are_the_listed_ones() -> None:
-    assert RUN_RULES == (("workbench.faults.plan", "schedule_problems"),)
-    assert run_rules() == [plan.schedule_problems]
+    assert RUN_RULES == (
+        ("workbench.faults.plan", "schedule_problems"),
+        ("workbench.operator.plan", "operator_problems"),
+    )
+    assert run_rules() == [plan.schedule_problems, operator_plan.operator_problems]
 
 
 FRESH = """

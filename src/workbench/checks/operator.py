@@ -11,7 +11,8 @@
 
 The options are prefixed: a subject's options are one table, and `max_recovery_s` is already
 fault_recovery's (the throughput's recovery while the workbench undoes its own faults).
-They are `skipped` when no operator ran and no fault stayed (the workbench undid its faults);
+They are `skipped` when no operator ran and no fault stayed (the workbench undid its faults), and
+operator_detected and operator_false_alarms are `skipped` in the no-operator control;
 `unknown` with the reason when the operator crashed or the scores could not be computed.
 """
 
@@ -33,6 +34,14 @@ def gather_operator(ctx: CheckContext) -> OperatorScores:
     if obs.scores is None:
         raise Unobservable(obs.reason or "no operator scores")
     return obs.scores
+
+
+def gather_operator_word(ctx: CheckContext) -> OperatorScores:
+    """What only an operator can do (detect, alarm, act): skipped in the no-operator control."""
+    obs: OperatorObservation | None = ctx.operator
+    if obs is not None and obs.applies and obs.operator == "none":
+        raise NotApplicable("no operator ran (the control): nothing to detect or act")
+    return gather_operator(ctx)
 
 
 def _limit(options: Mapping[str, Any], name: str) -> float | None:
@@ -109,8 +118,12 @@ def judge_integrity(scores: OperatorScores, options: Mapping[str, Any]) -> Judge
         return Judgement("fail", "; ".join(i.reasons), ev)
     if i.ok is None:
         return Judgement("unknown", "; ".join(i.reasons) or "cannot tell", ev)
+    left = [f.target for f in scores.faults if f.persistent and not f.recovered and f.target]
+    note = f" ({', '.join(left)} left down by its fault: operator_recovered)" if left else ""
     return Judgement(
-        "pass", f"{i.voting_end} voting members as at the start, {i.keys_readable} keys read", ev
+        "pass",
+        f"{i.voting_end} voting members as at the start, {i.keys_readable} keys read{note}",
+        ev,
     )
 
 
@@ -136,7 +149,7 @@ def judge_false_alarms(scores: OperatorScores, options: Mapping[str, Any]) -> Ju
 register(
     "operator_detected",
     "the operator reported each fault (`detect`) after its onset",
-    gather_operator,
+    gather_operator_word,
     judge_detected,
 )
 register(
@@ -154,6 +167,6 @@ register(
 register(
     "operator_false_alarms",
     "no detection outside a fault's window, no operator action with no fault",
-    gather_operator,
+    gather_operator_word,
     judge_false_alarms,
 )

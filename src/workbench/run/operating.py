@@ -39,6 +39,7 @@ from workbench.cluster.etcd import EtcdClient, EtcdCluster
 from workbench.cluster.pd import PDCluster
 from workbench.docker import cli as docker
 from workbench.docker.engine import DOCKER_SOCKET
+from workbench.docker.events import Event
 from workbench.docker.recorder import EventRecorder
 from workbench.errors import ClusterError, ParameterError, WorkbenchError
 from workbench.faults.targets import FaultsConfig
@@ -79,6 +80,14 @@ def membership_round(
         stores = [t for t in config.targets if t not in urls]
         return pd_round(PDCluster(http, urls, timeout=0.8), stores), None
     return None, f"no membership round for a {config.leader.kind} cluster"
+
+
+def cluster_events(events: Sequence[Event], manifest: Manifest) -> list[Event]:
+    """The events of the cluster's own containers (the stack's services and the fault
+    targets): the workbench's tools (the generator's one-off containers, the probe) and the
+    operator's own container are nobody's action on the cluster."""
+    ours = set(manifest.healthy_services) | set(FaultsConfig.from_table(manifest.faults).targets)
+    return [e for e in events if e.service in ours]
 
 
 def membership_frame(samples: Sequence[MembershipSample]) -> pd.DataFrame:
@@ -260,8 +269,7 @@ class RunOperator:
             doc.problems.append(f"engine events: {self.recorder.error}")
         doc.events = read_events(rd.operator_events_file(), self.run_start, self.run_end)
         records = list(faults.records)
-        ignore = {s for s in (self.manifest.operator, self.manifest.probe) if s}
-        doc.container_events = attribute(events, records, ignore_services=ignore)
+        doc.container_events = attribute(cluster_events(events, self.manifest), records)
         doc.membership = self._membership(rd)
         t0 = phase.first_line if phase is not None else faults.t0
         doc.t0 = t0

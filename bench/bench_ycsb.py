@@ -9,8 +9,7 @@ one process, one thread: prints ops/s and µs per operation (best of --repeat) a
 --min-ops (default 50,000 ops/s, the target for the generator's own cost).
 
 With --etcd (an endpoint list) or --local-etcd (a throwaway etcd on loopback, Debian's
-etcd-server), it loads and runs the same workload against etcd (once per etcd.transport: httpx and
-http.client) and reports the generator's CPU share: process CPU seconds / wall seconds, and its
+etcd-server), it loads and runs the same workload against etcd and reports the generator's CPU share: process CPU seconds / wall seconds, and its
 CPU µs per operation. Python threads share one GIL, so a share near 1.0 (one
 core busy) means the client is the bottleneck; well below 1.0 means it mostly waited on the cluster.
 """
@@ -140,10 +139,9 @@ def bench_etcd(args: argparse.Namespace, endpoints: str) -> int:
     load = props_for(args.etcd_ops, args.etcd_records, args.threads, base)
     loaded = one_run("etcd", "load", load)
     runs = {}
-    for transport in args.transports.split(","):
-        extra = {**base, "etcd.transport": transport}
+    for name in ("run",):
         ran = one_run(
-            "etcd", "run", props_for(args.etcd_ops, args.etcd_records, args.threads, extra)
+            "etcd", "run", props_for(args.etcd_ops, args.etcd_records, args.threads, base)
         )
         ran["bottleneck"] = (  # type: ignore[assignment]
             "client-bound (generator near one full core: add processes, not threads)"
@@ -151,7 +149,7 @@ def bench_etcd(args: argparse.Namespace, endpoints: str) -> int:
             else "cluster-bound (generator mostly waiting on etcd)"
         )
         ran["client_cpu_us_per_op"] = ran["cpu_s"] / ran["ops"] * 1e6
-        runs[transport] = {k: round(v, 3) if isinstance(v, float) else v for k, v in ran.items()}
+        runs[name] = {k: round(v, 3) if isinstance(v, float) else v for k, v in ran.items()}
     print(
         json.dumps(
             {
@@ -179,7 +177,6 @@ def main() -> int:
     ap.add_argument("--threads", type=int, default=16)
     ap.add_argument("--etcd-ops", type=int, default=20_000)
     ap.add_argument("--etcd-records", type=int, default=10_000)
-    ap.add_argument("--transports", default="httpx,http.client", help="etcd.transport values")
     args = ap.parse_args()
     if args.local_etcd:
         with tempfile.TemporaryDirectory() as tmp:

@@ -13,8 +13,7 @@ registry (`workbench.ycsb.tools`), bounded by operationcount (no SIGINT, so no i
    `telemetry.ContainerCpu`), server CPU µs per operation (Prometheus:
    `process_cpu_seconds_total` of the etcd members, between the scrape before the run and the
    first one after, minus the idle rate measured before), and the native/go-ycsb ratio of each.
-3. The native generator once more with `etcd.transport=httpx` (the old default).
-4. The null-binding ceiling: `basic` in both (no I/O).
+3. The null-binding ceiling: `basic` in both (no I/O).
 
 Target (the issue): native ops/s >= 90% of go-ycsb's, native client CPU/op <= 2x go-ycsb's.
 Exit 0 whether or not the target is met (the numbers are the product); 1 on a broken run.
@@ -24,7 +23,7 @@ Measured 2026-12-01 (defaults: 2000 records, 30000 ops, 16 threads; a 2-core hos
 native 213/229 ops/s vs go-ycsb 214/151; medians native/go-ycsb: ops/s 1.21, TOTAL p50 0.86,
 p99 0.70, client CPU/op 1.37 (native 387/341 µs, go-ycsb 292/240 µs), server CPU/op 1.34 (the
 JSON gateway costs etcd more than gRPC). httpx transport: 114 ops/s at 847 µs client CPU/op
-(2.3x http.client's). Null binding: native 57.6k ops/s, go-ycsb 118.6k (0.49); their client CPU
+(2.3x http.client's; both are replaced since by `native.rawhttp`). Null binding: native 57.6k ops/s, go-ycsb 118.6k (0.49); their client CPU
 is not measurable by ContainerCpu's ~1 s samples in 2-4 s runs. Keys both ways: 2000/2000, 0 miss.
 """
 
@@ -203,8 +202,6 @@ def main(argv: list[str] | None = None) -> int:
             for tool in TOOLS:
                 p = {**props, "operationcount": str(args.ops)}
                 runs.append(b.phase(tool, "run", "etcd", p, f"ab{i}-{tool}"))
-        p = {**props, "operationcount": str(args.ops), "etcd.transport": "httpx"}
-        httpx_run = b.phase("native", "run", "etcd", p, "native-httpx")
         null = [
             b.phase(
                 t,
@@ -222,12 +219,11 @@ def main(argv: list[str] | None = None) -> int:
         "idle_server_cpu_cores": b.idle_rate,
         "key_identity": keys,
         "runs": runs,
-        "native_httpx": httpx_run,
         "null": null,
         "ratio_native_over_go": ratios(native, go),
         "ratio_null_native_over_go": ratios(null[:1], null[1:]),
     }
-    print(table([*runs, httpx_run, *null]))
+    print(table([*runs, *null]))
     print("key identity:", json.dumps(keys))
     print("ratio native/go-ycsb (medians):", json.dumps(result["ratio_native_over_go"]))
     print("null-binding ratio native/go-ycsb:", json.dumps(result["ratio_null_native_over_go"]))

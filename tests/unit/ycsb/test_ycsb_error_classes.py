@@ -14,7 +14,8 @@ import httpx
 
 from workbench.artifacts import ErrorClasses
 from workbench.ycsb.native import NativeClient, register_binding
-from workbench.ycsb.native.bindings import EtcdError, error_class
+from workbench.ycsb.native.bindings import error_class
+from workbench.ycsb.native.etcd import EtcdError
 from workbench.ycsb.native.props import Props, load_properties
 from workbench.ycsb.parser import parse
 

@@ -14,8 +14,10 @@ import pytest
 
 from fakes.processes import EtcdCluster, free_port
 from workbench.ycsb.native import NativeClient
+from workbench.ycsb.native.bindings import NotFound
+from workbench.ycsb.native.etcd import EtcdBinding
 from workbench.ycsb.native.generators import build_key_name
-from workbench.ycsb.native.props import load_properties
+from workbench.ycsb.native.props import Props, load_properties
 from workbench.ycsb.parser import parse
 
 REPO = Path(__file__).resolve().parents[3]
@@ -82,11 +84,24 @@ def test_bad_endpoint_is_a_config_error() -> None:
         NativeClient("etcd", {"etcd.endpoints": "ftp://x", "operationcount": "5"}, "run")
 
 
-def test_stdlib_transport(etcd_one: EtcdCluster) -> None:
+def test_read_modify_write_and_deletes_over_kept_alive_connections(etcd_one: EtcdCluster) -> None:
     url = etcd_one.client_urls[0]
-    run("load", "a", url, **{"etcd.transport": "http.client"})
-    res = parse(run("run", "f", url, operationcount="200", **{"etcd.transport": "http.client"}))
-    assert res.error_count() == 0 and res.get("READ_MODIFY_WRITE") is not None
+    run("load", "a", url, table="rmw")
+    res = parse(run("run", "f", url, operationcount="200", table="rmw"))
+    rmw = res.get("READ_MODIFY_WRITE")
+    assert res.error_count() == 0 and rmw is not None and (rmw.count or 0) > 0
+    sess = EtcdBinding(Props({"etcd.endpoints": url})).session(0)
+    sess.insert("del", "k1", {"field0": b"v"})
+    assert sess.read("del", "k1", None) == {"field0": b"v"}
+    sock = sess.conns[0].sock  # type: ignore[attr-defined]
+    sess.delete("del", "k1")
+    with pytest.raises(NotFound):
+        sess.read("del", "k1", None)
+    with pytest.raises(NotFound):  # the put happened, but the key was new
+        sess.update("del", "k2", {"field0": b"w"})
+    assert get(etcd_one, "del:k2") == {"field0": base64.b64encode(b"w").decode()}
+    assert sess.conns[0].sock is sock and sock is not None  # type: ignore[attr-defined]
+    sess.close()
 
 
 def test_data_integrity_round_trip(etcd_one: EtcdCluster) -> None:

@@ -1,5 +1,6 @@
 """Native YCSB core-workload generator (go-ycsb's command line and output, plus honest latency)."""
 
+from workbench.ycsb.native import etcd as etcd  # registers the etcd binding
 from workbench.ycsb.native.bindings import binding_names, create_binding, register_binding
 from workbench.ycsb.native.client import NativeClient, RunReport
 from workbench.ycsb.native.generators import build_key_name, hash64

@@ -150,6 +150,7 @@ class RunOperator:
         self.run_end: float | None = None
         self.samples: list[MembershipSample] = []
         self.doc: OperatorDoc | None = None
+        self.rd: RunDir | None = None
 
     @classmethod
     def for_run(cls, params: RunParams, manifest: Manifest, faults: RunFaults) -> RunOperator:
@@ -176,6 +177,7 @@ class RunOperator:
         if not self.applies or self.run_start is not None:
             return
         self.run_start = time.time()
+        self.rd = rd
         self.recorder = EventRecorder(stack.project).start()
         self.http = httpx.Client(timeout=2.0)
         round_, why = membership_round(self.config, stack, self.http)
@@ -232,7 +234,7 @@ class RunOperator:
             rd.operator_log().write_text(log)
         running = bool(state.get("Running"))
         code = state.get("ExitCode")
-        proc.run(docker.stop(self.container, STOP_TIMEOUT_S), check=False, timeout=30)
+        self._remove()
         return OperatorExit(
             code=None if running or not isinstance(code, int) else code,
             running_at_end=running,
@@ -340,9 +342,23 @@ class RunOperator:
             )
         return self.doc.observation()
 
+    def _remove(self) -> None:
+        """Stop and remove the operator's container (a run attached to a stack that stays up
+        must not leave it behind; a stack torn down would remove it anyway)."""
+        if self.container is not None:
+            proc.run(docker.stop(self.container, STOP_TIMEOUT_S), check=False, timeout=30)
+            proc.run(docker.rm(self.container), check=False, timeout=30)
+            self.container = None
+
     def close(self) -> None:
-        """Stop whatever still runs (idempotent; every exit path). The container itself goes
-        with the stack (it carries the project's labels)."""
+        """Stop whatever still runs, the operator's container too (idempotent; every exit
+        path)."""
+        if self.container is not None and self.rd is not None:  # a failed run: its log first
+            with contextlib.suppress(Exception):
+                r = proc.run(docker.logs(self.container, timestamps=True), check=False, timeout=60)
+                self.rd.operator_log().write_text(r.stdout + r.stderr)
+        with contextlib.suppress(Exception):
+            self._remove()
         if self.sampler is not None and self.run_end is None:
             with contextlib.suppress(Exception):
                 self.sampler.stop()

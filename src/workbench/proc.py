@@ -59,6 +59,17 @@ def ok(argv: Sequence[str], timeout: float = 20) -> bool:
         return False
 
 
+def start(argv: Sequence[str]) -> subprocess.Popen[str]:
+    """Start a long-running argv (a port-forward) with its output on one text pipe; the caller
+    stops it."""
+    argv = [str(a) for a in argv]
+    log.debug("start: %s", shlex.join(argv))
+    try:
+        return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    except FileNotFoundError as exc:
+        raise CommandError(argv, None, f"executable not found: {argv[0]}") from exc
+
+
 def stream(
     argv: Sequence[str],
     *,

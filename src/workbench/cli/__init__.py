@@ -28,6 +28,7 @@ COMMAND_MODULES = [
     "workbench.cli.run_cmds",
     "workbench.cli.campaign_cmds",
     "workbench.cli.operator_cmds",
+    "workbench.cli.kube_cmds",
 ]
 
 

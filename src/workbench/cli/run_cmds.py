@@ -75,6 +75,12 @@ def register(sub: Any) -> None:
     p.add_argument("--keep-stack", action="store_true", default=None, help="leave the stack up")
     p.add_argument("--quiet", action="store_true", help="print only the run directory")
     p.add_argument(
+        "--platform",
+        default="compose",
+        help="compose (default) | kubernetes: checked before anything starts (Kubernetes runs "
+        "through `workbench render --apply`)",
+    )
+    p.add_argument(
         "--no-setup",
         action="store_true",
         help="skip provisioning (engine, Compose, images); by default `workbench setup` runs "
@@ -104,7 +110,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     from workbench.manifest import load_manifest
     from workbench.params import run_params_from_cli
     from workbench.run import supervisor
+    from workbench.stack import platforms
 
+    platforms.require_run(args.platform)  # before parameters, setup or any stack
     params = run_params_from_cli(
         args.assignments,
         subject=args.subject,

@@ -16,6 +16,7 @@ from workbench.stack import kubevalidate
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "kubernetes"
 PLAN = k.KubePlan(generators=3, recordcount=1000, operationcount=3000, target=900)
+GOLDEN_NAMES = [p.name for p in GOLDEN.glob("*.yaml")]
 
 
 @pytest.fixture(scope="module")
@@ -120,3 +121,15 @@ def test_bad_input_is_one_clear_error(tikv) -> None:  # type: ignore[no-untyped-
         k.documents(tikv, k.KubePlan(namespace="Bad_NS"))
     with pytest.raises(ConfigError, match="not a PD \\+ TiKV subject"):
         k.documents(load_manifest("etcd"), k.KubePlan())
+
+
+def test_render_command_writes_validated_files(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    from workbench.cli import main
+
+    assert main(["render", "--subject", "tikv", "--generators", "2", "--out", str(tmp_path)]) == 0
+    assert sorted(p.name for p in tmp_path.glob("*.yaml")) == sorted(GOLDEN_NAMES)
+    assert "validated offline: 8 resources" in capsys.readouterr().out
+    job = yaml.safe_load((tmp_path / "41-ycsb-run.yaml").read_text())
+    assert job["spec"]["completions"] == 2
+    assert main(["render", "--generators", "0", "--out", str(tmp_path / "x")]) == 3
+    assert not (tmp_path / "x").exists()  # nothing written on bad input

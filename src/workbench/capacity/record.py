@@ -32,7 +32,7 @@ class Probe(_Model):
     step: Step
     offered: float  # ops/s; 0: unthrottled
     achieved: float
-    verdict: ProbeVerdict
+    verdict: ProbeVerdict | Literal["measured"]  # measured: an unthrottled probe, not judged
     why: list[str] = Field(default_factory=list)
     limit: Limit | None = None
     percentile_ms: float | None = None

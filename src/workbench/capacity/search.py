@@ -4,7 +4,8 @@
     two is the run-to-run noise) → widen ×`factor` while probes pass (step down ÷`factor` while
     they fail, when the start was already too high) → bisect the bracket [lo, hi] until it is
     narrower than `precision` or than the noise → re-run lo and hi `repeats` times each,
-    interleaved → the capacity as an interval.
+    interleaved (an end that proved a fluke, hi passing or lo failing as often as not: the search
+    goes on beyond it, up to MAX_ROUNDS) → the capacity as an interval.
 
 The interval: `high` is the lowest rate where every probe failed, `low` the highest rate below it
 where every probe passed; a rate with both verdicts (within the noise of the capacity: it passed
@@ -28,6 +29,7 @@ from workbench.capacity.record import CapacityDoc, Interval, Probe, Step
 
 ProbeFn = Callable[[float, Step], Probe]
 MIN_RATE = 1.0
+MAX_ROUNDS = 3  # bisect + re-runs, again when an end of the bracket proved a fluke
 
 
 class _Stop(Exception):
@@ -56,8 +58,9 @@ class Search:
         self.on_probe(self.doc)
         return p
 
-    def trial(self, rate: float, step: Step) -> bool:
-        """Pass or fail at `rate`; an unknown is run again, unknown twice stops the search."""
+    def trial(self, rate: float, step: Step, *, move: bool = True) -> bool:
+        """Pass or fail at `rate`; an unknown is run again, unknown twice stops the search.
+        `move`: a pass above `lo` raises it, a fail below `hi` lowers it (not in re-runs)."""
         p = self._one(rate, step)
         if p.verdict == "unknown":
             p = self._one(rate, "repeat")
@@ -67,9 +70,9 @@ class Search:
             self.doc.status = "limited"
             raise _Stop
         ok = p.verdict == "pass"
-        if ok and (self.lo is None or rate > self.lo):
+        if move and ok and (self.lo is None or rate > self.lo):
             self.lo = rate
-        if not ok and (self.hi is None or rate < self.hi):
+        if move and not ok and (self.hi is None or rate < self.hi):
             self.hi = rate
         self.doc.path.append((self.lo, self.hi))
         self.doc.noise = noise(self.doc.probes)
@@ -116,16 +119,43 @@ class Search:
         lo, hi = self.lo, self.hi
         assert lo is not None and hi is not None
         for _ in range(self.s.repeats):
-            self.trial(lo, "final")
-            self.trial(hi, "final")
+            self.trial(lo, "final", move=False)
+            self.trial(hi, "final", move=False)
+
+    def settled(self) -> bool:
+        """After the re-runs: the upper end failed more often than it passed and the lower end
+        passed more often than it failed. Else that end was a fluke: search beyond it again."""
+        assert self.lo is not None and self.hi is not None
+        t = tally(self.doc.probes)
+        (hi_ok, hi_bad), (lo_ok, lo_bad) = t[self.hi], t[self.lo]
+        if hi_bad <= hi_ok:
+            self.doc.notes.append(
+                f"{self.hi:,.0f} ops/s passed {hi_ok} of {hi_ok + hi_bad} probes: searched above"
+            )
+            self.lo, self.hi = self.hi, None
+            self.widen(whole(self.lo * self.s.factor))
+            return False
+        if lo_ok <= lo_bad:
+            self.doc.notes.append(
+                f"{self.lo:,.0f} ops/s failed {lo_bad} of {lo_ok + lo_bad} probes: searched below"
+            )
+            self.hi, self.lo = self.lo, None
+            self.widen(whole(self.hi / self.s.factor))
+            return False
+        return True
 
     def run(self) -> CapacityDoc:
         """Search; the doc's status, interval or limit say how it ended."""
         self.doc.status = "running"
         try:
             self.widen(self.start_rate())
-            self.bisect()
-            self.final()
+            for _ in range(MAX_ROUNDS):
+                self.bisect()
+                self.final()
+                if self.settled():
+                    break
+            else:
+                self.doc.notes.append(f"the bracket did not settle in {MAX_ROUNDS} rounds")
         except _Stop:
             pass
         self.doc.capacity = interval(self.doc.probes, self.doc.noise, self.s.noise_z)
@@ -167,6 +197,16 @@ def noise(probes: list[Probe]) -> float | None:
     return math.sqrt(squares / dof) if dof else None
 
 
+def tally(probes: list[Probe]) -> dict[float, tuple[int, int]]:
+    """(passes, fails) by offered rate, over the judged probes at a set rate."""
+    out: dict[float, tuple[int, int]] = {}
+    for p in probes:
+        if p.offered > 0 and p.verdict in ("pass", "fail"):
+            ok, bad = out.get(p.offered, (0, 0))
+            out[p.offered] = (ok + (p.verdict == "pass"), bad + (p.verdict == "fail"))
+    return out
+
+
 def interval(probes: list[Probe], spread: float | None = None, z: float = 1.5) -> Interval | None:
     """`high`: the lowest rate every judged probe of which failed; `low`: the highest rate below
     it every judged probe of which passed. A rate with both verdicts (within the noise of the
@@ -174,17 +214,13 @@ def interval(probes: list[Probe], spread: float | None = None, z: float = 1.5) -
     least as often as it passed, else the highest that ever failed). With a measured `spread`, the interval is at least the middle ±
     z·spread: a bracket narrower than the noise does not know the capacity better than that
     (never above the highest rate that passed). None without both ends."""
-    tally: dict[float, list[int]] = {}
-    for p in probes:
-        if p.offered > 0 and p.verdict in ("pass", "fail"):
-            t = tally.setdefault(p.offered, [0, 0])
-            t[0 if p.verdict == "pass" else 1] += 1
-    failing = [r for r, (ok, bad) in tally.items() if ok == 0]  # else: mostly, else: ever
-    failing = failing or [r for r, (ok, bad) in tally.items() if bad >= ok]
-    failing = failing or [max((r for r, (_, bad) in tally.items() if bad), default=math.nan)]
+    tally_ = tally(probes)
+    failing = [r for r, (ok, bad) in tally_.items() if ok == 0]  # else: mostly, else: ever
+    failing = failing or [r for r, (ok, bad) in tally_.items() if bad >= ok]
+    failing = failing or [max((r for r, (_, bad) in tally_.items() if bad), default=math.nan)]
     if math.isnan(high := min(failing)):
         return None
-    sustained = [r for r, (ok, bad) in tally.items() if r < high and bad == 0]
+    sustained = [r for r, (ok, bad) in tally_.items() if r < high and bad == 0]
     if not sustained:
         return None
     low = max(sustained)

@@ -29,6 +29,7 @@ COMMAND_MODULES = [
     "workbench.cli.campaign_cmds",
     "workbench.cli.operator_cmds",
     "workbench.cli.kube_cmds",
+    "workbench.cli.findmax_cmds",
 ]
 
 

@@ -5,6 +5,7 @@ html.py      report.html and index.html through jinja2 templates (render, render
 templates/   the markup (autoescaped): base, macros, report, index, the stylesheet
 compare.py   several runs side by side as a frame (compare_runs)
 plots.py     frames to matplotlib figures (the report's and the notebooks')
+capacity.py  a capacity search's report.html from its capacity.json (render_capacity)
 canvas.py    what every figure shares: the Figure, the PNG, marks, line rules, partial intervals
 
 Nothing here talks to a live stack, a YCSB tool or Prometheus, and nothing runs a benchmark: the
@@ -12,6 +13,7 @@ report reads `workbench.artifacts` (the run directory) and `workbench.model` onl
 """
 
 from . import plots
+from .capacity import render_capacity
 from .compare import COMPARE_METRICS, compare_runs
 from .html import render, render_index
 from .summary import (
@@ -35,6 +37,7 @@ __all__ = [
     "list_runs",
     "plots",
     "render",
+    "render_capacity",
     "render_index",
     "summarize",
 ]

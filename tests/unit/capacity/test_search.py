@@ -84,8 +84,9 @@ def test_the_noise_measured_by_repeats_stops_the_bisection_early() -> None:
     quiet = search(Simulated(1000.0, sigma=0.0), precision=0.01)
     noisy = search(Simulated(1000.0, sigma=0.05, seed=3), precision=0.01)
     assert noisy.noise is not None and noisy.noise > 0.01
-    bisects = [len([p for p in d.probes if p.step == "bisect"]) for d in (quiet, noisy)]
-    assert bisects[1] < bisects[0]
+    steps = [[p.step for p in d.probes] for d in (quiet, noisy)]
+    first_round = [s[: s.index("final")].count("bisect") for s in steps]
+    assert first_round[1] < first_round[0]
 
 
 def test_a_hard_ceiling_is_never_exceeded_even_when_probes_lie_low() -> None:
@@ -139,6 +140,22 @@ def test_the_probe_limit_ends_the_search() -> None:
     doc = search(Simulated(100_000.0), start=1, max_probes=5)
     assert len(doc.probes) == 5 and doc.status == "unknown"
     assert any("probe limit" in n for n in doc.notes)
+
+
+def test_an_upper_end_that_was_a_fluke_is_searched_beyond() -> None:
+    seen: set[float] = set()
+
+    def probe(offered: float, step: Step) -> Probe:
+        fluke = offered == 800 and offered not in seen  # fails once, then passes
+        seen.add(offered)
+        ok = offered <= 1000 and not fluke
+        return Probe(index=0, step=step, offered=offered, achieved=offered,
+                     verdict="pass" if ok else "fail")  # fmt: skip
+
+    doc = Search(CapacityDoc(id="t", objective=OBJ, settings=Settings(start=400)), probe).run()
+    assert doc.status == "found" and doc.capacity is not None
+    assert doc.capacity.low <= 1000 < doc.capacity.high and doc.capacity.low > 800
+    assert any("800 ops/s passed" in n for n in doc.notes)
 
 
 def test_interval_counts_a_rate_that_failed_in_its_re_runs_as_not_sustained() -> None:

@@ -125,7 +125,22 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     for name, why in supported_actions().items():  # optional: never fails doctor
         mark = "ok     " if why is None else "no     "
         print(f"{mark} {'fault ' + name:<{width}}  {why or ACTIONS[name].description}")
+    print(_operator_note(args.subject, width))  # optional: never fails doctor
     return 0 if all(i.ok for i in items) else 1
+
+
+def _operator_note(subject: str, width: int) -> str:
+    """What `--operator-docker` means on this host: the socket is root on it."""
+    # imported here: a command loads only what it uses (`workbench --help` and the slim image start fast)
+    from workbench.docker.cli import DOCKER_SOCKET
+
+    there = os.path.exists(DOCKER_SOCKET)
+    return (
+        f"{'note   ' if there else 'no     '} {'operator docker':<{width}}  "
+        f"--operator-docker mounts {DOCKER_SOCKET} into the operator under test: that is root "
+        "on this host; give it only to an operator you trust"
+        + ("" if there else " (no socket here: start the engine with `workbench setup`)")
+    )
 
 
 def _projects(subject: str, project: str | None) -> list[str]:

@@ -7,11 +7,14 @@ workbench.operator.scoring's.
 
 from __future__ import annotations
 
+import base64
 from collections import Counter
 from dataclasses import dataclass, field
 
 from workbench.artifacts import OperatorDoc, RunDir
 from workbench.operator.scores import OperatorScores
+from workbench.report.canvas import to_png
+from workbench.report.operator_plot import operator_lanes
 
 # the scorecard's number columns: FaultScore field -> (title, unit)
 SCORE_COLUMNS: dict[str, tuple[str, str]] = {
@@ -36,6 +39,7 @@ class OperatorSection:
     columns: dict[str, tuple[str, str]] = field(default_factory=lambda: dict(SCORE_COLUMNS))
     actions: dict[str, int] = field(default_factory=dict)  # container events by attribution
     problem: str | None = None
+    figure: str | None = None  # the lanes (figures/operator.png), base64
 
 
 def operator_summary(rd: RunDir) -> OperatorSection | None:
@@ -46,4 +50,20 @@ def operator_summary(rd: RunDir) -> OperatorSection | None:
     if not isinstance(doc, OperatorDoc):
         return OperatorSection(problem=str(doc))
     by: Counter[str] = Counter(str(c.attributed) for c in doc.container_events)
-    return OperatorSection(doc=doc, scores=doc.scores, actions=dict(by))
+    return OperatorSection(doc=doc, scores=doc.scores, actions=dict(by), figure=_lanes(rd, doc))
+
+
+def _lanes(rd: RunDir, doc: OperatorDoc) -> str | None:
+    """figures/operator.png, drawn unless a fresh one exists (None: it cannot be drawn)."""
+    png = rd.figure("operator")
+    if png is None:
+        try:
+            timeline = rd.timeline()
+        except Exception:  # a damaged timeline: the lanes still stand without the throughput
+            timeline = None
+        try:
+            png = to_png(operator_lanes(timeline, doc))
+        except Exception:  # the section's tables say everything the figure would
+            return None
+        rd.save_png("operator", png)
+    return base64.b64encode(png).decode("ascii")

@@ -138,3 +138,38 @@ def test_a_run_failed_only_by_the_operator_checks_still_counts_in_a_campaign() -
     kept = RunNumbers("r", "failed", "", numbers, operator_fail_only=True)
     assert kept.counted
     assert not RunNumbers("r", "failed", "", numbers).counted
+
+
+def test_the_lanes_draw_one_lane_per_fault_with_the_operators_marks(tmp_path: Path) -> None:
+    from workbench.report.operator_plot import operator_lanes
+
+    t0 = 1000.0
+    scores = OperatorScores(
+        faults=[
+            FaultScore(index=0, label="kill:follower", target="etcd1", onset_s=10.0,
+                       recovered=True, recovery_s=6.0),
+            FaultScore(index=1, label="pause:leader", target="etcd0", onset_s=30.0,
+                       censored=True, censored_at_s=15.0),
+        ]
+    )  # fmt: skip
+    doc = OperatorDoc(
+        operator="reference",
+        t0=t0,
+        run_end=t0 + 45.0,
+        events=EventsRead(events=[OperatorEvent(ts=t0 + 11.0, kind="detect", target="etcd1")]),
+        container_events=[ContainerEvent(t=t0 + 12.0, action="start", service="etcd1")],
+        scores=scores,
+    )
+    fig = operator_lanes(None, doc)
+    axes = fig.get_axes()
+    assert len(axes) == 3  # the throughput and one lane per fault
+    labels = {t.get_text() for t in fig.legends[0].get_texts()}
+    assert {"detect", "until recovered", "not recovered", "operator: container event"} <= labels
+    lane = axes[1]
+    points = {(line.get_marker(), float(line.get_xdata()[0])) for line in lane.get_lines()}
+    assert ("o", 11.0) in points and ("^", 12.0) in points  # detect; the operator's start
+    assert ("--", 16.0) in {
+        (line.get_linestyle(), float(line.get_xdata()[0])) for line in lane.get_lines()
+    }
+    empty = operator_lanes(None, OperatorDoc(operator="none", scores_reason="no run phase"))
+    assert any("no run phase" in t.get_text() for t in empty.get_axes()[0].texts)

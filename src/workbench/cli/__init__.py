@@ -27,6 +27,7 @@ COMMAND_MODULES = [
     "workbench.cli.verify_cmds",
     "workbench.cli.run_cmds",
     "workbench.cli.campaign_cmds",
+    "workbench.cli.history_cmds",
     "workbench.cli.operator_cmds",
     "workbench.cli.kube_cmds",
     "workbench.cli.findmax_cmds",

@@ -70,6 +70,19 @@ def register(sub: Any) -> None:
         help="mount the Docker socket into the operator (it is root on this host: only for an "
         "operator you trust); the reference operator needs it to act",
     )
+    p.add_argument(
+        "--label",
+        dest="labels",
+        action="append",
+        metavar="KEY=VALUE",
+        help="a label of the run (commit=abc123, branch=main), kept in run.json; repeatable",
+    )
+    p.add_argument(
+        "--history",
+        action="store_true",
+        help="after the run, print its verdict against its series (`workbench history`); a "
+        "regression makes a passed run exit 1",
+    )
     p.add_argument("--results", help="results folder (default: ./results)")
     p.add_argument("--run-id", help="run id (default: UTC time, subject, workload, random)")
     p.add_argument("--keep-stack", action="store_true", default=None, help="leave the stack up")
@@ -129,6 +142,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         fault_every=args.fault_every,
         operator=args.operator,
         operator_docker=args.operator_docker,
+        labels=args.labels,
     )
     supervisor.check_results_dir(Path(params.results_dir))  # before anything is installed
     if not args.no_setup:  # a fresh machine: engine, Compose, base and subject images
@@ -138,7 +152,13 @@ def cmd_run(args: argparse.Namespace) -> int:
         manifest = load_manifest(params.subject)
         tool = params.tool or (manifest.ycsb.tool if manifest.ycsb else "")
         provision.setup([manifest], say, tools=[tool] if tool else [])
-    return supervisor.run(params, quiet=args.quiet)
+    code = supervisor.run(params, quiet=args.quiet)
+    if args.history:  # the newest run against its series; only a regression changes a pass
+        from workbench.cli.history_cmds import print_newest_verdict
+
+        verdict = print_newest_verdict(Path(params.results_dir))
+        return 1 if code == 0 and verdict == 1 else code
+    return code
 
 
 def cmd_report(args: argparse.Namespace) -> int:

@@ -117,6 +117,28 @@ def _parse_mapping(text: str) -> dict[str, Any]:
     return out
 
 
+LABEL_KEY_RE = re.compile(r"[a-z0-9_.-]{1,64}")
+LABEL_VALUE_MAX = 200
+
+
+def _labels(raw: Any) -> dict[str, str]:
+    """A run's labels (`commit=abc123`): a mapping, `k=v,k2=v2`, or a list of `k=v` items (the
+    repeatable `--label`); keys [a-z0-9_.-], values printable, at most 200 characters."""
+    if isinstance(raw, list | tuple):
+        pairs = [str(item).partition("=") for item in raw]
+        bad = [k for k, sep, _ in pairs if not sep]
+        if bad:
+            raise ValueError(f"expected KEY=VALUE, got {bad[0]!r}")
+        raw = {k.strip(): v for k, _, v in pairs}
+    out = _properties(raw)
+    for k, v in out.items():
+        if not LABEL_KEY_RE.fullmatch(k):
+            raise ValueError(f"label key {k!r}: use 1-64 of a-z 0-9 _ . -")
+        if len(v) > LABEL_VALUE_MAX or not v.isprintable():
+            raise ValueError(f"label {k}: the value must be printable, <= {LABEL_VALUE_MAX} chars")
+    return out
+
+
 Bool = Annotated[bool, BeforeValidator(_boolean)]
 Int = Annotated[int, BeforeValidator(_not_bool("an integer"))]
 Float = Annotated[float, BeforeValidator(_not_bool("a number"))]
@@ -124,6 +146,7 @@ OptInt = Annotated[Int | None, BeforeValidator(_none_words)]
 OptFloat = Annotated[Float | None, BeforeValidator(_none_words)]
 StrList = Annotated[tuple[str, ...], BeforeValidator(_string_list)]
 Props = Annotated[dict[str, str], BeforeValidator(_properties)]
+Labels = Annotated[dict[str, str], BeforeValidator(_labels)]
 
 
 def doc(default: Any, text: str) -> Any:
@@ -173,6 +196,7 @@ class RunParams(Params):
     fault_repeat: Int = doc(1, "inject each fault this many times")
     fault_every: OptFloat = doc(None, "seconds between repeats of a fault")
     fault_seed: Int = doc(1, "seed of the random and follower target choices")
+    labels: Labels = doc({}, "labels of the run (commit, branch); the history shows them")
     operator: str = doc("none", "operator under test: none | reference | IMAGE[:TAG]")
     operator_docker: Bool = doc(
         False, "mount the Docker socket into the operator: root on the host"

@@ -3,6 +3,7 @@
 summary.py   the numbers and the status of a run (RunSummary, summarize, list_runs, format_runs)
 html.py      report.html and index.html through jinja2 templates (render, render_index)
 templates/   the markup (autoescaped): base, macros, report, index, the stylesheet
+history.py   results/history.html: every series with its change points (workbench.history's)
 compare.py   several runs side by side as a frame (compare_runs)
 plots.py     frames to matplotlib figures (the report's and the notebooks')
 capacity.py  a capacity search's report.html from its capacity.json (render_capacity)
@@ -15,6 +16,7 @@ report reads `workbench.artifacts` (the run directory) and `workbench.model` onl
 from . import plots
 from .capacity import render_capacity
 from .compare import COMPARE_METRICS, compare_runs
+from .history import render_history
 from .html import render, render_index
 from .summary import (
     RunSummary,
@@ -38,6 +40,7 @@ __all__ = [
     "plots",
     "render",
     "render_capacity",
+    "render_history",
     "render_index",
     "summarize",
 ]

@@ -209,8 +209,14 @@ def render_index(results_dir: Path | str) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     rows = [_index_row(s) for s in list_runs(root)]
     campaigns = _campaign_rows(root)
+    history = (root / "history.html").is_file()  # written by `workbench history --html`
     return write_page(
-        root / "index.html", "index.html", root=root.resolve(), rows=rows, campaigns=campaigns
+        root / "index.html",
+        "index.html",
+        root=root.resolve(),
+        rows=rows,
+        campaigns=campaigns,
+        history=history,
     )
 
 

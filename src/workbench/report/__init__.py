@@ -10,7 +10,8 @@ capacity.py  a capacity search's report.html from its capacity.json (render_capa
 canvas.py    what every figure shares: the Figure, the PNG, marks, line rules, partial intervals
 
 Nothing here talks to a live stack, a YCSB tool or Prometheus, and nothing runs a benchmark: the
-report reads `workbench.artifacts` (the run directory) and `workbench.model` only.
+report reads `workbench.artifacts` (the run directory), `workbench.history` (series of runs) and
+`workbench.model` only.
 """
 
 from . import plots

@@ -104,6 +104,17 @@ def test_read_modify_write_and_deletes_over_kept_alive_connections(etcd_one: Etc
     sess.close()
 
 
+def test_the_json_gateway_api_still_works(etcd_one: EtcdCluster) -> None:
+    url = etcd_one.client_urls[0]
+    gw = {"etcd.api": "gateway", "table": "gw"}
+    assert parse(run("load", "a", url, **gw)).error_count() == 0
+    res = parse(run("run", "e", url, operationcount="100", maxscanlength="5", **gw))
+    assert res.error_count() == 0 and res.get("SCAN") is not None
+    # the same records through gRPC: one store, two APIs
+    res = parse(run("run", "c", url, operationcount="100", dataintegrity="false", table="gw"))
+    assert res.error_count() == 0 and res.get("READ").count == 100  # type: ignore[union-attr]
+
+
 def test_data_integrity_round_trip(etcd_one: EtcdCluster) -> None:
     url = etcd_one.client_urls[0]
     extra = {"dataintegrity": "true", "table": "integrity"}

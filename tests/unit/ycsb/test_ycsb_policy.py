@@ -15,7 +15,7 @@ from workbench.artifacts.record import PhaseInfo, RequestPolicyInfo
 from workbench.errors import ParameterError
 from workbench.run.workload import request_info
 from workbench.ycsb.native import NativeClient, register_binding
-from workbench.ycsb.native.etcd import _EtcdSession
+from workbench.ycsb.native.etcd import _GrpcSession
 from workbench.ycsb.native.props import Props, load_properties
 from workbench.ycsb.parser import parse
 
@@ -115,7 +115,7 @@ def test_bad_policy_properties_are_refused() -> None:
 
 
 def test_an_etcd_attempt_gets_what_is_left_of_the_deadline() -> None:
-    sess = _EtcdSession(["http://127.0.0.1:9"], 0, 10.0, False)
+    sess = _GrpcSession(["http://127.0.0.1:9"], 0, 10.0, False)
     assert sess._attempt_timeout() == 10.0  # no deadline: the binding's timeout
     sess.set_deadline(time.perf_counter_ns() + 2_000_000_000)
     assert 1.5 < sess._attempt_timeout() <= 2.0

@@ -10,7 +10,9 @@ a killed member), ``server_error`` (the server answered with an error) or ``othe
 
 A binding may say its per-request timeout (``default_deadline_s``, the default of the request
 policy's ``request.deadline``, `native.policy`), and a session may take an operation's deadline
-(``set_deadline(perf_counter_ns)``, 0: none) to bound each attempt by what is left of it.
+(``set_deadline(perf_counter_ns)``, 0: none) to bound each attempt by what is left of it. A
+binding whose calls block on sockets says ``blocking_io = True`` (its process switches threads
+less often, `worker.IO_SWITCH_INTERVAL_S`).
 """
 
 from __future__ import annotations

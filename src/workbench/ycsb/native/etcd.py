@@ -1,11 +1,13 @@
-"""The native generator's etcd binding: etcd v3 through its JSON gateway (``/v3/kv/...``), over
-one keep-alive HTTP/1.1 connection per thread and endpoint (`native.rawhttp`).
+"""The native generator's etcd binding: etcd v3 through its gRPC API (`native.grpcwire`, one HTTP/2
+connection per thread and endpoint, protobuf written and read here) or through its JSON gateway
+(``/v3/kv/...``, one keep-alive HTTP/1.1 connection, `native.rawhttp`).
 
 Records are stored as go-ycsb's etcd binding stores them: the key ``<table>:<key>``, the value a
 JSON object of the fields, each value base64 (Go's ``[]byte``). The request bodies are built as
 bytes from pre-encoded pieces (the same bytes ``json.dumps`` would give, without its per-call
-cost); a put's reply is not parsed: ``prev_kv`` is in it exactly when the key existed (the gateway
-omits empty fields, and every other value in it is a number or base64).
+cost). A put's reply says whether the key existed by holding ``prev_kv`` (protobuf field 2; in
+the gateway's JSON the key ``"prev_kv"``, which it omits when empty; every other value there is a
+number or base64, so a byte search is exact).
 """
 
 from __future__ import annotations
@@ -14,12 +16,13 @@ import base64
 import binascii
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
 from workbench.cluster.gateway import KV_DELETERANGE, KV_PUT, KV_RANGE, b64, prefix_end, range_body
 from workbench.ycsb.native.bindings import NotFound, Record, Session, register_binding
+from workbench.ycsb.native.grpcwire import GrpcConnection, GrpcStatus
 from workbench.ycsb.native.props import Props
 from workbench.ycsb.native.rawhttp import ERRORS, HttpConnection
 
@@ -70,7 +73,97 @@ class EtcdError(Exception):
         self.kind, self.cause = kind, cause
 
 
-class _EtcdSession:
+def _varint(n: int) -> bytes:
+    out = bytearray()
+    while n >= 0x80:
+        out.append((n & 0x7F) | 0x80)
+        n >>= 7
+    out.append(n)
+    return bytes(out)
+
+
+def _ld(tag: int, data: bytes) -> bytes:
+    """A length-delimited protobuf field (``tag``: field number << 3 | 2, one byte)."""
+    return bytes((tag,)) + _varint(len(data)) + data
+
+
+def pb_fields(buf: bytes) -> Iterator[tuple[int, int | bytes]]:
+    """A protobuf message's top-level fields: (number, int for varints and fixed, bytes)."""
+    pos, end = 0, len(buf)
+    while pos < end:
+        key = shift = 0
+        while True:
+            b = buf[pos]
+            pos += 1
+            key |= (b & 0x7F) << shift
+            shift += 7
+            if not b & 0x80:
+                break
+        wire = key & 7
+        if wire == 0 or wire == 2:
+            n = shift = 0
+            while True:
+                b = buf[pos]
+                pos += 1
+                n |= (b & 0x7F) << shift
+                shift += 7
+                if not b & 0x80:
+                    break
+            if wire == 0:
+                yield key >> 3, n
+            else:
+                yield key >> 3, buf[pos : pos + n]
+                pos += n
+        elif wire == 1 or wire == 5:
+            size = 8 if wire == 1 else 4
+            yield key >> 3, int.from_bytes(buf[pos : pos + size], "little")
+            pos += size
+        else:
+            raise ValueError(f"protobuf wire type {wire} is not read here")
+
+
+def pb_put(key: bytes, value: bytes, prev_kv: bool) -> bytes:
+    """etcdserverpb.PutRequest: key 1, value 2, prev_kv 4."""
+    return _ld(0x0A, key) + _ld(0x12, value) + (b"\x20\x01" if prev_kv else b"")
+
+
+def pb_range(
+    key: bytes, range_end: bytes = b"", limit: int = 0, serializable: bool = False
+) -> bytes:
+    """etcdserverpb.RangeRequest: key 1, range_end 2, limit 3, serializable 7."""
+    return (
+        _ld(0x0A, key)
+        + (_ld(0x12, range_end) if range_end else b"")
+        + (b"\x18" + _varint(limit) if limit else b"")
+        + (b"\x38\x01" if serializable else b"")
+    )
+
+
+def pb_values(reply: bytes) -> list[bytes]:
+    """The values of a RangeResponse's kvs (field 2; a KeyValue's value is its field 5)."""
+    out = []
+    for num, kv in pb_fields(reply):
+        if num == 2 and isinstance(kv, bytes):
+            value = b""
+            for n, v in pb_fields(kv):
+                if n == 5 and isinstance(v, bytes):
+                    value = v
+            out.append(value)
+    return out
+
+
+def pb_has_prev(reply: bytes) -> bool:
+    """Whether a PutResponse holds prev_kv (field 2): the key existed before the put."""
+    return any(num == 2 for num, _ in pb_fields(reply))
+
+
+GRPC_RANGE, GRPC_PUT = "/etcdserverpb.KV/Range", "/etcdserverpb.KV/Put"
+GRPC_DELETERANGE = "/etcdserverpb.KV/DeleteRange"
+
+
+class _Session:
+    """One thread's connections, one per endpoint; the failover and the deadline."""
+
     def __init__(
         self, endpoints: Sequence[str], first: int, timeout: float, serializable: bool
     ) -> None:
@@ -79,11 +172,14 @@ class _EtcdSession:
         self.serializable = serializable
         self.timeout = timeout
         self.deadline_ns = 0
-        self.conns: list[HttpConnection] = []
+        self.conns: list[Any] = []
         for url in self.endpoints:
             parts = urlsplit(url)
             host, port = parts.hostname or "localhost", parts.port or 80
-            self.conns.append(HttpConnection(host, port, timeout, tls=parts.scheme == "https"))
+            self.conns.append(self.connection(host, port, timeout, parts.scheme == "https"))
+
+    def connection(self, host: str, port: int, timeout: float, tls: bool) -> Any:
+        raise NotImplementedError
 
     def set_deadline(self, deadline_ns: int) -> None:
         """The operation's deadline (perf_counter_ns, 0: none): each attempt's timeout is what
@@ -98,29 +194,92 @@ class _EtcdSession:
             raise EtcdError("the request's deadline passed", kind="timeout")
         return min(self.timeout, left)
 
-    def _post(self, path: str, payload: bytes) -> bytes:
+    def _send(self, target: str, payload: bytes) -> bytes:
         last: Exception | None = None
         for _ in range(len(self.endpoints)):
-            conn = self.conns[self.index]
             try:
-                status, content = conn.post(path, payload, self._attempt_timeout())
+                return self.request(self.conns[self.index], target, payload)
             except ERRORS as exc:
                 # connection trouble: move to the next endpoint; only a reply is final
                 last = exc
                 self.index = (self.index + 1) % len(self.endpoints)
-                continue
-            if status != 200:
-                text = content[:300].decode("utf-8", "replace")
-                raise EtcdError(f"POST {self.endpoints[self.index]}{path}: HTTP {status}: {text}")
-            return content
         raise EtcdError(
             f"no etcd endpoint answered ({', '.join(self.endpoints)}): {last!r}",
             kind="other",
             cause=last,
         )
 
+    def request(self, conn: Any, target: str, payload: bytes) -> bytes:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        for conn in self.conns:
+            conn.close()
+
+
+class _GrpcSession(_Session):
+    """etcd's own gRPC API (`grpcwire`, protobuf by hand): what etcd's Go client speaks."""
+
+    def connection(self, host: str, port: int, timeout: float, tls: bool) -> GrpcConnection:
+        return GrpcConnection(host, port, timeout, tls=tls)
+
+    def request(self, conn: GrpcConnection, target: str, payload: bytes) -> bytes:
+        try:
+            return conn.call(target, payload, self._attempt_timeout())
+        except GrpcStatus as exc:
+            raise EtcdError(f"{self.endpoints[self.index]}{target}: {exc}") from None
+
+    def read(self, table: str, key: str, fields: Sequence[str] | None) -> dict[str, bytes]:
+        k = f"{table}:{key}".encode()
+        values = pb_values(self._send(GRPC_RANGE, pb_range(k, serializable=self.serializable)))
+        if not values:
+            raise NotFound(f"could not find value for key [{table}:{key}]")
+        return decode_record(values[0], fields)
+
+    def scan(
+        self, table: str, start_key: str, count: int, fields: Sequence[str] | None
+    ) -> list[dict[str, bytes]]:
+        req = pb_range(
+            f"{table}:{start_key}".encode(),
+            prefix_end(f"{table}:".encode()),
+            count,
+            self.serializable,
+        )
+        values = pb_values(self._send(GRPC_RANGE, req))
+        if not values:
+            raise NotFound(f"no record at or after key [{table}:{start_key}]")
+        return [decode_record(v, fields) for v in values]
+
+    def update(self, table: str, key: str, values: Record) -> None:
+        # go-ycsb's etcd binding stores the given fields as the whole record (no read-merge);
+        # the put happens either way (as in go-ycsb); prev_kv says whether the record existed
+        req = pb_put(f"{table}:{key}".encode(), encode_record(values), True)
+        if not pb_has_prev(self._send(GRPC_PUT, req)):
+            raise NotFound(f"update of a key that did not exist [{table}:{key}]")
+
+    def insert(self, table: str, key: str, values: Record) -> None:
+        self._send(GRPC_PUT, pb_put(f"{table}:{key}".encode(), encode_record(values), False))
+
+    def delete(self, table: str, key: str) -> None:
+        self._send(GRPC_DELETERANGE, _ld(0x0A, f"{table}:{key}".encode()))
+
+
+class _GatewaySession(_Session):
+    """etcd's JSON gateway over HTTP/1.1 (`rawhttp`): what curl speaks; it costs etcd about 3x
+    the CPU per request of a gRPC call (bench/bench_ycsb_ceiling.py)."""
+
+    def connection(self, host: str, port: int, timeout: float, tls: bool) -> HttpConnection:
+        return HttpConnection(host, port, timeout, tls=tls)
+
+    def request(self, conn: HttpConnection, target: str, payload: bytes) -> bytes:
+        status, content = conn.post(target, payload, self._attempt_timeout())
+        if status != 200:
+            text = content[:300].decode("utf-8", "replace")
+            raise EtcdError(f"POST {self.endpoints[self.index]}{target}: HTTP {status}: {text}")
+        return content
+
     def _range(self, body: dict[str, Any]) -> list[dict[str, Any]]:
-        data = json.loads(self._post(KV_RANGE, json.dumps(body, separators=(",", ":")).encode()))
+        data = json.loads(self._send(KV_RANGE, json.dumps(body, separators=(",", ":")).encode()))
         kvs: list[dict[str, Any]] = data.get("kvs") or []
         return kvs
 
@@ -145,22 +304,22 @@ class _EtcdSession:
         return [decode_record(base64.b64decode(kv.get("value", "")), fields) for kv in kvs]
 
     def update(self, table: str, key: str, values: Record) -> None:
-        # go-ycsb's etcd binding stores the given fields as the whole record (no read-merge);
-        # the put happens either way (as in go-ycsb); prev_kv says whether the record existed
         payload = put_payload(f"{table}:{key}".encode(), encode_record(values), True)
-        if b'"prev_kv":' not in self._post(KV_PUT, payload):
+        if b'"prev_kv":' not in self._send(KV_PUT, payload):
             raise NotFound(f"update of a key that did not exist [{table}:{key}]")
 
     def insert(self, table: str, key: str, values: Record) -> None:
-        self._post(KV_PUT, put_payload(f"{table}:{key}".encode(), encode_record(values), False))
+        self._send(KV_PUT, put_payload(f"{table}:{key}".encode(), encode_record(values), False))
 
     def delete(self, table: str, key: str) -> None:
         body = json.dumps({"key": b64(f"{table}:{key}".encode())}, separators=(",", ":"))
-        self._post(KV_DELETERANGE, body.encode())
+        self._send(KV_DELETERANGE, body.encode())
 
-    def close(self) -> None:
-        for conn in self.conns:
-            conn.close()
+
+APIS: dict[str, Callable[[Sequence[str], int, float, bool], Session]] = {
+    "grpc": _GrpcSession,
+    "gateway": _GatewaySession,
+}
 
 
 def parse_endpoints(raw: str) -> tuple[list[str], list[str]]:
@@ -186,8 +345,10 @@ class EtcdBinding:
     Properties: ``etcd.endpoints`` (comma list of ``http://host:port``; each thread starts on a
     different one and moves on when one cannot be reached), ``etcd.timeout`` (seconds, 10: the
     per-operation timeout of each endpoint tried; a frozen member costs at most this long),
-    ``etcd.serializable_reads`` (false). (``etcd.transport``, which chose httpx or http.client,
-    is gone: one transport, `native.rawhttp`, at a fraction of either's client CPU.)
+    ``etcd.serializable_reads`` (false), ``etcd.api``: ``grpc`` (the default: etcd's own API,
+    as go-ycsb and etcd's Go client call it) or ``gateway`` (the JSON gateway, at about 3x the
+    server's CPU per request). (``etcd.transport``, which chose httpx or http.client for the
+    gateway, is gone: both cost several times the client CPU of today's connections.)
     """
 
     def __init__(self, props: Props) -> None:
@@ -197,10 +358,12 @@ class EtcdBinding:
         props.problems.extend(problems)
         self.timeout = props.get_float("etcd.timeout", 10.0)
         self.serializable = props.get_bool("etcd.serializable_reads", False)
+        self.api = APIS[props.choice("etcd.api", "grpc", APIS, "etcd API")]
         self.default_deadline_s = self.timeout  # request.deadline's default: one attempt's
+        self.blocking_io = True  # its threads wait on sockets (`worker.IO_SWITCH_INTERVAL_S`)
 
     def session(self, thread_id: int) -> Session:
-        return _EtcdSession(self.endpoints, thread_id, self.timeout, self.serializable)
+        return self.api(self.endpoints, thread_id, self.timeout, self.serializable)
 
     def close(self) -> None:
         return None

@@ -25,6 +25,7 @@ KINDS = {
     "compare": "compare",
     "explore": "explore",
     "campaign": "campaign",
+    "history": "history",
 }
 
 

@@ -336,6 +336,25 @@ class CampaignParams(Params):
         return []
 
 
+class HistoryParams(Params):
+    """`history.ipynb`: the runs of a results folder as series, their change points, the page."""
+
+    results_dir: str = doc("results", "results folder whose runs are read")
+    metrics: StrList = Field(  # not doc(): its tuple default would become an empty one
+        default=("throughput", "p99_ms"), description="headline numbers to analyse"
+    )
+    where: Props = doc({}, "key fields to match: subject, workload, threads ...")
+    labels: Labels = doc({}, "labels to match: commit, branch ...")
+    min_size: Int = doc(5, "points on each side of a change point at least")
+    html: Bool = doc(True, "also write history.html into results_dir")
+
+    def problems(self) -> list[str]:
+        out = [] if self.metrics else ["metrics: name at least one headline number"]
+        if self.min_size < 2:
+            out.append(f"min_size: must be >= 2, got {self.min_size}")
+        return out
+
+
 def new_run_id(subject: str, workload: str, now: datetime | None = None) -> str:
     """Sortable, unique: UTC timestamp, subject, workload, 6 random hex digits."""
     now = now or datetime.now(UTC)

@@ -24,6 +24,7 @@ from workbench.params.models import (
     CampaignParams,
     CompareParams,
     ExploreParams,
+    HistoryParams,
     Params,
     RunParams,
     VerifyParams,
@@ -37,6 +38,7 @@ KINDS: dict[str, type[Params]] = {
     "compare": CompareParams,
     "explore": ExploreParams,
     "campaign": CampaignParams,
+    "history": HistoryParams,
 }
 _EXPECTED = {"int": "an integer", "float": "a number", "bool": "true/false", "string": "a string"}
 RunRule = Callable[[RunParams], list[str]]

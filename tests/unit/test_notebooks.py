@@ -26,6 +26,7 @@ KINDS = {
     "explore": "explore",
     "campaign": "campaign",
     "history": "history",
+    "findmax": "findmax",
 }
 
 

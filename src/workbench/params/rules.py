@@ -22,6 +22,7 @@ from workbench.manifest import available_subjects, load_manifest, workload_file_
 from workbench.params.models import (
     YCSB_ALIASES,
     CampaignParams,
+    CapacityParams,
     CompareParams,
     ExploreParams,
     HistoryParams,
@@ -39,6 +40,7 @@ KINDS: dict[str, type[Params]] = {
     "explore": ExploreParams,
     "campaign": CampaignParams,
     "history": HistoryParams,
+    "findmax": CapacityParams,
 }
 _EXPECTED = {"int": "an integer", "float": "a number", "bool": "true/false", "string": "a string"}
 RunRule = Callable[[RunParams], list[str]]

@@ -106,7 +106,7 @@ def test_a_contended_host_or_a_client_bound_probe_is_unknown_naming_the_limit() 
 @pytest.mark.parametrize(
     ("text", "pct", "ms", "op"),
     [("p99=50ms", 99, 50, "TOTAL"), ("p99.9<=2s", 99.9, 2000, "TOTAL"),
-     ("read:p50=500us", 50, 0.5, "READ"), ("UPDATE.p90 < 7.5ms", 90, 7.5, "UPDATE")],
+     ("read:p50=500us", 50, 0.5, "READ"), ("p99 50ms", 99, 50, "TOTAL"), ("p95≤1s", 95, 1000, "TOTAL"), ("UPDATE.p90 < 7.5ms", 90, 7.5, "UPDATE")],
 )  # fmt: skip
 def test_objectives_parse(text: str, pct: float, ms: float, op: str) -> None:
     o = parse_objective(text)

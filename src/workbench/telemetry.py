@@ -30,8 +30,11 @@ class ContainerCpu:
     when the engine's socket is not reachable: the client-saturation check then says `unknown`.
     """
 
-    def __init__(self, project: str, service: str, socket: str = DOCKER_SOCKET) -> None:
-        self.project, self.service, self.socket = project, service, socket
+    def __init__(
+        self, project: str, service: str, socket: str = DOCKER_SOCKET, name: str | None = None
+    ) -> None:
+        """`name`: the one container of that name (several one-off containers of a service)."""
+        self.project, self.service, self.socket, self.name = project, service, socket, name
         self.seconds: float | None = None
         self.cores: float | None = None
         self._stop = threading.Event()
@@ -53,7 +56,11 @@ class ContainerCpu:
             cid = None
             while not self._stop.is_set():
                 if cid is None:
-                    found = engine.containers(labels)
+                    found = [
+                        c
+                        for c in engine.containers(labels)
+                        if self.name is None or f"/{self.name}" in (c.get("Names") or [])
+                    ]
                     cid = found[0]["Id"] if found else None
                 if cid is not None:
                     stats = engine.stats(cid) or {}

@@ -25,8 +25,6 @@ KINDS = {
     "compare": "compare",
     "explore": "explore",
     "campaign": "campaign",
-    "history": "history",
-    "findmax": "findmax",
 }
 
 

@@ -40,14 +40,7 @@ from .record import (
     Summary,
     migrate,
 )
-from .rundir import (
-    RunDir,
-    list_run_dirs,
-    read_record,
-    release_reserve,
-    run_status,
-    scan_run_dirs,
-)
+from .rundir import RunDir, list_run_dirs, read_record, run_status, scan_run_dirs
 from .sidefiles import (
     ErrorClasses,
     QueryEntry,
@@ -107,7 +100,6 @@ __all__ = [
     "read_json",
     "read_record",
     "read_verdicts",
-    "release_reserve",
     "report_of",
     "run_status",
     "scan_campaign_dirs",

@@ -4,8 +4,7 @@
                     run parameters, the baseline, the planned order and each run's state, run id,
                     directory (relative), headline numbers and verdict counts; written atomically
     runs.parquet    one row per planned run, derived from the record (`runs_frame`)
-    stats.json      per metric: each configuration's summary and its comparison to the baseline;
-                    the operator scores' statistics (`operator`) when runs had operator.json
+    stats.json      per metric: each configuration's summary and its comparison to the baseline
     report.html     the campaign's page (campaign.report renders it to `report_path`)
 
 `CampaignDir` is every reader's and writer's way in (the campaign room, the report's index, the
@@ -16,13 +15,14 @@ old record are dropped, never guessed at. Planning and running a campaign are ca
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from workbench.errors import ConfigError
-from workbench.jsonio import read_json, replace_atomically, write_json
+from workbench.jsonio import read_json, write_json
 
 from .record import Headline
 
@@ -220,42 +220,8 @@ class MetricStats(_Open):
     comparisons: dict[str, RatioComparison] = Field(default_factory=dict)
 
 
-class FaultCounts(_Open):
-    """A configuration's faults over its counted runs with operator scores."""
-
-    recovered: int = 0
-    not_recovered: int = 0  # censored: watched to the end of the run, never whole again
-    undetermined: int = 0  # the scores could not tell
-
-
-class RecoveredComparison(_Open):
-    """Fisher's exact test of a configuration's recovered / not-recovered counts against the
-    baseline's (stats.CountComparison as written; `base`/`other`: [recovered, not recovered])."""
-
-    base: list[int]
-    other: list[int]
-    p_value: float | None = None
-    odds_ratio: float | None = None
-    verdict: str
-    text: str = ""
-
-
-class OperatorStats(_Open):
-    """stats.json's `operator` section (campaign.opscores.OperatorTable): per operator metric
-    (operator_detect_s, ...) each configuration's summary of its runs' per-fault medians and the
-    comparison to the baseline where both sides have values; the faults recovered per
-    configuration and Fisher's test against the baseline."""
-
-    runs: dict[str, int] = Field(default_factory=dict)  # configuration -> runs with scores
-    metrics: dict[str, MetricStats] = Field(default_factory=dict)
-    counts: dict[str, FaultCounts] = Field(default_factory=dict)
-    recovered: dict[str, RecoveredComparison] = Field(default_factory=dict)
-
-
 class StatsDoc(_Open):
-    """stats.json: per metric, each configuration's summary and its comparison to the baseline;
-    `operator`: the operator scores' statistics, when runs had operator.json (None in files
-    written before it, and when no run had one).
+    """stats.json: per metric, each configuration's summary and its comparison to the baseline.
     A file of the bootstrap days (with `seed` and `resamples`) reads too; those keys are kept."""
 
     campaign_id: str = ""
@@ -265,7 +231,6 @@ class StatsDoc(_Open):
     min_effect: float
     excluded: dict[str, int] = Field(default_factory=dict)
     metrics: dict[str, MetricStats] = Field(default_factory=dict)
-    operator: OperatorStats | None = None
 
     def to_json(self) -> dict[str, Any]:
         return self.model_dump(mode="json")
@@ -321,8 +286,10 @@ class CampaignDir:
 
     def write_runs(self) -> Path:
         """runs.parquet from the record, atomically."""
-        frame = runs_frame(self.record)
-        return replace_atomically(self.runs_path, lambda tmp: frame.to_parquet(tmp, index=False))
+        tmp = self.runs_path.with_name(f".{self.runs_path.name}.tmp")
+        runs_frame(self.record).to_parquet(tmp, index=False)
+        os.replace(tmp, self.runs_path)
+        return self.runs_path
 
     def read_runs(self) -> pd.DataFrame:
         import pandas as pd  # kept off `workbench ls`'s import path (as in rundir.py)

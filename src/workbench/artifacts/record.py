@@ -93,6 +93,25 @@ class Gate(_Model):
     released_unix: float | None = None
 
 
+class GeneratorInfo(_Model):
+    """One of several generators of a phase: its share of the load and what it did."""
+
+    index: int
+    container: str = ""
+    insertstart: int | None = None
+    insertcount: int | None = None
+    operationcount: int | None = None
+    target: int | None = None
+    first_line_unix: float | None = None  # its t=0
+    ended_unix: float | None = None
+    run_seconds: float | None = None
+    ops: int | None = None  # successful operations (its TOTAL)
+    errors: int | None = None
+    cpu_seconds: float | None = None
+    cpu_cores: float | None = None
+    failed: str | None = None  # why it produced no result (the run went on with the others)
+
+
 class PhaseInfo(_Model):
     """One YCSB phase as run: the argv, its place on the clock, what the tool reported."""
 
@@ -111,6 +130,10 @@ class PhaseInfo(_Model):
     processes: int | None = None
     request_policy: RequestPolicyInfo | None = None
     requests: dict[str, dict[str, int]] | None = None
+    # several generators (`generators` > 1): each one's share and result, and how far apart
+    # their t=0 were (max - min, s); None: one generator
+    generators: list[GeneratorInfo] | None = None
+    start_spread_s: float | None = None
 
 
 class Settle(_Model):

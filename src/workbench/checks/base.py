@@ -95,6 +95,8 @@ class CheckContext:
     prometheus: PrometheusAPI | None = None
     probe: Callable[[], ProbeOutput] | None = None
     client: ClientSummary | None = None
+    #: several generators: each one's own summary (its share of the target); () for one
+    generator_clients: tuple[ClientSummary, ...] = ()
     window: tuple[float, float] | None = None
     baseline_window: tuple[float, float] | None = None
     #: when the client had certainly stopped (its process ended); the window's end may be earlier

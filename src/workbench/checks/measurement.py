@@ -249,6 +249,7 @@ def gather_client(ctx: CheckContext) -> dict[str, Any]:
     client = _client(ctx).to_dict()
     return {
         "client": client,
+        "generators": [g.to_dict() for g in ctx.generator_clients],
         "faults": _applied_faults(ctx),
         "error_count": error_count(ctx, client),
     }
@@ -310,8 +311,15 @@ def judge_target_rate(obs: Mapping[str, Any], options: Mapping[str, Any]) -> Jud
 
 def judge_saturation(obs: Mapping[str, Any], options: Mapping[str, Any]) -> Judgement:
     """`fail` when the generator, not the cluster, was the limit: its CPU was (nearly) all used
-    while it did not reach its target (or had none)."""
-    c = obs["client"]
+    while it did not reach its target (or had none). Several generators: each is judged on its
+    own (its share of the target) and the verdict names the ones that were the limit."""
+    gens = obs.get("generators") or []
+    if gens:
+        return _judge_generators(gens, options)
+    return _judge_one(obs["client"], options)
+
+
+def _judge_one(c: Mapping[str, Any], options: Mapping[str, Any]) -> Judgement:
     target, run_s = c.get("target_ops"), c.get("run_seconds")
     cpu_s, cores = c.get("cpu_seconds"), c.get("cpu_cores")
     if cpu_s is None or not cores or not run_s or run_s <= 0:
@@ -329,13 +337,44 @@ def judge_saturation(obs: Mapping[str, Any], options: Mapping[str, Any]) -> Judg
         "target_ops": target,
         "threads": c.get("threads"),
     }
-    reached = bool(target) and achieved >= float(options.get("target_rate_min", 0.95)) * target
+    frac = float(options.get("target_rate_min", 0.95))
+    reached = bool(target) and achieved >= frac * float(target or 0)
     text = f"client used {util:.0%} of {cores:g} cores"
     if reached:
         return Judgement("pass", f"{text}; target reached, the client was not the limit", evidence)
     if util >= limit:
         return Judgement("fail", f"{text} (≥ {limit:.0%}): the generator was the limit", evidence)
     return Judgement("pass", f"{text} (< {limit:.0%}): the client was not the limit", evidence)
+
+
+def _judge_generators(gens: list[Mapping[str, Any]], options: Mapping[str, Any]) -> Judgement:
+    each: list[dict[str, Any]] = []
+    limited, unknown = [], []
+    for i, g in enumerate(gens):
+        try:
+            j = _judge_one(g, options)
+        except Unobservable as exc:
+            unknown.append(i)
+            each.append({"generator": i, "status": "unknown", "summary": str(exc)})
+            continue
+        if j.status == "fail":
+            limited.append(i)
+        each.append({"generator": i, "status": j.status, "summary": j.summary, **j.evidence})
+    evidence = {"generators": each}
+    if limited:
+        names = ", ".join(f"generator {i} ({each[i]['summary']})" for i in limited)
+        return Judgement("fail", f"{len(limited)} of {len(gens)} were the limit: {names}", evidence)
+    if unknown:
+        raise Unobservable(
+            f"CPU of generator(s) {', '.join(map(str, unknown))} not measured", evidence
+        )
+    busiest = max(range(len(gens)), key=lambda i: each[i].get("client_cpu_utilisation", 0.0))
+    return Judgement(
+        "pass",
+        f"none of {len(gens)} generators was the limit; the busiest, generator {busiest}: "
+        f"{each[busiest]['summary']}",
+        evidence,
+    )
 
 
 register(

@@ -22,10 +22,8 @@ from workbench.manifest import available_subjects, load_manifest, workload_file_
 from workbench.params.models import (
     YCSB_ALIASES,
     CampaignParams,
-    CapacityParams,
     CompareParams,
     ExploreParams,
-    HistoryParams,
     Params,
     RunParams,
     VerifyParams,
@@ -39,8 +37,6 @@ KINDS: dict[str, type[Params]] = {
     "compare": CompareParams,
     "explore": ExploreParams,
     "campaign": CampaignParams,
-    "history": HistoryParams,
-    "findmax": CapacityParams,
 }
 _EXPECTED = {"int": "an integer", "float": "a number", "bool": "true/false", "string": "a string"}
 RunRule = Callable[[RunParams], list[str]]

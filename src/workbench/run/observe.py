@@ -68,6 +68,7 @@ def post_context(
     rec = phases.get("run") or phases.get("load")
     return {
         "client": workload.client_summary(rec, params) if rec else None,
+        "generator_clients": tuple(workload.generator_summaries(rec, params)) if rec else (),
         "window": window(phases, settled_at),
         "baseline_window": rd.record.baseline_window,
         "traffic_ended": rec.ended if rec else None,

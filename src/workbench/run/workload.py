@@ -20,6 +20,7 @@ from workbench.artifacts.record import Gate, PhaseInfo, RequestPolicyInfo
 from workbench.manifest import Manifest
 from workbench.model import ClientSummary
 from workbench.params import RunParams, workload_file_name
+from workbench.run import generators
 from workbench.stack import Stack
 from workbench.telemetry import ContainerCpu
 from workbench.ycsb.intervals import raw_intervals
@@ -90,6 +91,25 @@ def run_phase(
         if ("Takes(s)" in line and line.startswith("TOTAL")) or "Run finished" in line:
             progress(f"  {phase}: {line.strip()}")
 
+    if params.generators > 1:
+        rec, parts = generators.run_generators(
+            tool,
+            req,
+            params,
+            stack=stack,
+            service=service,
+            rd=rd,
+            dir_in_container=YCSB_DIR_IN_CONTAINER,
+            on_line=on_line,
+            gate=gate,
+        )
+        save_phase(rd, rec, phase, warmup=req.warmup_s, interval_s=req.interval_s)
+        infos, spread = generators.info(parts)
+        rd.record.phases[phase] = rd.record.phases[phase].model_copy(
+            update={"generators": infos, "start_spread_s": spread}
+        )
+        rd.save()
+        return rec
     with ContainerCpu(stack.project, y.service) as cpu:
         rec = tool.run(
             req,
@@ -203,21 +223,39 @@ def client_intervals(rd: RunDir, phase: str, first_line: float) -> pd.DataFrame 
     )
 
 
-def client_summary(rec: PhaseRecord, params: RunParams) -> ClientSummary:
+def client_summary(
+    rec: PhaseRecord, params: RunParams, target: float | None = None
+) -> ClientSummary:
     """The checks' view of a YCSB phase (the one rule: `ClientSummary.from_final_rows`), with
-    the tool's facts (in-flight errors of our SIGINT, whether it reports NOTFOUND)."""
+    the tool's facts (in-flight errors of our SIGINT, whether it reports NOTFOUND). Several
+    generators: threads are every generator's; `target`: one generator's share."""
+    threads = params.threads * max(1, len(rec.parts))
+    if target is None:
+        target = float(params.target) if params.target else None
     base = ClientSummary.from_final_rows(
         rec.outcome.result.final,
         rec.outcome.result.run_seconds,
-        threads=params.threads,
-        target_ops=float(params.target) if params.target else None,
+        threads=threads,
+        target_ops=target,
         cpu_seconds=rec.cpu_seconds,
         cpu_cores=rec.cpu_cores,
     )
-    interrupted, reason = interrupted_in_flight(rec, params.threads)
+    interrupted, reason = interrupted_in_flight(rec, threads)
     return dataclasses.replace(
         base,
         interrupt_errors=interrupted,
         interrupt_reason=reason,
         not_found_reported=get_tool(rec.tool).not_found_reported,
     )
+
+
+def generator_summaries(rec: PhaseRecord, params: RunParams) -> list[ClientSummary]:
+    """Each generator's own view (its share of the target), for the per-generator checks."""
+    if not rec.parts:
+        return []
+    n = len(rec.parts)
+    share = float(params.target) / n if params.target else None
+    return [
+        dataclasses.replace(client_summary(p, params, target=share), threads=params.threads)
+        for p in rec.parts
+    ]

@@ -37,6 +37,7 @@ from workbench.docker import cli as docker
 from workbench.errors import StackError, UnhealthyStackError, WorkbenchError
 from workbench.manifest import Manifest
 from workbench.stack import compose
+from workbench.stack.compose import STACKS_DIR
 from workbench.waiting import wait_until
 
 if TYPE_CHECKING:  # imported where used: python-on-whales and httpx take 0.3 s to import, and
@@ -88,28 +89,18 @@ class Stack:
         self.clock = clock
         self.timings = Timings()
         self._old_sigterm: Any = None
-        compose.STACKS_DIR.mkdir(parents=True, exist_ok=True)
-        #: where the project's state files are (`attach` may find them in another state folder)
-        self.state_dir: Path = compose.STACKS_DIR
+        STACKS_DIR.mkdir(parents=True, exist_ok=True)
         self.env_file = compose.env_file(self.project)
 
     # --- construction helpers ---------------------------------------------------------------
 
     @classmethod
     def attach(cls, manifest: Manifest, project: str, progress: Progress = _quiet) -> Stack:
-        """A handle on an already running project: its ports read back from its state file,
-        wherever Compose recorded it (another checkout or `WORKBENCH_STATE_DIR`), or, when that
-        file is gone, from the ports its containers publish."""
-        directory = compose.locate(project)
-        ports = compose.read_ports(project, directory) if directory is not None else None
+        """A handle on an already running project (its ports read back from its state file)."""
+        ports = compose.read_ports(project)
         if ports is None:
-            defaults = {p.env: p.default for p in manifest.ports}
-            ports = {**defaults, **compose.published_ports(manifest, project)}
-        st = cls(manifest, project=project, ports=ports, progress=progress, owned=False)
-        if directory is not None:
-            st.state_dir = directory
-            st.env_file = compose.env_file(project, directory)
-        return st
+            ports = {p.env: p.default for p in manifest.ports}
+        return cls(manifest, project=project, ports=ports, progress=progress, owned=False)
 
     @classmethod
     def adopt(
@@ -193,12 +184,12 @@ class Stack:
         return DockerClient(
             compose_files=[self.manifest.compose_file],
             compose_project_name=self.project,
-            compose_env_files=[self.env_file] if self.env_file.is_file() else [],
+            compose_env_files=[self.env_file],
             compose_project_directory=self.manifest.directory,
         )
 
     def compose_argv(self) -> list[str]:
-        return compose.compose_argv(self.manifest, self.project, self.env_file)
+        return compose.compose_argv(self.manifest, self.project)
 
     def run_argv(
         self,
@@ -502,7 +493,7 @@ class Stack:
             raise StackError(
                 f"compose down failed for {self.project}:\n{proc.tail(r.stdout + r.stderr)}"
             )
-        compose.forget(self.project, self.state_dir)
+        compose.forget(self.project)
         self.progress(f"stack {self.project} removed in {self.timings.down_s:.1f}s")
 
     def _containers(self) -> list[str]:

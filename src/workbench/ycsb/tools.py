@@ -66,6 +66,8 @@ class PhaseRecord:
     cpu_seconds: float | None = None  # the tool's container CPU time (None: not measured)
     cpu_cores: float | None = None
     limitations: tuple[str, ...] = field(default_factory=tuple)
+    # several generators: each one's own record (this one is their merged result); () for one
+    parts: tuple[PhaseRecord, ...] = ()
 
     def traffic_end(self) -> float:
         """When the phase's traffic had certainly ended: from the tool's reported run time when
@@ -126,13 +128,16 @@ class Tool:
         log_path: Path,
         on_line: Callable[[str], None] | None = None,
         gate: Callable[[], None] | None = None,
+        container: str | None = None,
     ) -> PhaseRecord:
         """Run the phase; `prefix(container_name)` is the argv that starts the one-off container.
-        `gate` is honoured when the tool is `gated` (else the caller waits before calling)."""
+        `gate` is honoured when the tool is `gated` (else the caller waits before calling).
+        `container`: the one-off container's name when several run at once (default: one per
+        project, service and phase)."""
         if gate is not None and not self.gated:
             gate()  # this tool cannot start up first: wait, then start it
             gate = None
-        container = self.container_name(project, service, req.phase)
+        container = container or self.container_name(project, service, req.phase)
         argv = [*prefix(container), *self.argv(req, self.properties(req), gate is not None)]
         first: list[float] = []
 

@@ -4,7 +4,8 @@
                     run parameters, the baseline, the planned order and each run's state, run id,
                     directory (relative), headline numbers and verdict counts; written atomically
     runs.parquet    one row per planned run, derived from the record (`runs_frame`)
-    stats.json      per metric: each configuration's summary and its comparison to the baseline
+    stats.json      per metric: each configuration's summary and its comparison to the baseline;
+                    the operator scores' statistics (`operator`) when runs had operator.json
     report.html     the campaign's page (campaign.report renders it to `report_path`)
 
 `CampaignDir` is every reader's and writer's way in (the campaign room, the report's index, the
@@ -220,8 +221,42 @@ class MetricStats(_Open):
     comparisons: dict[str, RatioComparison] = Field(default_factory=dict)
 
 
+class FaultCounts(_Open):
+    """A configuration's faults over its counted runs with operator scores."""
+
+    recovered: int = 0
+    not_recovered: int = 0  # censored: watched to the end of the run, never whole again
+    undetermined: int = 0  # the scores could not tell
+
+
+class RecoveredComparison(_Open):
+    """Fisher's exact test of a configuration's recovered / not-recovered counts against the
+    baseline's (stats.CountComparison as written; `base`/`other`: [recovered, not recovered])."""
+
+    base: list[int]
+    other: list[int]
+    p_value: float | None = None
+    odds_ratio: float | None = None
+    verdict: str
+    text: str = ""
+
+
+class OperatorStats(_Open):
+    """stats.json's `operator` section (campaign.opscores.OperatorTable): per operator metric
+    (operator_detect_s, ...) each configuration's summary of its runs' per-fault medians and the
+    comparison to the baseline where both sides have values; the faults recovered per
+    configuration and Fisher's test against the baseline."""
+
+    runs: dict[str, int] = Field(default_factory=dict)  # configuration -> runs with scores
+    metrics: dict[str, MetricStats] = Field(default_factory=dict)
+    counts: dict[str, FaultCounts] = Field(default_factory=dict)
+    recovered: dict[str, RecoveredComparison] = Field(default_factory=dict)
+
+
 class StatsDoc(_Open):
-    """stats.json: per metric, each configuration's summary and its comparison to the baseline.
+    """stats.json: per metric, each configuration's summary and its comparison to the baseline;
+    `operator`: the operator scores' statistics, when runs had operator.json (None in files
+    written before it, and when no run had one).
     A file of the bootstrap days (with `seed` and `resamples`) reads too; those keys are kept."""
 
     campaign_id: str = ""
@@ -231,6 +266,7 @@ class StatsDoc(_Open):
     min_effect: float
     excluded: dict[str, int] = Field(default_factory=dict)
     metrics: dict[str, MetricStats] = Field(default_factory=dict)
+    operator: OperatorStats | None = None
 
     def to_json(self) -> dict[str, Any]:
         return self.model_dump(mode="json")

@@ -14,7 +14,7 @@ the benchstat-style table and `CompareTable.to_json` is the `--json` form. No ru
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -22,9 +22,21 @@ from workbench import stats
 from workbench.artifacts import is_run_dir
 from workbench.artifacts.campaign import CampaignDir, StatsDoc
 from workbench.artifacts.record import Headline
-from workbench.campaign.metrics import run_metrics
+from workbench.campaign.metrics import (
+    OperatorNumbers,
+    operator_faults,
+    operator_numbers,
+    run_metrics,
+)
+from workbench.campaign.opscores import (
+    OperatorTable,
+    analyze_operator,
+    fault_lines,
+    format_operator,
+)
 from workbench.campaign.store import CampaignStore
 from workbench.errors import ConfigError
+from workbench.operator.scores import FaultScore
 
 DEFAULT_METRICS = ("throughput", "p50_ms", "p99_ms", "p999_ms", "errors")
 
@@ -39,6 +51,9 @@ class CompareTable:
     summaries: dict[str, dict[str, stats.Summary]]  # metric -> group -> summary
     comparisons: dict[str, dict[str, stats.Comparison]]  # metric -> group (not baseline) -> ...
     excluded: dict[str, int] = field(default_factory=dict)  # group -> runs left out
+    operator: OperatorTable | None = None  # the operator scores' statistics, when runs had any
+    #: run directories given one by one: each run's scored faults, side by side
+    faults: dict[str, list[FaultScore]] = field(default_factory=dict)
 
     def document(self, campaign_id: str = "") -> StatsDoc:
         """The table as stats.json's typed document."""
@@ -63,6 +78,16 @@ class CompareTable:
                 }
                 for m in self.metrics
             },
+            "operator": None if self.operator is None else self.operator.to_json(),
+            **({"faults": self._faults_json()} if self.faults else {}),
+        }
+
+    def _faults_json(self) -> dict[str, list[dict[str, Any]]]:
+        keep = ("label", "target", "onset_s", "detect_s", "first_action_s", "first_action",
+                "recovered", "censored", "recovery_s", "unavailability_s")  # fmt: skip
+        return {
+            run: [{k: getattr(f, k) for k in keep} for f in faults]
+            for run, faults in self.faults.items()
         }
 
 
@@ -74,8 +99,10 @@ def analyze(
     alpha: float = 0.05,
     min_effect: float = 0.05,
     excluded: dict[str, int] | None = None,
+    operator: dict[str, list[OperatorNumbers]] | None = None,
 ) -> CompareTable:
-    """Statistics of `samples` (group -> each run's headline numbers), the baseline first."""
+    """Statistics of `samples` (group -> each run's headline numbers), the baseline first;
+    `operator` (group -> its counted runs' operator numbers) adds the operator statistics."""
     if baseline not in samples:
         raise ConfigError(f"baseline {baseline!r} is not a group; groups: {', '.join(samples)}")
     groups = [baseline, *(g for g in samples if g != baseline)]
@@ -88,9 +115,10 @@ def analyze(
             g: stats.compare(m, values[baseline], values[g], alpha=alpha, min_effect=min_effect)
             for g in groups[1:]
         }
+    scores = analyze_operator(operator or {}, baseline, groups, alpha=alpha, min_effect=min_effect)
     return CompareTable(
         baseline, groups, list(metrics), alpha, min_effect, summaries, comparisons,
-        dict(excluded or dict.fromkeys(groups, 0)),
+        dict(excluded or dict.fromkeys(groups, 0)), scores,
     )  # fmt: skip
 
 
@@ -105,6 +133,7 @@ def of_store(store: CampaignStore) -> CompareTable:
         alpha=f.compare.alpha,
         min_effect=f.compare.min_effect,
         excluded=store.excluded(),
+        operator=store.operator_samples(),
     )
 
 
@@ -119,26 +148,33 @@ def compare(
     """Compare run directories, directories of runs and campaign directories (see the module)."""
     samples: dict[str, list[Headline]] = {}
     excluded: dict[str, int] = {}
+    scores: dict[str, list[OperatorNumbers]] = {}
+    faults: dict[str, list[FaultScore]] = {}
     own: CampaignStore | None = None  # a single campaign directory brings its own settings
     for d in map(Path, dirs):
         campaign = CampaignDir.is_campaign(d)
         prefix = f"{d.name}/" if campaign and len(dirs) > 1 else ""
         groups, store = _groups(d)
         own = store if len(dirs) == 1 else None
-        for name, (runs, left_out) in groups.items():
+        for name, group in groups.items():
             key = _unique(prefix + name, samples)
-            samples[key], excluded[key] = runs, left_out
+            samples[key], excluded[key], scores[key] = group.runs, group.left_out, group.operator
+            if group.faults is not None:
+                faults[key] = group.faults
     if not samples:
         raise ConfigError("nothing to compare: no run or campaign directories given")
     f = own.file if own is not None else None
-    return analyze(
+    table = analyze(
         samples,
         baseline or (own.record.baseline if own is not None else next(iter(samples))),
         metrics or (f.compare.metrics if f else _default_metrics(samples)),
         alpha=alpha or (f.compare.alpha if f else 0.05),
         min_effect=min_effect if min_effect is not None else (f.compare.min_effect if f else 0.05),
         excluded=excluded,
+        operator=scores,
     )
+    table.faults = faults
+    return table
 
 
 def _default_metrics(samples: dict[str, list[Headline]]) -> tuple[str, ...]:
@@ -150,16 +186,28 @@ def _default_metrics(samples: dict[str, list[Headline]]) -> tuple[str, ...]:
     return DEFAULT_METRICS
 
 
-Groups = dict[str, tuple[list[Headline], int]]  # group -> (counted runs' numbers, left out)
+@dataclass(frozen=True)
+class Group:
+    """One group's counted runs' numbers, how many runs were left out, the counted runs'
+    operator numbers, and (a single run directory given) its scored faults."""
+
+    runs: list[Headline]
+    left_out: int
+    operator: list[OperatorNumbers]
+    faults: list[FaultScore] | None = None
 
 
-def _groups(d: Path) -> tuple[Groups, CampaignStore | None]:
+def _groups(d: Path) -> tuple[dict[str, Group], CampaignStore | None]:
     if CampaignDir.is_campaign(d):
         store = CampaignStore(d)
-        left_out = store.excluded()
-        return {c: (runs, left_out[c]) for c, runs in store.samples().items()}, store
+        left_out, scores = store.excluded(), store.operator_samples()
+        return {
+            c: Group(runs, left_out[c], scores[c]) for c, runs in store.samples().items()
+        }, store
     if is_run_dir(d):
-        return {d.name: _run_group([d])}, None
+        group = _run_group([d])
+        faults = operator_faults(d)
+        return {d.name: group if faults is None else replace(group, faults=faults)}, None
     runs = sorted(p for p in d.iterdir() if is_run_dir(p)) if d.is_dir() else []
     if not runs:
         raise ConfigError(
@@ -168,10 +216,11 @@ def _groups(d: Path) -> tuple[Groups, CampaignStore | None]:
     return {d.name: _run_group(runs)}, None
 
 
-def _run_group(paths: list[Path]) -> tuple[list[Headline], int]:
-    numbers = [run_metrics(p) for p in paths]
-    kept = [n.numbers for n in numbers if n.counted]
-    return kept, len(numbers) - len(kept)
+def _run_group(paths: list[Path]) -> Group:
+    numbers = [(p, run_metrics(p)) for p in paths]
+    kept = [(p, n) for p, n in numbers if n.counted]
+    scores = [s for p, _ in kept if (s := operator_numbers(p)) is not None]
+    return Group([n.numbers for _, n in kept], len(numbers) - len(kept), scores)
 
 
 def _unique(name: str, taken: dict[str, list[Headline]]) -> str:
@@ -184,12 +233,19 @@ def _unique(name: str, taken: dict[str, list[Headline]]) -> str:
 def unknown(t: CompareTable) -> list[str]:
     """`metric group: ? (n=4+3, needs 4+4)` for every comparison left unknown (a campaign with one
     exits 2, the README's `unknown`)."""
-    return [
+    out = [
         f"{m} {g}: {stats.format_comparison(c)}"
         for m in t.metrics
         for g, c in t.comparisons[m].items()
         if c.verdict == "unknown"
     ]
+    return out + (t.operator.unknown() if _operator_stats_shown(t) and t.operator else [])
+
+
+def _operator_stats_shown(t: CompareTable) -> bool:
+    """The operator statistics are shown unless every group is one run given by itself (then
+    its faults side by side say more than medians of one)."""
+    return t.operator is not None and not set(t.groups) <= set(t.faults)
 
 
 def format_table(t: CompareTable) -> str:
@@ -222,6 +278,12 @@ def format_table(t: CompareTable) -> str:
             for r in rows
         ]
         blocks.append(f"{info.label} ({info.unit}, {way} is better)\n" + "\n".join(lines))
+    if t.faults:
+        blocks.append(fault_lines(t.faults))
+    if t.operator is not None and _operator_stats_shown(t):
+        text, marks = format_operator(t.operator)
+        blocks.append(text)
+        used.update(marks)
     notes = [f"alpha={t.alpha:g} min_effect={t.min_effect:.0%}; (-k): k runs excluded (not passed)"]
     notes += stats.interval_notes(used, t.alpha)
     return "\n\n".join(blocks) + "\n\n" + "\n".join(notes)

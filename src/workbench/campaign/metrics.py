@@ -17,6 +17,7 @@ from workbench.artifacts import OperatorDoc, RunDir
 from workbench.artifacts.record import Headline
 from workbench.errors import ConfigError
 from workbench.model import Verdict
+from workbench.operator.scores import FaultScore
 from workbench.report.summary import final_numbers
 
 # Runs whose numbers count in the statistics: passed, and unknown (no check failed, some could not
@@ -96,11 +97,13 @@ def _operator_fail_only(verdicts: list[Verdict]) -> bool:
 @dataclass(frozen=True)
 class OperatorNumbers:
     """One run's operator scores for a campaign: each score's median over the run's faults
-    (None: no fault had it), and how many faults recovered / were censored."""
+    (None: no fault had it), and how many faults recovered / were censored (watched to the end,
+    never whole: not recovered) / neither (`undetermined`: the scores could not tell)."""
 
     values: dict[str, float | None] = field(default_factory=dict)
     recovered: int = 0
     not_recovered: int = 0
+    undetermined: int = 0
 
 
 # campaign metric (workbench.stats) -> FaultScore field
@@ -112,12 +115,19 @@ OPERATOR_METRICS = {
 }
 
 
-def operator_numbers(run_dir: Path) -> OperatorNumbers | None:
-    """A run's operator scores (None: no operator.json, or it is unreadable or has no scores)."""
+def operator_faults(run_dir: Path) -> list[FaultScore] | None:
+    """A run's scored faults (None: no operator.json, or it is unreadable or has no scores)."""
     doc = RunDir(Path(run_dir)).operator()
     if not isinstance(doc, OperatorDoc) or doc.scores is None:
         return None
-    faults = doc.scores.faults
+    return list(doc.scores.faults)
+
+
+def operator_numbers(run_dir: Path) -> OperatorNumbers | None:
+    """A run's operator scores (None: no operator.json, or it is unreadable or has no scores)."""
+    faults = operator_faults(run_dir)
+    if faults is None:
+        return None
     values: dict[str, float | None] = {}
     for metric, name in OPERATOR_METRICS.items():
         known = [float(v) for f in faults if (v := getattr(f, name)) is not None]
@@ -126,6 +136,7 @@ def operator_numbers(run_dir: Path) -> OperatorNumbers | None:
         values,
         recovered=sum(1 for f in faults if f.recovered),
         not_recovered=sum(1 for f in faults if f.censored),
+        undetermined=sum(1 for f in faults if not f.recovered and not f.censored),
     )
 
 

@@ -4,7 +4,8 @@ Per metric every counted run as a point by configuration with the median and its
 below 6 runs, with a footnote; stats.py says how the intervals are made); the comparison table with
 verdicts and the ratios' intervals labelled with their exact coverage; the runs in execution order (drift over time shows); when the
 configurations differ in `threads` or `target`, the latency-throughput curve (p50 and p99 against
-achieved throughput, one point per run, medians with CIs); relative links to each run's report.
+achieved throughput, one point per run, medians with CIs); when runs had operator.json, a table
+per configuration of the operator's scores (campaign.opscores); relative links to each run's report.
 The statistics come in computed (compare.analyze); nothing here runs or reads a run directory.
 """
 
@@ -21,6 +22,7 @@ from matplotlib.figure import Figure
 
 from workbench import stats
 from workbench.artifacts.campaign import CampaignRun
+from workbench.campaign.opscores import SHORT, OperatorTable
 from workbench.report import plots
 from workbench.report.pages import write_page
 
@@ -47,7 +49,9 @@ def render(store: CampaignStore, table: CompareTable, *, draw: bool = True) -> P
     only need the tables."""
     rec = store.record
     rows = comparison_rows(table)
+    scores = operator_tables(table.operator) if table.operator is not None else []
     marks = {mark for r in rows for mark in "¹²" if mark in r.ci + r.ratio}
+    marks |= {mark for o in scores for r in o.rows for mark in "¹" if mark in r.ci}
     return write_page(
         store.report_path,
         "campaign.html",
@@ -58,6 +62,7 @@ def render(store: CampaignStore, table: CompareTable, *, draw: bool = True) -> P
         alpha=f"{table.alpha:g}",
         min_effect=f"{table.min_effect:.0%}",
         rows=rows,
+        operator=scores,
         interval_notes=stats.interval_notes(marks, table.alpha),
         figures=_embedded(store, table) if draw else [],
         drawn=draw,
@@ -117,6 +122,61 @@ def comparison_rows(t: CompareTable) -> list[ComparisonRow]:
                 )
             )
     return rows
+
+
+@dataclass(frozen=True)
+class ScoreRow:
+    """One line of a configuration's operator table."""
+
+    score: str
+    n: str  # runs with a value
+    median: str
+    ci: str
+    vs: str  # against the baseline, in words
+    css: str
+
+
+@dataclass(frozen=True)
+class OperatorBlock:
+    """One configuration's operator table: each score's median and interval, the faults
+    recovered with Fisher's test against the baseline."""
+
+    group: str
+    runs: int  # counted runs with operator scores
+    rows: list[ScoreRow]
+
+
+def operator_tables(t: OperatorTable) -> list[OperatorBlock]:
+    out = []
+    for g in t.groups:
+        rows = []
+        for m in t.metrics:
+            s, c = t.summaries[m][g], t.comparisons[m].get(g)
+            verdict = "" if c is None else c.verdict
+            rows.append(
+                ScoreRow(
+                    score=f"{SHORT[m]} ({stats.metric(m).unit})",
+                    n=str(s.n),
+                    median=_num(s.median),
+                    ci=stats.format_ci(s) if s.n else "",
+                    vs=t.comparison_text(m, g),
+                    css=verdict if verdict in ("better", "worse", "unknown") else "",
+                )
+            )
+        fisher = t.recovered.get(g)
+        verdict = "" if fisher is None else fisher.verdict
+        rows.append(
+            ScoreRow(
+                score="recovered (faults)",
+                n=str(t.runs[g]),
+                median=t.counts[g].text(),
+                ci="",
+                vs=t.recovered_text(g),
+                css=verdict if verdict in ("better", "worse", "unknown") else "",
+            )
+        )
+        out.append(OperatorBlock(g, t.runs[g], rows))
+    return out
 
 
 def _differing(configs: dict[str, dict[str, Any]]) -> list[tuple[str, str]]:

@@ -192,6 +192,18 @@ class CampaignStore(CampaignDir):
                 out[r.config].append(r.numbers)
         return out
 
+    def operator_samples(self) -> dict[str, list[run_numbers.OperatorNumbers]]:
+        """Counted runs' operator scores by configuration (read from their operator.json; a run
+        without one, or whose directory is gone, is absent)."""
+        out: dict[str, list[run_numbers.OperatorNumbers]] = {c: [] for c in self.record.configs}
+        for r in self.record.runs:
+            path = self.run_path(r)
+            if r.counted and path is not None and self.has_run_dir(r):
+                got = run_numbers.operator_numbers(path)
+                if got is not None:
+                    out[r.config].append(got)
+        return out
+
     def excluded(self) -> dict[str, int]:
         """Finished runs left out of the statistics, by configuration."""
         out = dict.fromkeys(self.record.configs, 0)

@@ -3,8 +3,8 @@
 `open_campaign(file, results_dir, resume=...)`: a new campaign directory for a validated file, or,
 with `resume`, the newest unfinished campaign of the same file (ConfigError when there is none).
 `reopen(campaign_dir)`: a campaign directory and its statistics recomputed from what it holds (no
-run is executed, nothing is written). `comparison_frame` and `runs_frame` are the report's two
-tables as frames for a notebook. Running the plan is runner.py's; the executor comes from the caller
+run is executed, nothing is written). `comparison_frame`, `operator_frame` and `runs_frame` are
+the report's tables as frames for a notebook. Running the plan is runner.py's; the executor comes from the caller
 (the run package is a sibling and cannot be imported from here).
 """
 
@@ -52,6 +52,20 @@ def comparison_frame(table: CompareTable) -> pd.DataFrame:
     rows = report.comparison_rows(table)
     frame = pd.DataFrame([asdict(r) for r in rows]).drop(columns=["css"])
     return frame.rename(columns={"group": "configuration", "text": f"vs {table.baseline}"})
+
+
+def operator_frame(table: CompareTable) -> pd.DataFrame:
+    """The report's operator tables as one frame (configuration, score, n, median, CI, against
+    the baseline); empty when no counted run had operator scores."""
+    columns = ["configuration", "score", "n", "median", "95% CI", f"vs {table.baseline}"]
+    if table.operator is None:
+        return pd.DataFrame(columns=columns)
+    rows = [
+        [b.group, r.score, r.n, r.median, r.ci, r.vs]
+        for b in report.operator_tables(table.operator)
+        for r in b.rows
+    ]
+    return pd.DataFrame(rows, columns=columns)
 
 
 def runs_frame(store: CampaignStore) -> pd.DataFrame:

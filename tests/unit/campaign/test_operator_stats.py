@@ -14,7 +14,7 @@ from workbench import stats
 from workbench.artifacts import OperatorDoc, RunDir
 from workbench.artifacts.record import Headline
 from workbench.campaign import compare as cmp
-from workbench.campaign import report, spec
+from workbench.campaign import report, session, spec
 from workbench.campaign.metrics import OperatorNumbers, run_metrics
 from workbench.campaign.runner import run_campaign
 from workbench.campaign.store import CampaignStore
@@ -263,3 +263,16 @@ def test_compare_of_runs_shows_each_fault_side_by_side(tmp_path: Path, fake_exec
     out = table.to_json()
     assert {f["censored"] for fs in out["faults"].values() for f in fs} == {True, False}
     assert out["operator"]["counts"]
+
+
+def test_the_notebooks_operator_frame(tmp_path: Path, fake_executor: Any) -> None:
+    store, _ = run(tmp_path, fake_executor)
+    _, table = session.reopen(store.path)  # recomputed from the run directories
+    frame = session.operator_frame(table)
+    assert list(frame.columns) == ["configuration", "score", "n", "median", "95% CI", "vs none"]
+    assert len(frame) == 10  # two configurations x (four scores + recovered)
+    last = frame.iloc[-1]
+    assert (last["configuration"], last["median"]) == ("reference", "5 of 5")
+    assert last["vs none"].startswith("better (Fisher p=0.0079")
+    table.operator = None
+    assert session.operator_frame(table).empty

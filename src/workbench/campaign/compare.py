@@ -8,7 +8,9 @@
 The first group is the baseline unless one is named. A single campaign directory brings its own
 metrics, alpha and min_effect. `of_store` is one campaign's own statistics (stats.json,
 the report, the notebook); `analyze` does the statistics for any samples; `format_table` prints
-the benchstat-style table and `CompareTable.to_json` is the `--json` form. No run is executed here.
+the benchstat-style table and `CompareTable.to_json` is the `--json` form. When counted runs have
+operator.json, the table carries the operator scores' statistics (campaign.opscores, `operator`),
+and run directories given one by one their faults side by side (`faults`). No run is executed here.
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from workbench.cli import main
+from workbench.cli.history_cmds import print_newest_verdict
 from workbench.params import run_params_from_cli
 
 from .conftest import make_run
@@ -95,3 +96,15 @@ def test_run_labels_from_the_cli() -> None:
     p = run_params_from_cli([], labels=["commit=abc123", "branch=main"])
     assert p.labels == {"commit": "abc123", "branch": "main"}
     assert run_params_from_cli([]).labels == {}
+
+
+def test_run_history_prints_the_newest_runs_verdict(
+    results: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert print_newest_verdict(results) == 2 and "no runs" in capsys.readouterr().out
+    steps(results, n=11, at=6)  # the fifth run after the step: the change point speaks
+    assert print_newest_verdict(results, ("throughput",)) == 1
+    assert "history: regression" in capsys.readouterr().out
+    make_run(results, 30, threads=16)  # a new benchmark key: a series of one run
+    assert print_newest_verdict(results) == 2
+    assert "insufficient" in capsys.readouterr().out

@@ -105,19 +105,50 @@ def load(path: Path | str, validate_params: ValidateParams | None = None) -> Cam
 
 
 def validate(raw: Mapping[str, Any], validate_params: ValidateParams | None = None) -> Campaign:
+    """Every problem of the file in one ParameterError: its shape, and the run parameters of each
+    configuration whenever the configurations can be read at all (a bad `repeat` does not hide
+    a bad `threads`)."""
     problems = _shape_problems(raw)
+    file: CampaignFile | None = None
     try:
         file = CampaignFile.model_validate(raw)
     except ValidationError as exc:
-        raise ParameterError(_pydantic_problems(exc) + problems) from None
-    if problems:
-        raise ParameterError(problems)
-    configs, problems = _validated_configs(file, validate_params or default_validate_params)
-    if file.stack == "per-campaign" and any(c.get("faults") for c in configs.values()):
+        problems = _pydantic_problems(exc) + problems
+    readable = file if file is not None and not problems else _loose(raw)
+    configs: dict[str, dict[str, Any]] = {}
+    if readable is not None:
+        configs, more = _validated_configs(readable, validate_params or default_validate_params)
+        problems.extend(more)
+    per_campaign = file is not None and file.stack == "per-campaign"
+    if per_campaign and any(c.get("faults") for c in configs.values()):
         problems.append(PER_CAMPAIGN_FAULTS)
-    if problems:
+    if problems or file is None:
         raise ParameterError(problems)
     return Campaign(file, configs, file.compare.baseline or next(iter(configs)))
+
+
+def _loose(raw: Mapping[str, Any]) -> CampaignFile | None:
+    """The parts of a file that failed validation that still say which runs it means (subject,
+    workload, base, configurations), to validate their run parameters too; None when even those
+    cannot be read."""
+    base, configs, matrix = raw.get("base", {}), raw.get("configs", []), raw.get("matrix", {})
+    subject, workload = raw.get("subject", DEFAULT_SUBJECT), raw.get("workload", "a")
+    if not (isinstance(base, dict) and isinstance(subject, str) and isinstance(workload, str)):
+        return None
+    if (
+        not isinstance(configs, list)
+        or not isinstance(matrix, dict)
+        or bool(configs) == bool(matrix)
+    ):
+        return None
+    names = [c.get("name") if isinstance(c, dict) else None for c in configs]
+    if not all(isinstance(n, str) for n in names) or len(set(names)) != len(names):
+        return None
+    if not all(isinstance(v, list) and v for v in matrix.values()):
+        return None
+    return CampaignFile.model_construct(
+        name="loose", subject=subject, workload=workload, base=base, configs=configs, matrix=matrix
+    )
 
 
 def config_overrides(file: CampaignFile) -> dict[str, dict[str, Any]]:

@@ -8,7 +8,9 @@ YCSB generator start fast (and run in the slim workbench image).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
@@ -20,6 +22,7 @@ from workbench.errors import WorkbenchError
 # some could not be verified), 3 an error of the workbench or its input, 130/143 interrupted by
 # SIGINT/SIGTERM, so a shell loop stops.
 EXIT_ERROR = 3
+EXIT_BROKEN_PIPE = 141  # what a shell reports for a command a closed pipe stopped (128 + SIGPIPE)
 
 COMMAND_MODULES = [
     "workbench.cli.stack_cmds",
@@ -62,7 +65,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_ERROR
     try:
-        return int(func(args))
+        code = int(func(args))
+        sys.stdout.flush()  # a reader gone away (`| head`) shows here, not at interpreter exit
+        return code
+    except BrokenPipeError:  # the reader of the output went away: no traceback, as with SIGPIPE
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
     except WorkbenchError as exc:  # the workbench or its input: 3, never a verdict's code
         print(f"workbench: error: {exc}", file=sys.stderr)
         return EXIT_ERROR

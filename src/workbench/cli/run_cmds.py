@@ -31,7 +31,13 @@ def register(sub: Any) -> None:
         default=DEFAULT_SUBJECT,
         help=f"subject name or directory (default: {DEFAULT_SUBJECT})",
     )
-    p.add_argument("--workload", default="a", help="YCSB workload letter (default: a)")
+    p.add_argument(
+        "--workload",
+        default="a",
+        help="YCSB workload (the subject's workloads/ folder): a 50%% read 50%% update, b 95%% "
+        "read 5%% update, c read only, d read latest 5%% insert, e 95%% scan 5%% insert, "
+        "f 50%% read 50%% read-modify-write (default: %(default)s)",
+    )
     p.add_argument(
         "--tool", help="YCSB tool the subject accepts (native, go-ycsb; default: the subject's)"
     )
@@ -45,13 +51,13 @@ def register(sub: Any) -> None:
         "names (recordcount=10000, requestdistribution=zipfian); repeatable",
     )
     p.add_argument("--duration", type=float, help="run phase seconds (default 20)")
-    p.add_argument("--threads", type=int, help="client threads (per generator)")
+    p.add_argument("--threads", type=int, help="client threads per generator (default 4)")
     p.add_argument(
         "--generators",
         type=int,
         help="generator containers sharing the load, started together, results merged (default 1)",
     )
-    p.add_argument("--target", type=int, help="target ops/s (0 = unthrottled)")
+    p.add_argument("--target", type=int, help="target ops/s (default 0 = unthrottled)")
     p.add_argument(
         "--fault",
         dest="faults",
@@ -118,8 +124,15 @@ def register(sub: Any) -> None:
     p.set_defaults(func=cmd_ls)
 
     p = sub.add_parser("lab", help="start JupyterLab on the notebooks (bound to 127.0.0.1)")
-    p.add_argument("--port", type=int, default=8888)
-    p.add_argument("--notebooks", type=Path, default=NOTEBOOKS)
+    p.add_argument(
+        "--port",
+        type=int,
+        default=8888,
+        help="port on 127.0.0.1 to serve on (default: %(default)s)",
+    )
+    p.add_argument(
+        "--notebooks", type=Path, default=NOTEBOOKS, help="folder to open (default: notebooks/)"
+    )
     p.set_defaults(func=cmd_lab)
 
 

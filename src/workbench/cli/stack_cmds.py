@@ -115,8 +115,9 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     items = provision.doctor(load_manifest(args.subject))
     width = max(len(i.name) for i in items)
     for i in items:
-        mark = "ok     " if i.ok else "MISSING"
-        line = f"{mark} {i.name:<{width}}  {i.detail}"
+        mark = "ok     " if i.ok else "note   " if i.optional else "MISSING"
+        detail = f"{i.detail} (optional: only with --tool)" if i.optional and not i.ok else i.detail
+        line = f"{mark} {i.name:<{width}}  {detail}"
         if i.fix:
             line += f"\n        fix: {i.fix}"
         print(line)
@@ -126,7 +127,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
         mark = "ok     " if why is None else "no     "
         print(f"{mark} {'fault ' + name:<{width}}  {why or ACTIONS[name].description}")
     print(_operator_note(args.subject, width))  # optional: never fails doctor
-    return 0 if all(i.ok for i in items) else 1
+    return 0 if all(i.ok or i.optional for i in items) else 1
 
 
 def _operator_note(subject: str, width: int) -> str:
@@ -199,7 +200,8 @@ def cmd_down(args: argparse.Namespace) -> int:
     if not projects:
         _progress(f"no running {m.name} stack")
         return 0
-    in_use = {p: compose.owner(p) for p in projects}
+    stacks = {p: Stack.attach(m, p, progress=_progress) for p in projects}
+    in_use = {p: compose.owner(p, st.state_dir) for p, st in stacks.items()}
     live = [p for p, o in in_use.items() if o and not o.get("manual") and compose.owner_alive(o)]
     if live and not args.force:
         runs = ", ".join(f"{p} (run {in_use[p].get('run_dir')})" for p in live)  # type: ignore[union-attr]
@@ -209,8 +211,7 @@ def cmd_down(args: argparse.Namespace) -> int:
             f"{len(projects)} {m.name} stacks are up: {', '.join(projects)}; "
             "name one with --project, or --all"
         )
-    for project in projects:
-        st = Stack.attach(m, project, progress=_progress)
+    for project, st in stacks.items():
         st.run_dir = args.logs / project if args.logs else None
         st.down()
     return 0

@@ -76,6 +76,14 @@ def run_params_from_cli(assignments: Iterable[str], **flags: Any) -> RunParams:
         values["props"] = props
     given = [(k, str(v)) for k, v in flags.items() if v is not None and not isinstance(v, list)]
     problems.extend(alias_conflicts([*given, *pairs]))  # `threads=4` beside `threadcount=8`
+    # `recordcount=10` beside `recordcount=20` (subject and workload flags always hold a default)
+    problems.extend(repeated([*(g for g in given if g[0] not in ("subject", "workload")), *pairs]))
+    if not flags.get("faults"):
+        problems.extend(
+            f"--{name.replace('_', '-')}: repeats a --fault, but no --fault is given"
+            for name in ("fault_repeat", "fault_every")
+            if flags.get(name) is not None
+        )
     if problems:
         try:
             validate_run(values)
@@ -83,3 +91,18 @@ def run_params_from_cli(assignments: Iterable[str], **flags: Any) -> RunParams:
             problems.extend(exc.problems)
         raise ParameterError(problems)
     return validate_run(values)
+
+
+def repeated(assignments: Iterable[tuple[str, str]]) -> list[str]:
+    """Names given twice with different values (`-p recordcount=10 -p recordcount=20`, or
+    `--threads 4 -p threads=8`): which one was meant cannot be told, so neither is taken."""
+    seen: dict[str, list[str]] = {}
+    for key, value in assignments:
+        values = seen.setdefault(key.strip(), [])
+        if value.strip() not in values:
+            values.append(value.strip())
+    return [
+        f"{key}: given {len(values)} times ({', '.join(values)}); give it once"
+        for key, values in seen.items()
+        if len(values) > 1
+    ]

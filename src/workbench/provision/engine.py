@@ -26,12 +26,15 @@ Progress = Callable[[str], None]
 
 @dataclass(frozen=True)
 class Prereq:
-    """One prerequisite as `doctor` shows it: ok or missing, what was seen, and the exact fix."""
+    """One prerequisite as `doctor` shows it: ok or missing, what was seen, and the exact fix.
+    `optional`: needed only by a choice that is not the default (a YCSB tool the subject accepts
+    but does not use unless asked): missing, it is a note, and `doctor` still exits 0."""
 
     name: str
     ok: bool
     detail: str
     fix: str = ""
+    optional: bool = False
 
 
 def quiet(_: str) -> None:

@@ -4,6 +4,7 @@ only looks and says, for each prerequisite, ok/missing and the exact fix.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 
@@ -114,13 +115,16 @@ def doctor(manifest: Manifest | None, tools: Iterable[str] | None = None) -> lis
                 f"image {img}", present, "present" if present else "missing: needs a registry", fix
             )
         )
-    return out + tool_entries(manifest.ycsb.tools if manifest.ycsb and tools is None else tools)
+    if manifest.ycsb and tools is None:  # every accepted tool; only the default one is needed
+        return out + tool_entries(manifest.ycsb.tools, default=manifest.ycsb.tool)
+    return out + tool_entries(tools)
 
 
-def tool_entries(tools: Iterable[str] | None) -> list[Prereq]:
-    """The builds and images of the tools made from Go modules (go-ycsb)."""
+def tool_entries(tools: Iterable[str] | None, default: str | None = None) -> list[Prereq]:
+    """The builds and images of the tools made from Go modules (go-ycsb). With a `default` tool,
+    the others' entries are optional (a run uses them only when asked with `--tool`)."""
     return [
-        entry
+        dataclasses.replace(entry, optional=default is not None and tool != default)
         for tool in dict.fromkeys(tools or ())
         if tool in gobuild.PROGRAMS
         for entry in gobuild.doctor_entries(gobuild.PROGRAMS[tool], engine=True)

@@ -3,7 +3,8 @@ index.html, a campaign's report.html) comes from `templates/` through this one l
 autoescape on, one page shell (base.html) and one stylesheet (style.css, inlined by base.html).
 
 Filters the templates share: `num` (thousands, fixed digits, `—` for missing), `href` (a relative
-link, percent-quoted), `status_color` (a status badge's colour). `None` prints nothing. The
+link, percent-quoted), `plural` (`1 run`, `2 runs`), `status_color` (a status badge's colour).
+`None` prints nothing. The
 pages' context is built by html.py (runs, index) and campaign/report.py (a campaign).
 """
 
@@ -38,6 +39,11 @@ def href(rel: str | Path) -> str:
     return quote(str(rel).replace("\\", "/"))
 
 
+def plural(count: int, word: str, many: str | None = None) -> str:
+    """`1 run`, `3 runs`, `0 runs` (`many`: an irregular plural)."""
+    return f"{count:,} {word if count == 1 else many or word + 's'}"
+
+
 def _finalize(value: Any) -> Any:
     """None prints nothing (escaping itself is the environment's autoescape)."""
     return "" if value is None else value
@@ -53,6 +59,7 @@ def _environment() -> jinja2.Environment:
     )
     env.filters["num"] = num
     env.filters["href"] = href
+    env.filters["plural"] = plural
     env.filters["status_color"] = lambda s: STATUS_COLORS.get(str(s), "#6e7781")
     return env
 

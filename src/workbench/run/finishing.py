@@ -23,7 +23,7 @@ from workbench.telemetry import engine_versions
 def describe(exc: BaseException) -> str:
     """An exception as the run record states it (a signal is named as such)."""
     if isinstance(exc, KeyboardInterrupt):
-        return f"interrupted: {exc}" if str(exc) else "interrupted (Ctrl-C)"
+        return f"interrupted: {exc}" if str(exc) else "interrupted (SIGINT)"
     return f"{type(exc).__name__}: {exc}"
 
 

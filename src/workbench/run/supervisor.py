@@ -101,6 +101,19 @@ class Interrupts:
         raise KeyboardInterrupt(signal.Signals(signum).name)
 
 
+#: how a run's record words the signal that ended it (the kernel only ever sees a SIGINT)
+SIGNAL_WORDS = {"SIGINT": "interrupted by SIGINT (Ctrl-C)", "SIGTERM": "terminated (SIGTERM)"}
+
+
+def interruption(name: str, kernel_error: str | None) -> str:
+    """The record's error for a run that signal `name` ended: the signal in its own words, then
+    whatever the kernel said beyond its own "interrupted" line (it cannot know the signal)."""
+    lines = [ln for ln in (kernel_error or "").splitlines() if ln.strip()]
+    if lines and lines[0].startswith("interrupted"):
+        lines = lines[1:]
+    return "\n".join([SIGNAL_WORDS.get(name, f"interrupted by {name}"), *lines])
+
+
 MIN_FREE_BYTES = int(float(os.environ.get("WORKBENCH_MIN_FREE_MB", "64")) * 2**20)
 
 
@@ -108,6 +121,12 @@ def check_results_dir(results: Path, min_free: int = MIN_FREE_BYTES) -> Path:
     """The results folder exists (made if missing), is a writable folder and has room for a
     run; else a clear error before anything starts."""
     results = Path(results).resolve()
+    for part in (results, *results.parents):
+        if part.exists() and not part.is_dir():
+            raise ConfigError(
+                f"the results folder {results} cannot be made: {part} is a file, not a folder"
+                " (pass another --results)"
+            )
     try:
         results.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -325,7 +344,7 @@ def run(params: RunParams, *, quiet: bool = False, execute: Executor = papermill
         rd.reload()
         if rd.status == "aborted":
             name = signal.Signals(handler.signals[0]).name
-            rd.update(interrupted_by=name, error=f"interrupted by {name}: {rd.record.error or ''}")
+            rd.update(interrupted_by=name, error=interruption(name, rd.record.error))
     return conclude(rd.path, quiet=quiet)
 
 

@@ -37,7 +37,6 @@ from workbench.docker import cli as docker
 from workbench.errors import StackError, UnhealthyStackError, WorkbenchError
 from workbench.manifest import Manifest
 from workbench.stack import compose
-from workbench.stack.compose import STACKS_DIR
 from workbench.waiting import wait_until
 
 if TYPE_CHECKING:  # imported where used: python-on-whales and httpx take 0.3 s to import, and
@@ -89,18 +88,28 @@ class Stack:
         self.clock = clock
         self.timings = Timings()
         self._old_sigterm: Any = None
-        STACKS_DIR.mkdir(parents=True, exist_ok=True)
+        compose.STACKS_DIR.mkdir(parents=True, exist_ok=True)
+        #: where the project's state files are (`attach` may find them in another state folder)
+        self.state_dir: Path = compose.STACKS_DIR
         self.env_file = compose.env_file(self.project)
 
     # --- construction helpers ---------------------------------------------------------------
 
     @classmethod
     def attach(cls, manifest: Manifest, project: str, progress: Progress = _quiet) -> Stack:
-        """A handle on an already running project (its ports read back from its state file)."""
-        ports = compose.read_ports(project)
+        """A handle on an already running project: its ports read back from its state file,
+        wherever Compose recorded it (another checkout or `WORKBENCH_STATE_DIR`), or, when that
+        file is gone, from the ports its containers publish."""
+        directory = compose.locate(project)
+        ports = compose.read_ports(project, directory) if directory is not None else None
         if ports is None:
-            ports = {p.env: p.default for p in manifest.ports}
-        return cls(manifest, project=project, ports=ports, progress=progress, owned=False)
+            defaults = {p.env: p.default for p in manifest.ports}
+            ports = {**defaults, **compose.published_ports(manifest, project)}
+        st = cls(manifest, project=project, ports=ports, progress=progress, owned=False)
+        if directory is not None:
+            st.state_dir = directory
+            st.env_file = compose.env_file(project, directory)
+        return st
 
     @classmethod
     def adopt(
@@ -184,12 +193,12 @@ class Stack:
         return DockerClient(
             compose_files=[self.manifest.compose_file],
             compose_project_name=self.project,
-            compose_env_files=[self.env_file],
+            compose_env_files=[self.env_file] if self.env_file.is_file() else [],
             compose_project_directory=self.manifest.directory,
         )
 
     def compose_argv(self) -> list[str]:
-        return compose.compose_argv(self.manifest, self.project)
+        return compose.compose_argv(self.manifest, self.project, self.env_file)
 
     def run_argv(
         self,
@@ -493,7 +502,7 @@ class Stack:
             raise StackError(
                 f"compose down failed for {self.project}:\n{proc.tail(r.stdout + r.stderr)}"
             )
-        compose.forget(self.project)
+        compose.forget(self.project, self.state_dir)
         self.progress(f"stack {self.project} removed in {self.timings.down_s:.1f}s")
 
     def _containers(self) -> list[str]:

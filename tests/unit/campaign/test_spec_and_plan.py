@@ -173,3 +173,13 @@ def test_resamples_of_older_files_still_validate() -> None:
     assert any(p.startswith("compare.resamples") for p in problems(
         {**raw, "compare": {"resamples": 5}}, validate_params=dict
     ))  # fmt: skip
+
+
+def test_a_bad_shape_does_not_hide_bad_run_parameters() -> None:
+    raw = {"name": "x", "repeat": 0, "configs": [{"name": "a", "threads": 0}, {"name": "b"}]}
+    found = problems(raw)  # the default validator: workbench.params
+    assert any(p.startswith("repeat: ") for p in found)
+    assert "configs.a: threads: must be >= 1, got 0" in found
+    # configurations that cannot be read at all: only the shape is reported
+    found = problems({"name": "x", "repeat": 0, "configs": [{"threads": 0}]})
+    assert any(p.startswith("repeat: ") for p in found) and not any("threads" in p for p in found)

@@ -205,6 +205,9 @@ def test_down_refuses_a_live_runs_stack_and_several_stacks(
 
     running = {"wb-etcd-aaaa": [], "wb-etcd-bbbb": []}
     monkeypatch.setattr(stack_pkg, "running_projects", lambda prefix: dict(running))
+    # what the engine says of projects without state files here: none recorded, nothing published
+    monkeypatch.setattr(compose, "recorded_env_file", lambda project: None)
+    monkeypatch.setattr(compose, "published_ports", lambda manifest, project: {})
     compose.claim("wb-etcd-aaaa", os.getpid(), Path("/results/run-1"))
     with pytest.raises(
         StackError, match=r"in use by a live workbench run: wb-etcd-aaaa \(run /results/run-1\)"

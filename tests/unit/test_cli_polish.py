@@ -83,7 +83,7 @@ def test_help_lists_the_workloads_threads_default_and_lab_port(
 def test_plural_words() -> None:
     assert plural(1, "run") == "1 run" and plural(0, "run") == "0 runs"
     assert plural(2, "campaign") == "2 campaigns" and plural(1200, "run") == "1,200 runs"
-    page = ENV.get_template("index.html").render(root="/r", rows=[], campaigns=[])
+    page = ENV.get_template("index.html").render(root="/r", rows=[], campaigns=[], history=False)
     assert "0 runs" in page
 
 

@@ -13,7 +13,7 @@ import math
 import os
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -82,6 +82,20 @@ def write_json(path: Path, obj: Any, mode: int = 0o644) -> Path:
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+        raise
+    return path
+
+
+def replace_atomically(path: Path, write: Callable[[Path], object]) -> Path:
+    """`write(tmp)` to `.<name>.tmp` beside `path`, then rename it over `path`; a write that
+    fails (a full disk, an interrupt) leaves neither a half file nor the temporary one."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
         raise
     return path
 

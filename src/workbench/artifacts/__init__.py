@@ -40,7 +40,14 @@ from .record import (
     Summary,
     migrate,
 )
-from .rundir import RunDir, list_run_dirs, read_record, run_status, scan_run_dirs
+from .rundir import (
+    RunDir,
+    list_run_dirs,
+    read_record,
+    release_reserve,
+    run_status,
+    scan_run_dirs,
+)
 from .sidefiles import (
     ErrorClasses,
     QueryEntry,
@@ -100,6 +107,7 @@ __all__ = [
     "read_json",
     "read_record",
     "read_verdicts",
+    "release_reserve",
     "report_of",
     "run_status",
     "scan_campaign_dirs",

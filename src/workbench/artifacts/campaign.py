@@ -16,14 +16,13 @@ old record are dropped, never guessed at. Planning and running a campaign are ca
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from workbench.errors import ConfigError
-from workbench.jsonio import read_json, write_json
+from workbench.jsonio import read_json, replace_atomically, write_json
 
 from .record import Headline
 
@@ -322,10 +321,8 @@ class CampaignDir:
 
     def write_runs(self) -> Path:
         """runs.parquet from the record, atomically."""
-        tmp = self.runs_path.with_name(f".{self.runs_path.name}.tmp")
-        runs_frame(self.record).to_parquet(tmp, index=False)
-        os.replace(tmp, self.runs_path)
-        return self.runs_path
+        frame = runs_frame(self.record)
+        return replace_atomically(self.runs_path, lambda tmp: frame.to_parquet(tmp, index=False))
 
     def read_runs(self) -> pd.DataFrame:
         import pandas as pd  # kept off `workbench ls`'s import path (as in rundir.py)

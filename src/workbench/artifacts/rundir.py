@@ -46,6 +46,16 @@ RESERVE_BYTES = 2 * 1024 * 1024
 RESERVE_NAME = ".reserve"
 
 
+def release_reserve(run_dir: Path) -> bool:
+    """Delete a run directory's reserve (see RESERVE_BYTES): done once its report is written, or
+    when the run is over however it ended (killed runs included); False when there was none."""
+    try:
+        (Path(run_dir) / RESERVE_NAME).unlink()
+    except FileNotFoundError:
+        return False
+    return True
+
+
 def read_record(path: Path) -> RunRecord:
     """run.json of a run directory as the typed record (any schema); a damaged one is a
     ConfigError naming the file, never a raw traceback."""
@@ -103,11 +113,7 @@ class RunDir(RunFiles):
 
     def release_reserve(self) -> bool:
         """Give back the room kept for the end of the run; False when there was none left."""
-        try:
-            (self.path / RESERVE_NAME).unlink()
-        except FileNotFoundError:
-            return False
-        return True
+        return release_reserve(self.path)
 
     def _retry_on_full_disk(self, write: Callable[[], T]) -> T:
         try:

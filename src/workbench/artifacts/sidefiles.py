@@ -24,13 +24,12 @@ Module functions answer for a directory that may not be readable as a run (the i
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from workbench.jsonio import read_json, write_json
+from workbench.jsonio import read_json, replace_atomically, write_json
 from workbench.ycsb.intervals import read_interval_csv
 from workbench.ycsb.tools import interval_files
 
@@ -135,13 +134,9 @@ class RunFiles:
         """CSV or Parquet by suffix, written to a temporary name then renamed."""
         path = self.path / rel
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp")
         if path.suffix == ".csv":
-            df.to_csv(tmp, index=False)
-        else:
-            df.to_parquet(tmp, index=False)
-        os.replace(tmp, path)
-        return path
+            return replace_atomically(path, lambda tmp: df.to_csv(tmp, index=False))
+        return replace_atomically(path, lambda tmp: df.to_parquet(tmp, index=False))
 
     def read_frame(self, rel: str) -> pd.DataFrame | None:
         import pandas as pd  # lazy: `workbench run`'s summary path never loads pandas
@@ -292,11 +287,7 @@ class RunFiles:
         """figures/<name>.png, atomically (rasterised by the report's plots.to_png)."""
         d = self.path / "figures"
         d.mkdir(parents=True, exist_ok=True)
-        path = d / f"{name}.png"
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_bytes(png)
-        os.replace(tmp, path)
-        return path
+        return replace_atomically(d / f"{name}.png", lambda tmp: tmp.write_bytes(png))
 
     def figure(self, name: str, newer_than: str = "timeline.parquet") -> bytes | None:
         """figures/<name>.png when it was drawn after `newer_than` changed; None: draw it."""

@@ -73,13 +73,14 @@ def run_campaign(
 
 
 def finalize(store: CampaignStore, *, draw: bool = True) -> CompareTable:
-    """runs.parquet, stats.json and report.html from what the store holds now."""
+    """runs.parquet, stats.json and report.html from what the store holds now. The status is
+    set first: the report and results/index.html show the campaign as it ends, not `running`."""
     table = of_store(store)
     store.write_runs()
     store.write_stats(table.document(store.campaign_id))
+    store.set_status("complete" if not store.pending() else "interrupted")
     report.render(store, table, draw=draw)
     run_report.render_index(store.results_dir)  # results/index.html lists the campaign
-    store.set_status("complete" if not store.pending() else "interrupted")
     return table
 
 

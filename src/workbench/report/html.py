@@ -24,7 +24,7 @@ from typing import Any
 import pandas as pd
 from matplotlib.figure import Figure
 
-from workbench.artifacts import RunDir, index_files, report_of
+from workbench.artifacts import RunDir, index_files, release_reserve, report_of
 from workbench.artifacts.campaign import (
     CampaignDir,
     CampaignRecord,
@@ -170,7 +170,7 @@ def render(run_dir: Path | str) -> Path:
     s = summarize(rd)
     verdicts, checks_problem = read_verdicts(rd)
     tl, timeline_problem = _timeline(rd)
-    return write_page(
+    out = write_page(
         rd.report_path,
         "report.html",
         s=s,
@@ -190,6 +190,9 @@ def render(run_dir: Path | str) -> Path:
         files=[p for p in rd.files() if p.name != "report.html"],
         rendered=time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
     )
+    if s.status != "running":  # over, however it ended: the room kept for its end is not needed
+        release_reserve(rd.path)
+    return out
 
 
 def _index_row(s: RunSummary) -> dict[str, Any]:
@@ -207,7 +210,11 @@ def render_index(results_dir: Path | str) -> Path:
     damaged run directory is listed as unreadable with the reason, and the others go on."""
     root = Path(results_dir)
     root.mkdir(parents=True, exist_ok=True)
-    rows = [_index_row(s) for s in list_runs(root)]
+    runs = list_runs(root)
+    for s in runs:  # killed runs too (abandoned): nothing will use their reserve any more
+        if s.readable and s.status != "running":
+            release_reserve(s.path)
+    rows = [_index_row(s) for s in runs]
     campaigns = _campaign_rows(root)
     history = (root / "history.html").is_file()  # written by `workbench history --html`
     return write_page(

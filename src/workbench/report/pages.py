@@ -16,6 +16,8 @@ from urllib.parse import quote
 
 import jinja2
 
+from workbench.jsonio import replace_atomically
+
 from .summary import num
 
 STATUS_COLORS = {
@@ -70,7 +72,4 @@ ENV = _environment()
 def write_page(out: Path, template: str, **context: Any) -> Path:
     """Render `template` with `context` and write it to `out` atomically (temporary, rename)."""
     page = ENV.get_template(template).render(**context)
-    tmp = out.with_name(f".{out.name}.tmp")
-    tmp.write_text(page, encoding="utf-8")
-    tmp.replace(out)
-    return out
+    return replace_atomically(out, lambda tmp: tmp.write_text(page, encoding="utf-8"))

@@ -310,3 +310,15 @@ def test_old_records_resume_with_the_new_key(tmp_path: Path) -> None:
     store.save()
     found = CampaignStore.find_resumable(tmp_path, c)
     assert found is not None and found.path == store.path and found.file.rerun_spoiled == 2
+
+
+def test_a_completed_campaign_is_shown_complete(tmp_path: Path, fake_executor: Any) -> None:
+    raw = {"name": "c", "repeat": 1, "configs": [{"name": "t2", "threads": 2}]}
+    store = CampaignStore.create(tmp_path, spec.validate(raw, validate_params=dict), source="")
+    run_campaign(store, fake_executor(lambda p, n: (700.0, 4.0, "passed")), progress=quiet)
+    assert store.record.status == "complete"
+    page = (store.path / "report.html").read_text()
+    assert "status complete" in page and "status running" not in page
+    index = (tmp_path / "index.html").read_text()
+    campaign_row = index[index.index("<h2>Campaigns</h2>") :]
+    assert ">complete<" in campaign_row and ">running<" not in campaign_row

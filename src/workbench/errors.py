@@ -62,13 +62,33 @@ class StackError(WorkbenchError):
 class UnhealthyStackError(StackError):
     """Health gating timed out; names the unhealthy services with their last log lines."""
 
-    def __init__(self, unhealthy: dict[str, str], timeout_s: float) -> None:
+    def __init__(
+        self, unhealthy: dict[str, str], timeout_s: float, failed_after_s: float | None = None
+    ) -> None:
         self.unhealthy = dict(unhealthy)
         self.timeout_s = timeout_s
-        parts = [f"stack not healthy after {timeout_s:.0f}s; unhealthy: {', '.join(unhealthy)}"]
+        when = (  # `compose up` that failed early is not a timeout
+            f"stack up failed after {failed_after_s:.1f}s"
+            if failed_after_s is not None
+            else f"stack not healthy after {timeout_s:.0f}s"
+        )
+        parts = [f"{when}; unhealthy: {', '.join(unhealthy)}"]
         for name, tail in unhealthy.items():
             parts.append(f"--- {name} (last log lines) ---\n{tail}")
         super().__init__("\n".join(parts))
+
+
+class PortConflictError(StackError):
+    """A host port chosen free was bound by another process before Compose could publish it."""
+
+    def __init__(self, address: str, after_s: float, output_tail: str) -> None:
+        self.address = address
+        self.after_s = after_s
+        super().__init__(
+            f"stack up failed after {after_s:.1f}s: host port {address} was taken by another "
+            f"process between choosing it and publishing it (bind: address already in use)\n"
+            f"{output_tail}"
+        )
 
 
 class WorkloadError(CommandError):

@@ -5,11 +5,13 @@ from pathlib import Path
 
 import pytest
 
+from workbench.errors import PortConflictError, UnhealthyStackError
 from workbench.manifest import load_manifest
-from workbench.ports import allocate, free_ports
+from workbench.ports import allocate, ephemeral_range, free_ports
 from workbench.prometheus import summarize_targets
 from workbench.provision.images import _copied_files, apt_mirror, builds_offline
 from workbench.stack import Stack
+from workbench.stack.compose import bind_conflict
 
 
 def test_free_ports_are_distinct_and_bindable() -> None:
@@ -105,3 +107,30 @@ def test_summarize_targets() -> None:
         {"labels": {"job": "pd"}, "health": "unknown"},
     ]
     assert summarize_targets(active) == {"etcd": {"up": 1, "total": 2}, "pd": {"up": 0, "total": 1}}
+
+
+def test_free_ports_stay_out_of_the_ephemeral_range(tmp_path: Path) -> None:
+    lo, hi = ephemeral_range()
+    ports = free_ports(20)
+    assert len(set(ports)) == 20 and not [p for p in ports if lo <= p <= hi]
+    rng_file = tmp_path / "range"
+    rng_file.write_text("32768\t60999\n")
+    assert ephemeral_range(rng_file) == (32768, 60999)
+    assert ephemeral_range(tmp_path / "absent") == (32768, 60999)
+
+
+def test_a_bind_conflict_is_named_from_compose_output() -> None:
+    proxy = (
+        "Error response from daemon: driver failed programming external connectivity on "
+        "endpoint wb-etcd-x-etcd0-1 (5e1f): Error starting userland proxy: listen tcp4 "
+        "127.0.0.1:46413: bind: address already in use"
+    )
+    assert bind_conflict(proxy) == "127.0.0.1:46413"
+    assert bind_conflict("Bind for 127.0.0.1:9090 failed: port is already allocated") == (
+        "127.0.0.1:9090"
+    )
+    assert bind_conflict("dependency failed to start: container etcd0 is unhealthy") is None
+    err = PortConflictError("127.0.0.1:46413", 6.2, proxy)
+    assert str(err).startswith("stack up failed after 6.2s: host port 127.0.0.1:46413 was taken")
+    early = UnhealthyStackError({"etcd0": "state: exited(1)"}, 90, failed_after_s=3.0)
+    assert str(early).startswith("stack up failed after 3.0s") and "90s" not in str(early)

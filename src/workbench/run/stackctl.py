@@ -72,6 +72,7 @@ class StackControl:
                 st = Stack(self.manifest, run_dir=self.rd.path, progress=self.progress)
             self.rd.update(project=st.project, ports=st.ports)
             st.__enter__()  # on failure Stack tears itself down (logs captured) and raises
+            self.rd.update(ports=st.ports)  # new ones when a chosen port was taken meanwhile
             self.stack = st
         self.healthy_at = time.time()
         started = pre.started_unix if pre is not None else begun

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -150,6 +151,20 @@ def read_ports(project: str, directory: Path | None = None) -> dict[str, int] | 
         if v.isdigit():
             ports[k] = int(v)
     return ports
+
+
+# "listen tcp4 127.0.0.1:46413: bind: address already in use" (docker-proxy) and
+# "Bind for 127.0.0.1:46413 failed: port is already allocated" (the engine's own bookkeeping)
+_BIND_CONFLICT = re.compile(
+    r"(\d{1,3}(?:\.\d{1,3}){3}:\d+)(?::? ?bind: address already in use| failed: port is already allocated)"
+)
+
+
+def bind_conflict(output: str) -> str | None:
+    """The host address `compose up` could not publish because another process holds it, from
+    its output; None when the output names no such conflict."""
+    m = _BIND_CONFLICT.search(output)
+    return m.group(1) if m else None
 
 
 def compose_argv(manifest: Manifest, project: str, env: Path | None = None) -> list[str]:

@@ -34,7 +34,12 @@ from typing import TYPE_CHECKING, Any
 from workbench import ports as portlib
 from workbench import proc
 from workbench.docker import cli as docker
-from workbench.errors import StackError, UnhealthyStackError, WorkbenchError
+from workbench.errors import (
+    PortConflictError,
+    StackError,
+    UnhealthyStackError,
+    WorkbenchError,
+)
 from workbench.manifest import Manifest
 from workbench.stack import compose
 from workbench.waiting import wait_until
@@ -85,6 +90,8 @@ class Stack:
         self.progress = progress
         self.health_timeout_s = health_timeout_s or manifest.health_timeout_s
         self.owned = owned
+        #: fresh starts after another process took a chosen host port (see `up`)
+        self.port_retries = 1
         self.clock = clock
         self.timings = Timings()
         self._old_sigterm: Any = None
@@ -301,7 +308,29 @@ class Stack:
             self._old_sigterm = None
 
     def up(self) -> None:
-        """Start every non-profile service and gate on health + readiness, within the timeout."""
+        """Start every non-profile service and gate on health + readiness, within the timeout.
+
+        Free ports are chosen before Compose publishes them, so another process can bind one in
+        between: then an owned stack's containers are removed and it starts once more on fresh
+        ports (`port_retries`); a stack that is not ours, or a second conflict, raises
+        PortConflictError naming the address."""
+        for attempt in range(self.port_retries + 1):
+            try:
+                return self._up_once()
+            except PortConflictError as exc:
+                if not self.owned or attempt == self.port_retries:
+                    raise
+                self.progress(f"host port {exc.address} was taken meanwhile: new ports, again")
+                r = proc.run(self._down_argv(), check=False, timeout=120)
+                if r.returncode != 0:
+                    raise
+                self.ports = portlib.allocate([p.env for p in self.manifest.ports])
+
+    def _down_argv(self) -> list[str]:
+        # Volumes go too, so a graceful leader hand-over buys nothing: kill at once (-t 0).
+        return [*self.compose_argv(), "down", "--volumes", "--remove-orphans", "--timeout", "0"]
+
+    def _up_once(self) -> None:
         self._write_env()
         Stack.created.add(self.project)
         t0 = self.clock()
@@ -326,8 +355,10 @@ class Stack:
             self._report_health(seen)
             return False
 
+        timed_out = False
         try:
             if not wait_until(ended, max(0.0, deadline - self.clock()), 0.5, clock=self.clock):
+                timed_out = True
                 up.kill()
             out = up.communicate()[0] or ""
         except BaseException:
@@ -335,6 +366,9 @@ class Stack:
             up.wait()
             raise
         self.timings.up_s = self.clock() - t0
+        taken = compose.bind_conflict(out) if up.returncode != 0 else None
+        if taken is not None:
+            raise PortConflictError(taken, self.timings.up_s, proc.tail(out, 15))
         health = self.services_health()
         bad = {
             s: h
@@ -349,7 +383,8 @@ class Stack:
             detail = {s: f"state: {h}\n{self._log_tail(s)}" for s, h in names.items()}
             if up.returncode not in (0, None) and out.strip():
                 detail["compose up"] = proc.tail(out, 15)
-            raise UnhealthyStackError(detail, self.health_timeout_s)
+            early = None if timed_out or up.returncode == 0 else self.timings.up_s
+            raise UnhealthyStackError(detail, self.health_timeout_s, failed_after_s=early)
         self._wait_ready(deadline)
         self.timings.healthy_s = self.clock() - t0
         self.progress(f"stack healthy in {self.timings.healthy_s:.1f}s")
@@ -490,8 +525,7 @@ class Stack:
             self.capture_logs()
         except Exception as exc:  # teardown must go on
             print(f"workbench: log capture failed: {exc}", file=sys.stderr)
-        # Volumes go too, so a graceful leader hand-over buys nothing: kill at once (-t 0).
-        down = [*self.compose_argv(), "down", "--volumes", "--remove-orphans", "--timeout", "0"]
+        down = self._down_argv()
         r = proc.run(down, check=False, timeout=120)
         left = self._containers()
         if left:  # created while down ran: remove them, then the network

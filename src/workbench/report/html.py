@@ -93,13 +93,14 @@ def _failure(rd: RunDir, status: str) -> dict[str, Any] | None:
     err = rd.record.error
     if status in ("passed", "unverified") and not err:
         return None
-    if status == "failed" and not err:
+    failed = next((s for s in rd.stages() if s.status in ("error", "aborted")), None)
+    if status in ("failed", "unknown") and failed is None:  # the verdicts below say why, once
+        word = "failed" if status == "failed" else "could not be verified"
         return {
-            "message": "One or more checks failed: see the verdicts.",
+            "message": f"One or more checks {word}: see the verdicts below.",
             "stage": None,
             "error": None,
         }
-    failed = next((s for s in rd.stages() if s.status in ("error", "aborted")), None)
     message = None
     if status == "running":
         message = (
@@ -137,6 +138,22 @@ def _figures(rd: RunDir, tl: pd.DataFrame | None) -> list[dict[str, str]]:
     return out
 
 
+def operation_order(names: Iterable[str]) -> list[str]:
+    """TOTAL first, then each operation alphabetically, each -INTENDED row beside its own."""
+    names = list(names)
+    base = sorted({n.removesuffix("-INTENDED") for n in names} - {"TOTAL"})
+    out = []
+    for op in ["TOTAL", *base]:
+        out += [n for n in (op, f"{op}-INTENDED") if n in names]
+    return out + [n for n in names if n not in out]
+
+
+def _cell(column: str, v: float) -> str:
+    if column == "count" and not pd.isna(v):
+        return f"{round(v):,}"  # a count is a whole number
+    return plots._fmt(float(v))
+
+
 def _tables(rd: RunDir) -> list[dict[str, Any]]:
     out = []
     for phase in ("run", "load"):
@@ -144,8 +161,55 @@ def _tables(rd: RunDir) -> list[dict[str, Any]]:
         if final is None or final.empty:
             continue
         df = plots.percentile_table(final)
-        rows = [(idx, [plots._fmt(float(v)) for v in row]) for idx, row in df.iterrows()]
+        df = df.loc[operation_order(df.index)]
+        rows = [(idx, [_cell(str(c), v) for c, v in row.items()]) for idx, row in df.iterrows()]
         out.append({"phase": phase, "columns": [df.index.name or "", *df.columns], "rows": rows})
+    return out
+
+
+def _bytes(v: Any) -> str:
+    n = float(v)
+    return f"{n / 2**30:,.1f} GiB" if n >= 2**30 else f"{n / 2**20:,.1f} MiB"
+
+
+def _environment_rows(rd: RunDir) -> list[tuple[str, Any]]:
+    """The fingerprint, flattened; sizes in bytes shown in MiB/GiB."""
+    rows = _flatten(rd.record.fingerprint.model_dump(exclude_unset=True))
+    return [
+        (k, _bytes(v) if ("memory" in k or k.endswith("bytes")) and isinstance(v, int) else v)
+        for k, v in rows
+    ]
+
+
+def _param_rows(params: dict[str, Any], tool: str) -> list[tuple[str, Any]]:
+    """The run's parameters; an empty tool is the one used, an empty list says `none`."""
+    out = []
+    for k, v in _flatten(params):
+        if k == "tool" and not v:
+            v = f"{tool} (the subject's default)" if tool else "the subject's default"
+        elif v == "[]" or v == "{}":
+            v = "none"
+        out.append((k, v))
+    return out
+
+
+def _what_ran(rd: RunDir, tools: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """What was run, in a line: duration, threads, target, tool, faults, operator."""
+    p = rd.record.params
+    tool = next((t["tool"] for t in tools if t["phase"] == "run"), p.get("tool") or "?")
+    duration = p.get("duration")
+    ops = p.get("operationcount")
+    faults = p.get("faults") or []
+    out = [
+        ("duration", f"{duration:g} s" if duration else f"{ops:,} operations" if ops else "—"),
+        ("threads", str(p.get("threads", "—"))),
+        ("target", f"{p['target']:,} ops/s" if p.get("target") else "unthrottled"),
+        ("tool", str(tool)),
+        ("faults", ", ".join(str(f) for f in faults) if faults else "none"),
+    ]
+    operator = p.get("operator")
+    if operator and operator != "none":
+        out.append(("operator", str(operator)))
     return out
 
 
@@ -170,23 +234,28 @@ def render(run_dir: Path | str) -> Path:
     s = summarize(rd)
     verdicts, checks_problem = read_verdicts(rd)
     tl, timeline_problem = _timeline(rd)
+    rows = _verdict_rows(verdicts)
+    tools = _tool_rows(rd)
     out = write_page(
         rd.report_path,
         "report.html",
         s=s,
         ended=rd.record.ended,
         failure=_failure(rd, s.status),
-        verdicts=_verdict_rows(verdicts),
+        verdicts=rows,
+        attention=[v for v in rows if v["status"] in ("fail", "unknown")],
+        settled=[v for v in rows if v["status"] not in ("fail", "unknown")],
+        what_ran=_what_ran(rd, tools),
         checks_problem=checks_problem,
         figures=_figures(rd, tl),
         timeline_problem=timeline_problem,
         tables=_tables(rd),
-        tools=_tool_rows(rd),
+        tools=tools,
         faults=fault_summary(rd),
         operator=operator_summary(rd),
         stages=_stage_rows(rd),
-        params=list(_flatten(rd.record.params)),
-        environment=list(_flatten(rd.record.fingerprint.model_dump(exclude_unset=True))),
+        params=_param_rows(rd.record.params, next((t["tool"] for t in tools), "")),
+        environment=_environment_rows(rd),
         files=[p for p in rd.files() if p.name != "report.html"],
         rendered=time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
     )

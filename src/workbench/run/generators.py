@@ -41,6 +41,7 @@ from workbench.ycsb.runner import RunOutcome
 from workbench.ycsb.tools import PhaseRecord, PhaseRequest, Tool, interval_files, own_line
 
 UP_TIMEOUT_S = 120.0
+MAX_SPREAD_S = 0.1  # the generators' t=0 within this: one common start
 
 
 def tool_is_up(log: Path) -> bool:
@@ -184,6 +185,13 @@ def merge(rd: RunDir, phase: str, tool: Tool, parts: list[Part], interval_s: flo
         limitations.append(
             f"{len(done)} generators and no per-generator histograms (go-ycsb without "
             "measurementtype=raw): percentiles cannot be combined, the merged ones are missing"
+        )
+    spread = max(r.first_line for r in recs) - origin
+    if spread > MAX_SPREAD_S:
+        limitations.append(
+            f"the generators' t=0 were {spread:.2f} s apart ({tool.name} cannot wait for a "
+            "common start line): their per-interval counts are apportioned to the merged "
+            "intervals by overlap, so a step in the rate is smeared over two intervals"
         )
     lost = [p for p in parts if p.record is None]
     limitations += [

@@ -113,5 +113,14 @@ def test_status_intervals_on_the_merged_grid() -> None:
     g0 = [IntervalRow(1.0, "READ", 10, 10, 10.0), IntervalRow(2.0, "READ", 30, 20, 20.0)]
     g1 = [IntervalRow(1.0, "READ", 5, 5, 5.0), IntervalRow(2.0, "READ", 12, 7, 7.0)]
     rows = merge_interval_rows([(0.0, g0), (0.05, g1)], 0.0, 1.0)
-    # g1 started 50 ms later: its intervals still line up with g0's
-    assert [(r.t_s, r.interval_count, r.count) for r in rows] == [(1.0, 15, 15), (2.0, 27, 42)]
+    # g1 started 50 ms later: 95% of each of its rows in the interval it mostly covers
+    assert [(r.t_s, r.interval_count, r.count) for r in rows] == [
+        (1.0, 15, 15),
+        (2.0, 27, 42),
+        (3.0, 0, 42),
+    ]
+    # 0.7 s apart (go-ycsb's containers): a row is split 30/70 over the two it straddles
+    late = merge_interval_rows([(0.0, [IntervalRow(1.0, "READ", 100, 100, 100.0)]),
+                                (0.7, [IntervalRow(1.0, "READ", 100, 100, 100.0)])], 0.0, 1.0)  # fmt: skip
+    assert [(r.t_s, r.interval_count) for r in late] == [(1.0, 130), (2.0, 70)]
+    assert late[-1].count == 200  # nothing lost to rounding

@@ -96,3 +96,36 @@ def test_operation_order_keeps_unknown_names() -> None:
         "READ-INTENDED",
         "UPDATE",
     ]
+
+
+def test_ls_and_the_index_say_what_each_run_was_asked(tmp_path: Path) -> None:
+    (tmp_path / "campaigns" / "20261203T100000Z-threads").mkdir(parents=True)
+    faulted = RunDir.create(
+        tmp_path,
+        "20261203T100000Z-threads-001-t8-r1",
+        "etcd",
+        {
+            "workload": "a",
+            "duration": 40.0,
+            "threads": 8,
+            "target": 300,
+            "faults": ["kill:leader@5+3"],
+        },
+    )
+    faulted.finish("passed")
+    plain = RunDir.create(tmp_path, "r2", "etcd", {"workload": "b", "threads": 4, "target": 0})
+    plain.finish("passed")
+    lines = report.format_runs(report.list_runs(tmp_path)).splitlines()
+    header = lines[0].split()
+    assert header[:10] == [
+        "run", "subject", "workload", "status", "verdicts", "duration", "threads", "target",
+        "faults", "campaign",
+    ]  # fmt: skip
+    row = next(ln for ln in lines if ln.startswith("20261203T100000Z-threads-001"))
+    assert "40 s" in row and " 300 " in row and "20261203T100000Z-threads" in row.split()[9:]
+    other = next(ln for ln in lines if ln.startswith("r2"))
+    assert "unthrottled" in other
+    # numbers right-aligned: the threads header ends where its column's values end
+    assert lines[0].index("threads") + len("threads") == row.index(" 8 ") + 2
+    html = report.render_index(tmp_path).read_text()
+    assert "<th>campaign</th>" in html and ">unthrottled<" in html and ">40 s<" in html

@@ -43,6 +43,7 @@ from .summary import (
     list_runs,
     read_verdicts,
     summarize,
+    target_text,
     verdict_text,
     worst_text,
 )
@@ -271,6 +272,7 @@ def _index_row(s: RunSummary) -> dict[str, Any]:
         "files": index_files(s.path),
         "verdicts": verdict_text(s),
         "worst": worst_text(s.numbers),
+        "target": target_text(s.target),
     }
 
 

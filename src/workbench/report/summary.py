@@ -13,17 +13,21 @@ damaged directory (it becomes a row saying `unreadable: why`). No HTML here (see
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import platform
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import psutil
 
 from workbench.artifacts import Headline, RunDir, scan_run_dirs
+from workbench.artifacts.campaign import campaigns_dir
 from workbench.errors import ConfigError
 from workbench.model import ClientSummary, Verdict
 
@@ -49,6 +53,11 @@ class RunSummary:
     verdicts: dict[str, int] = field(default_factory=dict)
     numbers: Headline = field(default_factory=Headline)  # of the run phase
     problem: str | None = None
+    duration: str = ""  # `10 s` or `5,000 ops`: how long the run phase was asked to run
+    threads: int | None = None
+    target: int | None = None  # ops/s; 0 = unthrottled
+    faults: int = 0  # faults scheduled
+    campaign: str = ""  # the campaign the run belongs to, when one in results/campaigns has it
 
     @property
     def readable(self) -> bool:
@@ -174,7 +183,29 @@ def summarize(rd: RunDir) -> RunSummary:
         verdicts=counts,
         numbers=final_numbers(rd.ycsb_final("run"), _run_seconds(rd)),
         problem=problem,
+        **_asked(rd.record.params),
     )
+
+
+def _asked(params: dict[str, Any]) -> dict[str, Any]:
+    """What a run was asked to do, as the index shows it (old records may lack any of it)."""
+    duration, ops = _float(params.get("duration")), params.get("operationcount")
+    threads, target = params.get("threads"), params.get("target")
+    return {
+        "duration": f"{duration:g} s"
+        if duration
+        else f"{ops:,} ops"
+        if isinstance(ops, int)
+        else "",
+        "threads": threads if isinstance(threads, int) else None,
+        "target": target if isinstance(target, int) else None,
+        "faults": len(params.get("faults") or ()),
+    }
+
+
+def _campaign_of(run_id: str, campaign_ids: Iterable[str]) -> str:
+    """`<campaign_id>-003-t8-r1` belongs to campaign `<campaign_id>`."""
+    return next((c for c in campaign_ids if re.match(re.escape(c) + r"-\d{3}-", run_id)), "")
 
 
 def unreadable(path: Path, why: str) -> RunSummary:
@@ -185,14 +216,20 @@ def unreadable(path: Path, why: str) -> RunSummary:
 def list_runs(results_dir: Path | str) -> list[RunSummary]:
     """Every run under results_dir, newest first; a damaged one is an `unreadable` summary."""
     out = []
+    root = campaigns_dir(results_dir)
+    campaigns = (
+        sorted((p.name for p in root.iterdir()), key=len, reverse=True) if root.is_dir() else []
+    )
     for item in reversed(scan_run_dirs(results_dir)):
         if not isinstance(item, RunDir):
             out.append(unreadable(*item))
             continue
         try:
-            out.append(summarize(item))
+            s = summarize(item)
         except READ_ERRORS as exc:
             out.append(unreadable(item.path, f"{type(exc).__name__}: {exc}"))
+            continue
+        out.append(dataclasses.replace(s, campaign=_campaign_of(s.run_id, campaigns)))
     return out
 
 
@@ -233,9 +270,15 @@ def verdict_text(s: RunSummary) -> str:
 
 
 HEADER = (
-    "run", "subject", "workload", "status", "verdicts", "ops/s", "service p99 ms",
-    "intended p99 ms", "worst op p99 ms",
+    "run", "subject", "workload", "status", "verdicts", "duration", "threads", "target",
+    "faults", "campaign", "ops/s", "service p99 ms", "intended p99 ms", "worst op p99 ms",
 )  # fmt: skip
+RIGHT = {"duration", "threads", "target", "faults", "ops/s", "service p99 ms", "intended p99 ms",
+         "worst op p99 ms"}  # fmt: skip
+
+
+def target_text(target: int | None) -> str:
+    return "—" if target is None else "unthrottled" if target == 0 else f"{target:,}"
 
 
 def format_runs(runs: Iterable[RunSummary]) -> str:
@@ -248,6 +291,11 @@ def format_runs(runs: Iterable[RunSummary]) -> str:
             s.workload,
             s.status,
             verdict_text(s),
+            s.duration or "—",
+            "—" if s.threads is None else str(s.threads),
+            target_text(s.target),
+            str(s.faults),
+            s.campaign or "—",
             num(s.numbers.throughput),
             num(s.numbers.p99_ms, 2),
             num(s.numbers.intended_p99_ms, 2),
@@ -257,7 +305,9 @@ def format_runs(runs: Iterable[RunSummary]) -> str:
         if s.readable
     ]
     widths = [max(len(str(r[i])) for r in [HEADER, *lines]) for i in range(len(HEADER))]
-    fmt = "  ".join(f"{{:<{w}}}" for w in widths)
+    fmt = "  ".join(
+        f"{{:{'>' if h in RIGHT else '<'}{w}}}" for h, w in zip(HEADER, widths, strict=True)
+    )
     rows = iter(lines)
     out = [fmt.format(*HEADER).rstrip()]
     for s in runs:  # keep the newest-first order, damaged ones in their place

@@ -132,14 +132,18 @@ class Search:
             self.doc.notes.append(
                 f"{self.hi:,.0f} ops/s passed {hi_ok} of {hi_ok + hi_bad} probes: searched above"
             )
-            self.lo, self.hi = self.hi, None
+            self.lo = self.hi  # the next rate above that always failed, else widen again
+            above = [r for r, (ok, _) in t.items() if r > self.lo and ok == 0]
+            self.hi = min(above) if above else None
             self.widen(whole(self.lo * self.s.factor))
             return False
         if lo_ok <= lo_bad:
             self.doc.notes.append(
                 f"{self.lo:,.0f} ops/s failed {lo_bad} of {lo_ok + lo_bad} probes: searched below"
             )
-            self.hi, self.lo = self.lo, None
+            self.hi = self.lo  # the next rate below that always passed, else step down again
+            below = [r for r, (_, bad) in t.items() if r < self.hi and bad == 0]
+            self.lo = max(below) if below else None
             self.widen(whole(self.hi / self.s.factor))
             return False
         return True

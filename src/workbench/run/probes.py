@@ -153,7 +153,8 @@ def to_probe(obs: ProbeObservation, p: ProbeSpec, step: Step, rd: RunDir, wall_s
     verdict: ProbeVerdict | Literal["measured"] = j.verdict
     why = j.why
     if obs.offered == 0:  # the top rate: the search's start and noise, never a bracket end
-        verdict, why = "measured", ["unthrottled: the top rate, not judged", *j.why[1:]]
+        rest = [w for w in j.why if not w.startswith("achieved")]  # of "0 ops/s offered"
+        verdict, why = "measured", ["unthrottled: the top rate, not judged", *rest]
     return Probe(
         index=0,
         step=step,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -218,12 +219,35 @@ def cmd_lab(args: argparse.Namespace) -> int:
         f"--ServerApp.root_dir={args.notebooks}",
         f"--IdentityProvider.token={token}",
         "--no-browser",
+        # no news feed and no update check fetched: nothing leaves the machine
+        "--LabApp.news_url=None",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
     ]
     if os.geteuid() == 0:
         argv.append("--allow-root")
     print(f"JupyterLab on http://127.0.0.1:{args.port}/lab?token={token}", flush=True)
     print(f"(notebooks in {args.notebooks}; Ctrl-C stops it)", flush=True)
+    return serve(argv, cwd=REPO)
+
+
+def serve(argv: list[str], cwd: Path, grace_s: float = 10.0) -> int:
+    """Run a server child until it ends; Ctrl-C or SIGTERM (`kill <pid>` of this process) stops
+    it with its own children (SIGTERM, then SIGKILL after `grace_s`), so none is left serving."""
+
+    def terminated(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    child = subprocess.Popen(argv, cwd=cwd)
+    old = signal.signal(signal.SIGTERM, terminated)
     try:
-        return subprocess.call(argv, cwd=REPO)
+        return child.wait()
     except KeyboardInterrupt:
+        child.terminate()
+        try:
+            child.wait(grace_s)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
         return 0
+    finally:
+        signal.signal(signal.SIGTERM, old)

@@ -270,7 +270,7 @@ def test_lab_runs_as_root_on_loopback_with_a_token(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     seen: list[list[str]] = []
-    monkeypatch.setattr(cli.run_cmds.subprocess, "call", lambda argv, cwd: seen.append(argv) or 0)
+    monkeypatch.setattr(cli.run_cmds, "serve", lambda argv, cwd: seen.append(argv) or 0)
     monkeypatch.setattr(cli.run_cmds.os, "geteuid", lambda: 0)
     assert cli.main(["lab", "--port", "18888"]) == 0
     (argv,) = seen

@@ -25,6 +25,8 @@ KINDS = {
     "compare": "compare",
     "explore": "explore",
     "campaign": "campaign",
+    "history": "history",
+    "findmax": "findmax",
 }
 
 

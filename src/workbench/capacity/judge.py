@@ -51,6 +51,11 @@ def bound_rank(n: int, q: float, confidence: float = CONFIDENCE) -> int | None:
     return k if k <= n else None
 
 
+def min_samples(q: float, confidence: float = CONFIDENCE) -> int:
+    """The fewest samples whose largest bounds the q-quantile with `confidence`: q^n ≤ 1 − c."""
+    return math.ceil(math.log(1 - confidence) / math.log(q))
+
+
 def value_at_rank(distribution: Sequence[tuple[float, int]], k: int) -> float:
     """The k-th smallest (1-based) of a distribution given as ascending (value, count) pairs."""
     seen = 0

@@ -1,4 +1,5 @@
-"""The latency objective a capacity is found under: `p99=50ms`, `READ:p99.9<=20ms`, `p50=500us`.
+"""The latency objective a capacity is found under: `p99=50ms`, `READ:p99.9<=20ms`, `p50 500us`,
+`p99≤50ms` (the separator `=`, `<=`, `<`, `≤` or a space: all mean at or under).
 
 A percentile in (0, 100) of the intended-time latency (measured from the moment each operation was
 due, not from when it was sent: a queue shows), of TOTAL or of one operation, at or under a bound.
@@ -14,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from workbench.errors import ParameterError
 
 _SYNTAX = re.compile(
-    r"^(?:(?P<op>[A-Za-z][A-Za-z_-]*)[:.])?p(?P<pct>[0-9]+(?:\.[0-9]+)?)\s*(?:<=|=|<)\s*"
+    r"^(?:(?P<op>[A-Za-z][A-Za-z_-]*)[:.])?p(?P<pct>[0-9]+(?:\.[0-9]+)?)(?:\s*(?:<=|=|<|≤)\s*|\s+)"
     r"(?P<value>[0-9]+(?:\.[0-9]+)?)\s*(?P<unit>ms|us|µs|s)$"
 )
 _TO_MS = {"ms": 1.0, "us": 1e-3, "µs": 1e-3, "s": 1000.0}

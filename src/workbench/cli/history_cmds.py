@@ -66,7 +66,7 @@ def register(sub: Any) -> None:
 
 def cmd_history(args: argparse.Namespace) -> int:
     # imported here: a command loads only what it uses (`workbench --help` starts fast)
-    from workbench import history, report
+    from workbench import history
     from workbench.history import series as hs
     from workbench.history import verdict as hv
 
@@ -88,11 +88,20 @@ def cmd_history(args: argparse.Namespace) -> int:
             )
         index = history.build_index(args.results)
         problems = index.problems
-        rows = index.select(_pairs(args.where, "--where"), _pairs(args.label, "--label"))
+        where = _pairs(args.where, "--where")
+        known = set().union(*(r.fields() for r in index.rows)) if index.rows else set(where)
+        unknown = sorted(set(where) - known)
+        if unknown:
+            raise ConfigError(
+                f"--where {unknown[0]}: no run has that field; known: {sorted(known)}"
+            )
+        rows = index.select(where, _pairs(args.label, "--label"))
         found = hs.run_series(rows, metrics)
     analysed = hs.analyse(found, settings)
     verdicts = [hv.judge(a, settings) for a in _newest(analysed)] if args.verdict else []
     if args.html:
+        from workbench import report  # imported here: matplotlib and pandas only for the page
+
         out = report.render_history(args.results, analysed, problems=problems)
         report.render_index(args.results)
         if not args.json:

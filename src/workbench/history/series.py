@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from workbench.errors import ConfigError
+from workbench.jsonio import utc_iso
 
 from .detect import Analysis, ChangePoint, Settings, change_points
 from .index import Row, group
@@ -99,7 +100,7 @@ def run_series(rows: Iterable[Row], metrics: Sequence[str] = DEFAULT_METRICS) ->
         key["environment"] = first.env.text()
         for metric in metrics:
             points = [
-                Point(r.started, v, dict(r.labels), r.run_id, r.dir, r.status)
+                Point(utc_iso(r.started_unix), v, dict(r.labels), r.run_id, r.dir, r.status)
                 for r in members
                 if (v := r.numbers.value(metric)) is not None and math.isfinite(v)
             ]

@@ -348,6 +348,46 @@ class CampaignParams(Params):
         return []
 
 
+class HistoryParams(Params):
+    """`history.ipynb`: the runs of a results folder as series, their change points, the page."""
+
+    results_dir: str = doc("results", "results folder whose runs are read")
+    metrics: StrList = Field(  # not doc(): its tuple default would become an empty one
+        default=("throughput", "p99_ms"), description="headline numbers to analyse"
+    )
+    where: Props = doc({}, "key fields to match: subject, workload, threads ...")
+    labels: Labels = doc({}, "labels to match: commit, branch ...")
+    min_size: Int = doc(5, "points on each side of a change point at least")
+    html: Bool = doc(True, "also write history.html into results_dir")
+
+    def problems(self) -> list[str]:
+        out = [] if self.metrics else ["metrics: name at least one headline number"]
+        if self.min_size < 2:
+            out.append(f"min_size: must be >= 2, got {self.min_size}")
+        return out
+
+
+class CapacityParams(Params):
+    """`findmax.ipynb` and `workbench findmax`: a capacity search (workbench.run.findmax)."""
+
+    slo: str = doc("p99 50ms", "objective on intended-time latency: pNN and a bound in ms, us, s")
+    subject: str = doc(DEFAULT_SUBJECT, "subject (with binding: where the workload files are)")
+    workload: str = doc("a", "YCSB workload letter (a..f)")
+    binding: str = doc("", "'': the subject's stack; basic: the native generator, no stack")
+    props: Props = doc({}, "YCSB -p properties, e.g. basicdb.simulatedelay: 10")
+    threads: Int = doc(8, "client threads")
+    recordcount: Int = doc(1000, "records loaded")
+    max_errors: Float = doc(0.0, "share of operations allowed to fail per probe")
+    probe_duration: Float = doc(10.0, "seconds per probe (after a 1 s warmup)")
+    start: OptFloat = doc(None, "first rate, ops/s; None: half of an unthrottled probe's")
+    precision: Float = doc(0.05, "stop when the bracket is narrower than this share")
+    repeats: Int = doc(3, "re-runs of the final bracket, each end")
+    max_probes: Int = doc(30, "at most this many probes")
+    tolerate_host: Bool = doc(False, "judge probes on a busy (shared) host")
+    results_dir: str = doc("results", "results folder (capacity/<id>/ inside)")
+    resume: Bool = doc(False, "continue the unfinished search of the same target")
+
+
 def new_run_id(subject: str, workload: str, now: datetime | None = None) -> str:
     """Sortable, unique: UTC timestamp, subject, workload, 6 random hex digits."""
     now = now or datetime.now(UTC)

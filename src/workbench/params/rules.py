@@ -22,8 +22,10 @@ from workbench.manifest import available_subjects, load_manifest, workload_file_
 from workbench.params.models import (
     YCSB_ALIASES,
     CampaignParams,
+    CapacityParams,
     CompareParams,
     ExploreParams,
+    HistoryParams,
     Params,
     RunParams,
     VerifyParams,
@@ -37,6 +39,8 @@ KINDS: dict[str, type[Params]] = {
     "compare": CompareParams,
     "explore": ExploreParams,
     "campaign": CampaignParams,
+    "history": HistoryParams,
+    "findmax": CapacityParams,
 }
 _EXPECTED = {"int": "an integer", "float": "a number", "bool": "true/false", "string": "a string"}
 RunRule = Callable[[RunParams], list[str]]

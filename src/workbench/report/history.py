@@ -14,8 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from matplotlib.figure import Figure
+
 from workbench.history.series import Analysed, Change
 
+from .canvas import new_figure
 from .pages import write_page
 
 WIDTH, HEIGHT, PAD_X, PAD_Y = 900.0, 200.0, 60.0, 16.0
@@ -82,6 +85,33 @@ def chart(a: Analysed) -> dict[str, Any]:
         "ticks": [{"y": y(v), "text": _fmt(v)} for v in (lo, (lo + hi) / 2, hi)],
         "pad_x": PAD_X,
     }
+
+
+def figure(a: Analysed) -> Figure:
+    """One series as a matplotlib figure (the notebook's): points, segment medians, change
+    points (strong red, weak orange, dashed)."""
+    fig = new_figure((10.0, 3.0))
+    ax = fig.add_subplot()
+    values = [p.value for p in a.series.points]
+    ax.plot(range(len(values)), values, marker="o", markersize=3, linewidth=0.8)
+    for seg in a.analysis.segments:
+        ax.hlines(seg.median, seg.start, max(seg.end - 1, seg.start), colors="#8250df")
+    for c in a.analysis.change_points:
+        ax.axvline(c.index - 0.5, color=COLORS[c.strength], linestyle="--", linewidth=1)
+    ax.set_title(f"{a.series.title}: {a.series.metric}", fontsize=9)
+    ax.set_xlabel("run (oldest first)")
+    return fig
+
+
+def change_rows(analysed: list[Analysed]) -> list[dict[str, Any]]:
+    """Every change point, newest first, as plain rows (the notebook's table)."""
+    rows = [ChangeRow(a.series.title, a.series.metric, c) for a in analysed for c in a.changes]
+    rows.sort(key=lambda r: r.time, reverse=True)
+    return [
+        {"time": r.time, "series": r.series, "metric": r.metric, **r.change.to_json(),
+         "labels": r.labels, "run": r.change.first_after.run_id}
+        for r in rows
+    ]  # fmt: skip
 
 
 def render_history(

@@ -91,7 +91,9 @@ class HeldStack:
 
     def benchmark(self, params: RunParams, **kw: Any) -> Benchmark:
         """A Benchmark attached to the held stack (not started)."""
-        return Benchmark(self.prepare(params), project=self.project, **kw)
+        bench = Benchmark(self.prepare(params), project=self.project, **kw)
+        self.runs += 1
+        return bench
 
     def execute(self, values: dict[str, Any], run_id: str, results_dir: Path) -> Path:
         """One run of a campaign on the held stack; returns its directory. A failed run is
@@ -99,7 +101,6 @@ class HeldStack:
         recorded `aborted`, and raised again for the campaign."""
         params = validate_run({**values, "run_id": run_id, "results_dir": str(results_dir)})
         bench = self.benchmark(params, progress=self.run_progress)
-        self.runs += 1
         try:
             bench.execute()
         except Exception:

@@ -12,6 +12,7 @@ probes' verdicts) and goes on from the first one missing.
 from __future__ import annotations
 
 import contextlib
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from pydantic import ValidationError
 
 from workbench import report
 from workbench.capacity import CapacityDoc, Objective, Probe, Search, parse_objective
+from workbench.capacity.judge import min_samples
 from workbench.capacity.record import Settings, Step, read_capacity, write_capacity
 from workbench.errors import ConfigError, ParameterError, WorkbenchError
 from workbench.manifest import Manifest, load_manifest
@@ -33,6 +35,7 @@ Progress = Callable[[str], None]
 BINDINGS = ("", "basic")
 CAPACITY_DIR = "capacity"
 PROBE_WARMUP_S = 1.0
+MAX_PROBE_S = 60.0  # a probe lengthened for samples at a low rate, at most this long
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,13 @@ class FindmaxParams:
     results_dir: Path = Path("results")
     resume: bool = False
 
+    def probe_seconds(self, offered: float) -> float:
+        """The probe's measured seconds: `probe_duration`, longer at a low rate so that it has
+        the samples the objective's bound needs (10% more), at most MAX_PROBE_S."""
+        need = min_samples(self.objective.quantile, self.settings.confidence) * 1.1
+        low_rate = math.ceil(need / offered) if offered > 0 else 0
+        return float(max(self.settings.probe_duration_s, min(low_rate, MAX_PROBE_S)))
+
     def run_params(self, offered: float, run_id: str, results: Path) -> RunParams:
         """One probe's run parameters (validated as `workbench run` validates them)."""
         return validate_run(
@@ -57,7 +67,7 @@ class FindmaxParams:
                 "threads": self.threads,
                 "recordcount": self.recordcount,
                 # a warmup second first (threads starting, the first due times): left out
-                "duration": self.settings.probe_duration_s + PROBE_WARMUP_S,
+                "duration": self.probe_seconds(offered) + PROBE_WARMUP_S,
                 "warmup": PROBE_WARMUP_S,
                 "target": round(offered),
                 "props": dict(self.props),

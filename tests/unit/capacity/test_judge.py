@@ -8,7 +8,13 @@ import pytest
 from scipy import stats as sps
 
 from workbench.capacity import Objective, ProbeObservation, judge, parse_objective
-from workbench.capacity.judge import backlog_slope, bound_rank, percentile_bound, value_at_rank
+from workbench.capacity.judge import (
+    backlog_slope,
+    bound_rank,
+    min_samples,
+    percentile_bound,
+    value_at_rank,
+)
 from workbench.errors import ParameterError
 
 OBJ = Objective(percentile=99, threshold_ms=50)
@@ -22,6 +28,12 @@ def test_the_bound_rank_is_the_least_k_the_exact_binomial_allows(n: int, q: floa
     reach = np.flatnonzero(cdf >= 0.95)
     exact = int(reach[0]) + 1 if reach.size else None  # the least k with cdf(k-1) >= 0.95
     assert k == exact
+
+
+def test_min_samples_is_the_first_n_with_a_bound() -> None:
+    for q in (0.5, 0.9, 0.99, 0.999):
+        n = min_samples(q)
+        assert bound_rank(n, q) == n and bound_rank(n - 1, q) is None
 
 
 def test_too_few_samples_have_no_bound() -> None:
@@ -106,7 +118,7 @@ def test_a_contended_host_or_a_client_bound_probe_is_unknown_naming_the_limit() 
 @pytest.mark.parametrize(
     ("text", "pct", "ms", "op"),
     [("p99=50ms", 99, 50, "TOTAL"), ("p99.9<=2s", 99.9, 2000, "TOTAL"),
-     ("read:p50=500us", 50, 0.5, "READ"), ("UPDATE.p90 < 7.5ms", 90, 7.5, "UPDATE")],
+     ("read:p50=500us", 50, 0.5, "READ"), ("p99 50ms", 99, 50, "TOTAL"), ("p95≤1s", 95, 1000, "TOTAL"), ("UPDATE.p90 < 7.5ms", 90, 7.5, "UPDATE")],
 )  # fmt: skip
 def test_objectives_parse(text: str, pct: float, ms: float, op: str) -> None:
     o = parse_objective(text)

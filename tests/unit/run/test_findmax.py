@@ -26,6 +26,15 @@ def _params(tmp_path: Path, **kw: Any) -> findmax.FindmaxParams:
     return findmax.build_params(**{**base, **kw})
 
 
+def test_a_probe_at_a_low_rate_is_lengthened_for_the_bound_s_samples(tmp_path: Path) -> None:
+    p = _params(tmp_path, probe_duration=5)
+    assert p.probe_seconds(1000) == 5  # 5,000 samples: enough for a p99 bound
+    assert p.probe_seconds(57) == 6  # 299 needed at p99 (95%), 10% more: 329 / 57 -> 6 s
+    assert p.probe_seconds(1) == findmax.MAX_PROBE_S
+    run = p.run_params(57, "x", tmp_path)
+    assert run.duration == 6 + findmax.PROBE_WARMUP_S and run.warmup == findmax.PROBE_WARMUP_S
+
+
 def test_bad_input_is_refused_in_one_error(tmp_path: Path) -> None:
     with pytest.raises(ParameterError) as exc:
         _params(tmp_path, slo="p100=5ms", props=["nonsense"], precision=2.0)

@@ -107,3 +107,19 @@ def test_no_side_file_without_a_path(tmp_path: Path) -> None:
     report = NativeClient("failing-classes", props, "run", write=lambda s: None, seed=3).run()
     assert sum(report.error_classes["READ"].values()) == 14  # 10 timeouts + 4 refused
     assert not list(tmp_path.iterdir())
+
+
+def test_completions_fall_in_the_100ms_bucket_of_their_end(tmp_path: Path) -> None:
+    props = load_properties([WORKLOADS / "workloada"])
+    props.update(
+        {
+            "threadcount": "2",
+            "operationcount": "60",
+            "target": "100",  # 60 operations over ~0.6 s: about 10 per 100 ms
+            "measurement.error_classes": str(tmp_path / "run.errors.json"),
+        }
+    )
+    NativeClient("basic", props, "run", write=lambda s: None, seed=3).run()
+    done = json.loads((tmp_path / "run.errors.json").read_text())["completions_100ms"]
+    assert sum(c["ok"] for c in done) == 60 and not any(c["errors"] for c in done)
+    assert len(done) >= 5 and max(c["ok"] for c in done) <= 20, done

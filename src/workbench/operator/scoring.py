@@ -10,10 +10,13 @@ end of the run (its HORIZON):
   (said, never taken for recovery);
 - recovery_s: from the onset to the start of the first stretch of at least `hold_s` in which the
   service is WHOLE: every member of the latest membership round healthy and in the cluster, as
-  many healthy voting members as at the run's start, and every client interval at >= 90 % of
-  the pre-fault throughput with p99 <= 2x the pre-fault p99 (workbench.faults.recovery's levels
-  and interval handling). Time no membership round or client interval covers is not whole (it
-  cannot be seen whole). No such stretch before the horizon: CENSORED (not recovered, counted);
+  many healthy voting members as at the run's start, through the whole stretch; and the
+  clients, over the stretch, at >= 90 % of the pre-fault throughput with the stretch's median
+  per-interval p99 <= 2x the pre-fault level (workbench.faults.recovery's levels: the median
+  per-interval p99 of the pre-fault window, so like is compared with like; one interval's p99
+  is a handful of operations and swings 4x on an undisturbed run, so it neither makes nor breaks
+  a recovery alone). An interval with no success breaks it. Time no membership round or client
+  interval covers is not whole (it cannot be seen whole). No such stretch before the horizon: CENSORED (not recovered, counted);
 - what the clients paid from the onset to the recovery (the horizon when censored):
   unavailability (the probe's endpoint outage when its samples are there, else the longest run of
   client intervals with no success), failed operations, operations below the pre-fault rate,
@@ -82,19 +85,6 @@ def _merge(spans: list[Span]) -> list[Span]:
     return out
 
 
-def _intersect(xs: list[Span], ys: list[Span]) -> list[Span]:
-    out, i, j = [], 0, 0
-    while i < len(xs) and j < len(ys):
-        a, b = max(xs[i][0], ys[j][0]), min(xs[i][1], ys[j][1])
-        if b > a:
-            out.append((a, b))
-        if xs[i][1] < ys[j][1]:
-            i += 1
-        else:
-            j += 1
-    return out
-
-
 def _rounds(samples: Sequence[MembershipSample], t0: float) -> list[tuple[float, list]]:
     ordered = sorted(samples, key=lambda s: s.t)
     return [(t - t0, list(g)) for t, g in groupby(ordered, key=lambda s: s.t)]
@@ -124,26 +114,47 @@ def membership_whole(samples: Sequence[MembershipSample], t0: float) -> list[Spa
     return _merge(out)
 
 
-def _client_bad(agg: pd.DataFrame, pre_thr: float, pre_p99: float | None) -> pd.Series:
-    bad = agg["throughput"] < THROUGHPUT_BAND * pre_thr
-    if pre_p99 is not None and pre_p99 > 0:
-        nothing = agg["p99_ms"].isna() & (agg["throughput"] <= 0)
-        bad |= nothing | (agg["p99_ms"] > P99_FACTOR * pre_p99)
-    return bad
+def _covers(spans: list[Span], a: float, b: float) -> bool:
+    return any(x <= a + 1e-6 and y >= b - 1e-6 for x, y in spans)
 
 
-def client_whole(agg: pd.DataFrame, pre_thr: float, pre_p99: float | None) -> list[Span]:
-    bad = _client_bad(agg, pre_thr, pre_p99)
-    good = agg[~bad]
-    return _merge([(float(t - d), float(t)) for t, d in zip(good["t_s"], good["dt"], strict=True)])
-
-
-def first_stable(good: list[Span], start: float, until: float, hold: float) -> float | None:
-    """The start of the first stretch of `good` within [start, until] at least `hold` long."""
-    for a, b in good:
-        a, b = max(a, start), min(b, until)
-        if b - a >= hold - 1e-9:
-            return a
+def first_recovered(
+    agg: pd.DataFrame,
+    mgood: list[Span],
+    start: float,
+    until: float,
+    hold: float,
+    pre_thr: float,
+    pre_p99: float | None,
+) -> float | None:
+    """The first time in [start, until - hold] from which, for `hold` seconds, the membership
+    was whole throughout and the clients were back: the stretch's throughput >= THROUGHPUT_BAND
+    of `pre_thr`, its median per-interval p99 <= P99_FACTOR x `pre_p99`, no interval without a
+    success. Stretches start at the onset or at a client interval's start; the intervals inside
+    must cover the stretch but for one interval's length (its edges)."""
+    rows = agg[(agg["t_s"] - agg["dt"] >= start - 1e-6) & (agg["t_s"] <= until + 1e-6)]
+    if rows.empty:
+        return None
+    step = float(rows["dt"].max())
+    for a in sorted({start, *(float(x) for x in rows["t_s"] - rows["dt"])}):
+        b = a + hold
+        if b > until + 1e-6:
+            return None
+        if not _covers(mgood, a, b):
+            continue
+        w = rows[(rows["t_s"] - rows["dt"] >= a - 1e-6) & (rows["t_s"] <= b + 1e-6)]
+        seen = float(w["dt"].sum())
+        if seen < hold - step - 1e-6:
+            continue  # not seen whole
+        if float((w["throughput"] * w["dt"]).sum()) / seen < THROUGHPUT_BAND * pre_thr:
+            continue
+        if (w["throughput"] <= 0).any():
+            continue
+        if pre_p99 is not None and pre_p99 > 0:
+            p99 = w["p99_ms"].dropna()
+            if p99.empty or float(p99.median()) > P99_FACTOR * pre_p99:
+                continue
+        return a
     return None
 
 
@@ -276,8 +287,7 @@ def _recover(
         return
     if s.pre_p99_ms is None:
         s.reasons["p99"] = "no pre-fault p99: recovery judged without the latency band"
-    good = _intersect(mgood, client_whole(agg, s.pre_throughput, s.pre_p99_ms))
-    at = first_stable(good, onset, horizon, hold_s)
+    at = first_recovered(agg, mgood, onset, horizon, hold_s, s.pre_throughput, s.pre_p99_ms)
     if at is None:
         s.censored, s.censored_at_s = True, max(0.0, horizon - onset)
         s.reasons["recovery_s"] = (

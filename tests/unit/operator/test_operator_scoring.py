@@ -172,3 +172,23 @@ def test_actions_with_no_fault_and_the_probes_unavailability() -> None:
     assert [c.action for c in got.actions_without_fault] == ["restart"]
     f = got.faults[0]
     assert f.unavailability_from == "probe" and f.unavailability_s == pytest.approx(1.2)
+
+
+def test_one_noisy_interval_neither_makes_nor_breaks_a_recovery() -> None:
+    """An undisturbed run's per-interval p99 swings several-fold (a handful of operations each):
+    the hold is judged on the stretch's median per-interval p99, like the pre-fault level."""
+    noisy = series(dead=[(15, 20)])
+    noisy.loc[(noisy["t_s"] == 24.0) & (noisy["operation"] == "READ"), "p99_ms"] = 60.0  # 12x
+    got = score(inputs(series=noisy, membership=membership(down=[(15, 20)])))
+    (f,) = got.faults
+    assert f.recovered and f.recovery_s == pytest.approx(5.0)  # whole from 20 s despite t=24
+    slow = series(dead=[(15, 20)], slow=[(20, 35)])  # 15 s at half the rate and 4x the p99
+    got = score(inputs(series=slow, membership=membership(down=[(15, 20)])))
+    # from 33 s: the 10 s stretch holds two slow intervals, 270 ops/s on average = 90 %
+    assert got.faults[0].recovered and got.faults[0].recovery_s == pytest.approx(18.0)
+
+
+def test_a_member_down_inside_the_hold_breaks_it_whatever_the_clients_saw() -> None:
+    got = score(inputs(membership=membership(down=[(15, 20), (27, 28)])))
+    (f,) = got.faults
+    assert f.recovered and f.recovery_s == pytest.approx(13.0)  # from 28: the round at 27 was down

@@ -124,8 +124,12 @@ def counter_resets(
         for j in range(1, len(v)):
             if v[j] >= v[j - 1] or not start <= ts[j] <= end:
                 continue
-            died = min(
-                (s.start for s in faults if s.hits(instance) and ts[j - 1] <= s.start <= ts[j]),
+            died = min(  # by when the action had returned (it began at `start`)
+                (
+                    s.applied if s.applied is not None else s.start
+                    for s in faults
+                    if s.hits(instance) and ts[j - 1] <= s.start <= ts[j]
+                ),
                 default=ts[j],
             )
             rate = (v[j - 1] - v[j - 2]) / (ts[j - 1] - ts[j - 2]) if j >= 2 else None

@@ -134,6 +134,8 @@ class Injector:
         )  # at one instant, undo before the next apply; a persistent fault is undone on the way out
         try:
             for at, is_apply, i in events:
+                if not is_apply:  # a fault is in force its whole duration from when it applied
+                    at = max(at, self._applied_end(self.records[i]))
                 if self._sleep_until(at):
                     break
                 if is_apply:
@@ -147,6 +149,13 @@ class Injector:
         finally:
             self.undo_all()
         return self.records
+
+    def _applied_end(self, rec: FaultRecord) -> float:
+        """When a fault whose action took long to apply (a `docker pause` of 3 s was measured)
+        has been in force for its duration: its undo waits for that, not only its schedule."""
+        if rec.applied is None or rec.start is None:
+            return rec.scheduled_end
+        return rec.applied + (rec.scheduled_end - rec.scheduled_start)
 
     def _persistent_in_force(self) -> bool:
         return any(self.records[i].spec.persistent for i in self._active)

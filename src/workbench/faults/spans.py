@@ -1,7 +1,8 @@
 """When the workbench itself disturbed a member, and the one way errors are counted against it.
 
 A `FaultSpan` is one applied fault as the checks and the faults table read it: which member
-(compose service and container), from when its action had been applied until its undo returned,
+(compose service and container), from when its action began (a `docker pause` was measured to
+take 3 s to freeze a member, which is disturbed meanwhile) until its undo returned,
 plus `FAULT_GRACE_S` for the member to be back (restarted, resumed, reachable) and scraped
 again. Unix seconds. Inside a span a member's missing scrapes, a counter that restarts and the
 client's errors are the fault's; outside every span they are the run's own.
@@ -9,7 +10,7 @@ client's errors are the fault's; outside every span they are the run's own.
 ONE ERROR COUNT (`count_errors`): the client's errors are its `_ERROR` rows per interval (YCSB's
 own error counts: every failed operation, whatever the operation; `-INTENDED` and TOTAL rows are
 no operations), and the run's total is the client's final block without the operations our own
-SIGINT cancelled. An interval belongs to the first fault (by start) whose span [applied,
+SIGINT cancelled. An interval belongs to the first fault (by start) whose span [start,
 end + grace) it overlaps, and to no other: each interval is counted once, by its identity
 (start, end). Errors during a fault = the errors of its intervals; errors outside faults = the
 total minus all of those. The faults table, ycsb_traffic, error_rate and fault_errors all read
@@ -35,6 +36,7 @@ class AppliedFault(Protocol):
     label: str
     service: str | None
     container: str | None
+    start: float | None
     applied: float | None
     end: float | None
 
@@ -50,6 +52,7 @@ class FaultSpan:
     start: float
     end: float  # inf: the undo never returned (in force until the run ended)
     grace_s: float = FAULT_GRACE_S
+    applied: float | None = None  # the action returned: the member is down (or frozen) by then
 
     @property
     def until(self) -> float:
@@ -84,9 +87,10 @@ def spans(faults: Iterable[AppliedFault], grace_s: float = FAULT_GRACE_S) -> lis
             f.label,
             f.service,
             f.container,
-            float(f.applied),
+            float(f.start if f.start is not None else f.applied),
             math.inf if f.end is None else float(f.end),
             grace_s,
+            float(f.applied),
         )
         for f in faults
         if f.applied is not None

@@ -214,3 +214,22 @@ def test_a_persistent_fault_stays_until_close() -> None:
     ]
     assert stops == [1015.0]  # it waited for close with the kill in force
     assert recs[0].spec.persistent and recs[0].scheduled_end == 1060.0 and recs[0].undone
+
+
+def test_a_fault_slow_to_apply_stays_in_force_its_whole_duration() -> None:
+    """A `docker pause` that took 3 s to freeze its member (measured) must not be undone 0.08 s
+    after it took hold because its schedule's end had passed meanwhile."""
+    clock = Clock()
+    acts = Actions(clock)
+
+    def slow(action: str, container: str, arg: str | None) -> Applied:
+        clock.t += 3.0 if action == "pause" else 0.0  # the engine takes 3 s to freeze it
+        return acts(action, container, arg)
+
+    sched = build_schedule(["pause:etcd2@25+3"], config=CONFIG, supported=ALL, run_duration_s=60)
+    inj = Injector(sched, resolver=Resolver({}), lookup=lambda s: f"c-{s}", apply=slow,
+                   clock=clock, wait=clock.wait)  # fmt: skip
+    (rec,) = inj.run(1000.0)
+    assert (rec.start, rec.applied) == (1025.0, 1028.0)
+    assert rec.end == pytest.approx(1031.0)  # in force 3 s from when it applied, not 0 s
+    assert acts.log[-1] == (1031.0, "undo-pause", "c-etcd2")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +14,17 @@ from workbench.manifest import Manifest, load_manifest
 from workbench.stack import Stack, running_projects
 
 pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(autouse=True)
+def _default_sigint() -> Iterator[None]:
+    """Each test starts with Python's own SIGINT handling: in the full tier three interrupt
+    tests saw SIGINT ignored (an interrupt_main that raised nothing, a child that ran to its
+    end: SIG_IGN is inherited) after earlier tests, while each passes alone; which earlier test
+    leaves it so is not yet found, so no test's signal state may leak into the next."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(autouse=True)

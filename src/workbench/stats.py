@@ -27,7 +27,7 @@ direction is better lives in the metric registry. Nothing here reads files or dr
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from typing import Any
@@ -390,3 +390,23 @@ def interval_notes(marks: set[str] | frozenset[str], alpha: float) -> list[str]:
     ]
     notes += [median_footnote()] if "¹" in marks else []
     return notes + ([ratio_footnote(1.0 - alpha)] if "²" in marks else [])
+
+
+def metrics_json(
+    metrics: Sequence[str],
+    summaries: Mapping[str, Mapping[str, Summary]],
+    comparisons: Mapping[str, Mapping[str, Comparison]],
+) -> dict[str, Any]:
+    """stats.json's per-metric section (the headline metrics and the operator's alike): each
+    metric's unit and direction, each group's summary and its comparison with benchstat's words."""
+    return {
+        m: {
+            "unit": metric(m).unit,
+            "higher_is_better": metric(m).higher_is_better,
+            "summaries": {g: s.to_dict() for g, s in summaries[m].items()},
+            "comparisons": {
+                g: {**c.to_dict(), "text": format_comparison(c)} for g, c in comparisons[m].items()
+            },
+        }
+        for m in metrics
+    }

@@ -68,18 +68,7 @@ class CompareTable:
             "alpha": self.alpha,
             "min_effect": self.min_effect,
             "excluded": self.excluded,
-            "metrics": {
-                m: {
-                    "unit": stats.metric(m).unit,
-                    "higher_is_better": stats.metric(m).higher_is_better,
-                    "summaries": {g: s.to_dict() for g, s in self.summaries[m].items()},
-                    "comparisons": {
-                        g: {**c.to_dict(), "text": stats.format_comparison(c)}
-                        for g, c in self.comparisons[m].items()
-                    },
-                }
-                for m in self.metrics
-            },
+            "metrics": stats.metrics_json(self.metrics, self.summaries, self.comparisons),
             "operator": None if self.operator is None else self.operator.to_json(),
             **({"faults": self._faults_json()} if self.faults else {}),
         }

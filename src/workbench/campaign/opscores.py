@@ -67,18 +67,7 @@ class OperatorTable:
         """stats.json's `operator` section (artifacts.campaign.OperatorStats)."""
         return {
             "runs": self.runs,
-            "metrics": {
-                m: {
-                    "unit": stats.metric(m).unit,
-                    "higher_is_better": stats.metric(m).higher_is_better,
-                    "summaries": {g: s.to_dict() for g, s in self.summaries[m].items()},
-                    "comparisons": {
-                        g: {**c.to_dict(), "text": stats.format_comparison(c)}
-                        for g, c in self.comparisons[m].items()
-                    },
-                }
-                for m in self.metrics
-            },
+            "metrics": stats.metrics_json(self.metrics, self.summaries, self.comparisons),
             "counts": {g: asdict(c) for g, c in self.counts.items()},
             "recovered": {
                 g: {**c.to_dict(), "text": recovered_text(c)} for g, c in self.recovered.items()
